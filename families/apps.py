@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FamiliesConfig(AppConfig):
+    """Accounts, roles, cases, seeker postings, photos, notifications and the audit log."""
+
+    name = "families"
+    verbose_name = _("Families and seekers")

@@ -1,0 +1,384 @@
+"""Accounts, missing-child cases, seeker postings, photos, notifications, audit.
+
+The words are those of DESIGN.md: a *case* is posted by a family, a *seeker*
+posting by an adult (or a volunteer for a found person), and both carry
+*photos*. Contact details are private: only the owner, volunteers and admins
+read them, and every such read is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager["User"]):
+    """Users log in with their email address; there is no username."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: object) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """An account. Roles: family and seeker by what they post, volunteer by group."""
+
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField(_("email address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    address = models.TextField(_("postal address"), blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    email_confirmed_at = models.DateTimeField(_("email confirmed at"), null=True, blank=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def is_volunteer(self) -> bool:
+        return self.is_superuser or self.groups.filter(name=VOLUNTEER_GROUP).exists()
+
+
+VOLUNTEER_GROUP = "volunteer"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", _("female")
+    MALE = "M", _("male")
+    UNKNOWN = "U", _("unknown")
+
+
+class CaseStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    PUBLISHED = "published", _("published")
+    UNDER_REVIEW = "under_review", _("possible match under review")
+    DNA_PENDING = "dna_pending", _("DNA test pending")
+    REUNITED = "reunited", _("reunited")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+#: Statuses in which a case or seeker posting takes part in matching.
+MATCHABLE_STATUSES = (CaseStatus.PUBLISHED, CaseStatus.UNDER_REVIEW, CaseStatus.DNA_PENDING)
+
+
+class MissingChildCase(models.Model):
+    """A missing child, posted by a family."""
+
+    family = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cases"
+    )
+    # Public poster fields.
+    given_name = models.CharField(_("given name"), max_length=100)
+    family_name = models.CharField(_("family name"), max_length=100, blank=True)
+    nicknames = models.CharField(_("nicknames"), max_length=200, blank=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    birth_year_min = models.PositiveSmallIntegerField(_("born no earlier than (year)"))
+    birth_year_max = models.PositiveSmallIntegerField(_("born no later than (year)"))
+    missing_date = models.DateField(_("date missing"))
+    missing_province = models.CharField(_("province missing from"), max_length=100)
+    missing_city = models.CharField(_("city"), max_length=100, blank=True)
+    missing_district = models.CharField(_("district"), max_length=100, blank=True)
+    missing_latitude = models.DecimalField(
+        _("latitude"), max_digits=8, decimal_places=5, null=True, blank=True
+    )
+    missing_longitude = models.DecimalField(
+        _("longitude"), max_digits=8, decimal_places=5, null=True, blank=True
+    )
+    height_cm = models.PositiveSmallIntegerField(_("height then (cm)"), null=True, blank=True)
+    build = models.CharField(_("build then"), max_length=100, blank=True)
+    distinguishing_marks = models.TextField(_("distinguishing marks"), blank=True)
+    dialect = models.CharField(_("dialect"), max_length=100, blank=True)
+    circumstances = models.TextField(_("circumstances"), blank=True)
+    # Private fields: the family, volunteers and admins only.
+    police_report_number = models.CharField(_("police report number"), max_length=100, blank=True)
+    police_station = models.CharField(_("police station"), max_length=200, blank=True)
+    contact_name = models.CharField(_("contact name"), max_length=150)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+
+    status = models.CharField(
+        _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.DRAFT
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("missing-child case")
+        verbose_name_plural = _("missing-child cases")
+        ordering = ["-published_at", "-created_at"]
+        indexes = [models.Index(fields=["status", "missing_date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(birth_year_min__lte=models.F("birth_year_max")),
+                name="case_birth_years_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+    def get_absolute_url(self) -> str:
+        return reverse("families:case_detail", args=[self.pk])
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in (
+            CaseStatus.PUBLISHED,
+            CaseStatus.UNDER_REVIEW,
+            CaseStatus.DNA_PENDING,
+            CaseStatus.REUNITED,
+        )
+
+    @property
+    def is_matchable(self) -> bool:
+        return self.status in MATCHABLE_STATUSES
+
+    def age_at(self, when: date) -> float:
+        """The child's age in years on ``when`` (midpoint of the birth-year range if no date)."""
+        if self.birth_date:
+            born = self.birth_date
+        else:
+            born = date((self.birth_year_min + self.birth_year_max) // 2, 7, 1)
+        return round((when - born).days / 365.25, 1)
+
+
+class SeekerPosting(models.Model):
+    """An adult looking for a birth family, or a found person posted by a volunteer."""
+
+    class PostedFor(models.TextChoices):
+        SELF = "self", _("myself")
+        FOUND_PERSON = "found", _("a found person (volunteer or police)")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seeker_postings"
+    )
+    posted_for = models.CharField(
+        _("posted for"), max_length=10, choices=PostedFor.choices, default=PostedFor.SELF
+    )
+    display_name = models.CharField(_("name used now"), max_length=150)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_year_min = models.PositiveSmallIntegerField(_("born no earlier than (year)"))
+    birth_year_max = models.PositiveSmallIntegerField(_("born no later than (year)"))
+    grew_up_province = models.CharField(_("province grown up in"), max_length=100, blank=True)
+    grew_up_city = models.CharField(_("city"), max_length=100, blank=True)
+    grew_up_district = models.CharField(_("district"), max_length=100, blank=True)
+    memories = models.TextField(_("earliest memories"), blank=True)
+    dialect = models.CharField(_("dialect"), max_length=100, blank=True)
+    arrived_year = models.PositiveSmallIntegerField(
+        _("year they came to the family that raised them"), null=True, blank=True
+    )
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    consent_to_matching = models.BooleanField(
+        _("I consent to my photos being compared and to being contacted about a possible match"),
+        default=False,
+    )
+    consented_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.PUBLISHED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("seeker posting")
+        verbose_name_plural = _("seeker postings")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(birth_year_min__lte=models.F("birth_year_max")),
+                name="seeker_birth_years_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} (#{self.pk})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("families:seeker_detail", args=[self.pk])
+
+    @property
+    def is_matchable(self) -> bool:
+        return self.consent_to_matching and self.status in MATCHABLE_STATUSES
+
+
+def photo_upload_to(instance: Photo, filename: str) -> str:
+    """Unguessable names; the original file name is never kept."""
+    folder = "cases" if instance.case_id else "seekers"
+    return f"photos/{folder}/{uuid.uuid4().hex}.jpg"
+
+
+class Photo(models.Model):
+    """A photo of a child (case) or of an adult (seeker), normalised on upload."""
+
+    class Kind(models.TextChoices):
+        CHILDHOOD = "childhood", _("childhood photo")
+        AGE_PROGRESSED = "age_progressed", _("age-progressed image (estimate)")
+        RECENT = "recent", _("recent photo")
+
+    class FaceState(models.TextChoices):
+        WAITING = "waiting", _("waiting")
+        PROCESSING = "processing", _("processing")
+        FACE_FOUND = "face_found", _("face found")
+        NO_FACE = "no_face", _("no face found")
+        SEVERAL_FACES = "several_faces", _("several faces")
+        FAILED = "failed", _("failed")
+
+    #: States in which a person must pick the face by hand.
+    NEEDS_PICK = (FaceState.NO_FACE, FaceState.SEVERAL_FACES)
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos"
+    )
+    case = models.ForeignKey(
+        MissingChildCase, null=True, blank=True, on_delete=models.CASCADE, related_name="photos"
+    )
+    seeker_posting = models.ForeignKey(
+        SeekerPosting, null=True, blank=True, on_delete=models.CASCADE, related_name="photos"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    image = models.ImageField(upload_to=photo_upload_to)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    age_in_photo = models.DecimalField(
+        _("age in the photo (years)"), max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    year_taken = models.PositiveSmallIntegerField(_("year taken"), null=True, blank=True)
+    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    # Age-progressed images: made by an artist or by Reunion from ``source_photo``.
+    is_estimate = models.BooleanField(default=False)
+    source_photo = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="estimates"
+    )
+    use_in_matching = models.BooleanField(_("use in matching"), default=True)
+    use_on_poster = models.BooleanField(_("show on the poster"), default=True)
+
+    face_state = models.CharField(
+        max_length=20, choices=FaceState.choices, default=FaceState.WAITING
+    )
+    face_state_detail = models.CharField(max_length=300, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["uploaded_at", "pk"]
+        indexes = [models.Index(fields=["face_state"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(case__isnull=False, seeker_posting__isnull=True)
+                    | Q(case__isnull=True, seeker_posting__isnull=False)
+                ),
+                name="photo_belongs_to_case_or_seeker",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"photo #{self.pk} ({self.get_kind_display()})"
+
+    @property
+    def side(self) -> str:
+        """``case`` (a child) or ``seeker`` (an adult): the two sides of matching."""
+        return "case" if self.case_id else "seeker"
+
+    def age_years(self) -> float | None:
+        """The person's age in the photo, stated or derived from the year taken."""
+        if self.age_in_photo is not None:
+            return float(self.age_in_photo)
+        if self.year_taken is None:
+            return None
+        if self.case_id:
+            born = (self.case.birth_year_min + self.case.birth_year_max) / 2
+        else:
+            born = (self.seeker_posting.birth_year_min + self.seeker_posting.birth_year_max) / 2
+        return max(0.0, self.year_taken - born)
+
+
+class Notification(models.Model):
+    """An in-app notice, also sent by email. ``dedupe_key`` makes sending idempotent."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=40)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    link = models.CharField(max_length=300, blank=True)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class AuditEntry(models.Model):
+    """Who did or saw what, and when. Written by services, never edited."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action = models.CharField(max_length=60, db_index=True)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=40)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.object_type}#{self.object_id}"

@@ -1,0 +1,13 @@
+"""RQ entry points. Each takes ids, and calls one service that re-reads the rows."""
+
+from __future__ import annotations
+
+import os
+
+from matching import faces, services
+
+
+def process_photo(match_job_id: int, photo_id: int) -> dict:
+    face_ids = services.photo_process(match_job_id=match_job_id, photo_id=photo_id)
+    # The process id and load count let operators (and tests) see the model stays warm.
+    return {"face_ids": face_ids, "pid": os.getpid(), "model_loads": faces.load_count()}

@@ -1,0 +1,220 @@
+"""Faces and their embeddings, match jobs, candidates, reviews and DNA tests.
+
+A *face* is a detected (or hand-picked) face in a photo with its 128-number
+Dlib embedding in a pgvector column. The facts matching filters on (side,
+sex, birth years, consent) are copied onto the face so the vector search can
+filter without joins; services keep them in step with the case or posting.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from pgvector.django import HnswIndex, VectorField
+
+from families.models import MissingChildCase, Photo, SeekerPosting, Sex
+
+EMBEDDING_DIMENSIONS = 128
+
+
+class Side(models.TextChoices):
+    CASE = "case", _("missing child")
+    SEEKER = "seeker", _("seeker")
+
+
+class Face(models.Model):
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="faces")
+    # Box in the stored photo's pixels.
+    box_x = models.PositiveIntegerField()
+    box_y = models.PositiveIntegerField()
+    box_w = models.PositiveIntegerField()
+    box_h = models.PositiveIntegerField()
+    landmarks = models.JSONField(default=dict, blank=True)
+    detector_confidence = models.FloatField(null=True, blank=True)
+    picked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", help_text=_("Set when a person picked or drew this face."),
+    )
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
+    model_name = models.CharField(max_length=40, blank=True)
+    model_version = models.CharField(max_length=80, blank=True)
+    age_in_photo = models.FloatField(null=True, blank=True)
+    # Copied from the photo's case or posting, for filtered vector search.
+    side = models.CharField(max_length=6, choices=Side.choices)
+    sex = models.CharField(max_length=1, choices=Sex.choices)
+    birth_year_min = models.PositiveSmallIntegerField()
+    birth_year_max = models.PositiveSmallIntegerField()
+    searchable = models.BooleanField(
+        default=False,
+        help_text=_("Embedded, and its case or posting is matchable (consent, status)."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("face")
+        verbose_name_plural = _("faces")
+        indexes = [
+            HnswIndex(
+                name="face_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+            models.Index(fields=["side", "sex", "birth_year_min", "birth_year_max"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"face #{self.pk} of photo #{self.photo_id}"
+
+
+class MatchJob(models.Model):
+    """One run of face processing or matching, mirrored from RQ so failures stay visible."""
+
+    class Kind(models.TextChoices):
+        PROCESS_PHOTO = "process_photo", _("detect and embed faces")
+        MATCH_FACE = "match_face", _("match a face")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    photo = models.ForeignKey(
+        Photo, null=True, blank=True, on_delete=models.CASCADE, related_name="match_jobs"
+    )
+    face = models.ForeignKey(
+        Face, null=True, blank=True, on_delete=models.CASCADE, related_name="match_jobs"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rq_job_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("match job")
+        verbose_name_plural = _("match jobs")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+
+class Candidate(models.Model):
+    """A possible match: one case × one seeker posting, over all photos of both."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for review")
+        NEEDS_INFO = "needs_info", _("needs more information")
+        AWAITING_SECOND_REVIEW = "second_review", _("waiting for a second reviewer")
+        CONFIRMED = "confirmed", _("confirmed: DNA test")
+        REJECTED = "rejected", _("rejected")
+        REUNITED = "reunited", _("reunited")
+
+    case = models.ForeignKey(
+        MissingChildCase, on_delete=models.CASCADE, related_name="candidates"
+    )
+    seeker_posting = models.ForeignKey(
+        SeekerPosting, on_delete=models.CASCADE, related_name="candidates"
+    )
+    best_distance = models.FloatField(help_text=_("Cosine distance of the closest photo pair."))
+    score = models.FloatField(help_text=_("Ranking score; higher is more likely."))
+    case_face = models.ForeignKey(Face, null=True, on_delete=models.SET_NULL, related_name="+")
+    seeker_face = models.ForeignKey(Face, null=True, on_delete=models.SET_NULL, related_name="+")
+    age_gap_years = models.FloatField(null=True, blank=True)
+    model_version = models.CharField(max_length=80)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="claimed_candidates",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("candidate")
+        verbose_name_plural = _("candidates")
+        ordering = ["-score", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "seeker_posting"], name="one_candidate_per_pair"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "-score"])]
+
+    def __str__(self) -> str:
+        return f"candidate #{self.pk}: case #{self.case_id} × seeker #{self.seeker_posting_id}"
+
+
+class Review(models.Model):
+    """A volunteer's decision on a candidate, with the reason."""
+
+    class Decision(models.TextChoices):
+        REJECT = "reject", _("reject")
+        NEEDS_INFO = "needs_info", _("needs more information")
+        CONFIRM = "confirm", _("confirm and request a DNA test")
+        SECOND_CONFIRM = "second_confirm", _("second reviewer confirms")
+
+    class Reason(models.TextChoices):
+        DIFFERENT_PERSON = "different_person", _("clearly a different person")
+        FACTS_CONFLICT = "facts_conflict", _("facts conflict (sex, age, place, dates)")
+        POOR_PHOTO = "poor_photo", _("photo quality too poor to judge")
+        DNA_NO_MATCH = "dna_no_match", _("DNA test: no match")
+        OTHER = "other", _("other")
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    reason = models.CharField(max_length=30, choices=Reason.choices, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} on candidate #{self.candidate_id}"
+
+
+class DnaTest(models.Model):
+    """Tracks a DNA test's steps. No genetic data is ever stored here."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("requested")
+        SAMPLES_COLLECTED = "samples_collected", _("samples collected")
+        RESULT = "result", _("result received")
+
+    class Result(models.TextChoices):
+        MATCH = "match", _("match")
+        NO_MATCH = "no_match", _("no match")
+        INCONCLUSIVE = "inconclusive", _("inconclusive")
+
+    candidate = models.OneToOneField(Candidate, on_delete=models.CASCADE, related_name="dna_test")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    result = models.CharField(max_length=20, choices=Result.choices, blank=True)
+    lab_reference = models.CharField(max_length=100, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    samples_collected_at = models.DateTimeField(null=True, blank=True)
+    result_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("DNA test")
+        verbose_name_plural = _("DNA tests")
+
+    def __str__(self) -> str:
+        return f"DNA test for candidate #{self.candidate_id} ({self.status})"

@@ -1,0 +1,39 @@
+"""The face worker: an RQ worker that never forks and keeps the model warm.
+
+TensorFlow is not fork-safe, and loading the Dlib model takes seconds, so the
+worker runs each job in its own process (``SimpleWorker``) and loads the
+face engine once, before its first job. Each job's log lines carry its id,
+and database connections are checked around every job as Django's request
+cycle would.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections
+from rq import SimpleWorker
+from rq.job import Job
+from rq.queue import Queue
+
+from matching import faces
+from reunion.logging import job_context
+
+logger = logging.getLogger(__name__)
+
+
+class FaceWorker(SimpleWorker):
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        if settings.FACE_QUEUE in self.queue_names():
+            faces.get_engine()
+        return super().work(*args, **kwargs)
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        close_old_connections()
+        try:
+            with job_context(job.id):
+                super().execute_job(job, queue)
+        finally:
+            close_old_connections()

@@ -1,0 +1,139 @@
+"""Shared fixtures: real photos, real Redis queues, real RQ workers.
+
+Photos are read from the shared face set beside the checkout (``../shared/faces``,
+or ``REUNION_FACES_DIR``); nothing is copied into the repository.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import django_rq
+import pytest
+from django.conf import settings
+from django.db import connection
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+FACES_DIR = Path(os.environ.get("REUNION_FACES_DIR", BASE_DIR.parent / "shared" / "faces"))
+ALL_QUEUES = ("face", "match", "notify")
+
+
+@pytest.fixture(scope="session")
+def faces_dir() -> Path:
+    if not (FACES_DIR / "identities.csv").is_file():
+        pytest.fail(f"The shared face photos are missing: {FACES_DIR}/identities.csv")
+    return FACES_DIR
+
+
+@pytest.fixture(scope="session")
+def identities(faces_dir: Path) -> dict[str, str]:
+    """File name → person, for the single-person photos."""
+    with open(faces_dir / "identities.csv", newline="") as handle:
+        return {row["file"]: row["identity"] for row in csv.DictReader(handle)}
+
+
+@pytest.fixture
+def photo_bytes(faces_dir: Path) -> Callable[[str], bytes]:
+    return lambda name: (faces_dir / name).read_bytes()
+
+
+@pytest.fixture(autouse=True)
+def media_root(tmp_path: Path, settings) -> Path:
+    """Each test stores its photos in a folder of its own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def redis_queues() -> Iterator[dict[str, object]]:
+    """The RQ queues on the tests' own Redis database, emptied before and after."""
+    redis = django_rq.get_connection("face")
+    assert redis.connection_pool.connection_kwargs.get("db") != 0 or os.environ.get(
+        "REUNION_TEST_REDIS_OK"
+    ), "Tests must not run against Redis database 0 (set REDIS_URL to a test database)."
+    redis.flushdb()
+    yield {name: django_rq.get_queue(name) for name in ALL_QUEUES}
+    redis.flushdb()
+
+
+@pytest.fixture
+def run_worker(redis_queues) -> Callable[..., bool]:
+    """Runs a real face worker in this process until the queues are empty (burst mode)."""
+    from matching.worker import FaceWorker
+
+    def run(queues: tuple[str, ...] = ALL_QUEUES) -> bool:
+        worker = FaceWorker(
+            [django_rq.get_queue(name) for name in queues],
+            connection=django_rq.get_connection("face"),
+        )
+        return worker.work(burst=True, with_scheduler=False)
+
+    return run
+
+
+def worker_environment(media_root: Path) -> dict[str, str]:
+    """Environment for a worker subprocess that sees the test database and media."""
+    env = dict(os.environ)
+    env["MEDIA_ROOT"] = str(media_root)
+    env["REUNION_DB_NAME"] = connection.settings_dict["NAME"]
+    env["DEBUG"] = "true"
+    return env
+
+
+@pytest.fixture
+def worker_process(media_root: Path, redis_queues) -> Callable[..., subprocess.Popen]:
+    """Starts ``manage.py rqworker`` with the face worker class as a separate process."""
+    started: list[subprocess.Popen] = []
+
+    def start(*, burst: bool = True, queues: tuple[str, ...] = ALL_QUEUES) -> subprocess.Popen:
+        command = [
+            sys.executable, str(BASE_DIR / "manage.py"), "rqworker",
+            "--worker-class", "matching.worker.FaceWorker", *queues,
+        ]
+        if burst:
+            command.append("--burst")
+        process = subprocess.Popen(
+            command, env=worker_environment(media_root), cwd=BASE_DIR,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def make_user(django_user_model) -> Callable[..., object]:
+    counter = iter(range(1, 10_000))
+
+    def make(*, volunteer: bool = False, **extra: object):
+        from django.contrib.auth.models import Group
+
+        number = next(counter)
+        user = django_user_model.objects.create_user(
+            email=extra.pop("email", f"user{number}@example.org"),
+            password=extra.pop("password", "a long enough password 1"),
+            full_name=extra.pop("full_name", f"User {number}"),
+            **extra,
+        )
+        if volunteer:
+            group, _ = Group.objects.get_or_create(name="volunteer")
+            user.groups.add(group)
+        return user
+
+    return make
+
+
+def pytest_configure(config) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    assert settings.configured
