@@ -58,6 +58,13 @@ class User(AbstractUser):
         _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
     email_confirmed_at = models.DateTimeField(_("email confirmed at"), null=True, blank=True)
+    review_provinces = models.CharField(
+        _("provinces reviewed (volunteers)"), max_length=500, blank=True,
+        help_text=_(
+            "Comma-separated provinces whose new candidates this volunteer hears about; "
+            "empty: every province."
+        ),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -74,6 +81,11 @@ class User(AbstractUser):
     @property
     def is_volunteer(self) -> bool:
         return self.is_superuser or self.groups.filter(name=VOLUNTEER_GROUP).exists()
+
+    def reviews_province(self, province: str) -> bool:
+        """Whether this volunteer hears about candidates from ``province`` (all when unset)."""
+        wanted = [p.strip().casefold() for p in self.review_provinces.split(",") if p.strip()]
+        return not wanted or province.strip().casefold() in wanted
 
 
 VOLUNTEER_GROUP = "volunteer"

@@ -6,6 +6,7 @@ transaction, writes its audit entry and queues follow-up work on commit.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -21,6 +22,8 @@ from families.models import (
     SeekerPosting,
     User,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def audit_record(
@@ -104,3 +107,263 @@ def photo_add(
             photo.image.delete(save=False)
             raise
     return photo
+
+
+# --- Accounts -----------------------------------------------------------------
+
+
+def user_sign_up(
+    *, email: str, password: str, full_name: str = "", preferred_language: str = "en"
+) -> User:
+    """Creates an account whose email is not yet confirmed, and mails the confirmation link."""
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=email, password=password, full_name=full_name,
+            preferred_language=preferred_language,
+        )
+        audit_record(actor=user, action="user.signed_up", obj=user)
+        transaction.on_commit(lambda: _send_confirmation_quietly(user))
+    return user
+
+
+def _send_confirmation_quietly(user: User) -> None:
+    """An email server failure must not undo a sign-up: the user can ask for the link again."""
+    try:
+        user_send_confirmation(user=user)
+    except Exception:
+        logger.exception("could not send the confirmation email to user %s", user.pk)
+
+
+def user_send_confirmation(*, user: User) -> None:
+    """Mails the signed confirmation link, in the user's language."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils import translation
+
+    from families.tokens import email_confirmation_token
+
+    with translation.override(user.preferred_language or "en"):
+        path = reverse("families:confirm_email", args=[email_confirmation_token(user)])
+        context = {"user": user, "link": settings.SITE_URL.rstrip("/") + path}
+        subject = render_to_string("emails/confirm_email_subject.txt", context).strip()
+        body = render_to_string("emails/confirm_email.txt", context)
+    send_mail(subject, body, None, [user.email])
+
+
+def user_confirm_email(*, user: User) -> User:
+    """Marks the email confirmed; posting cases and seeker postings needs it."""
+    with transaction.atomic():
+        if user.email_confirmed_at is None:
+            user.email_confirmed_at = timezone.now()
+            user.save(update_fields=["email_confirmed_at"])
+            audit_record(actor=user, action="user.email_confirmed", obj=user)
+    return user
+
+
+def profile_update(*, actor: User, user: User, fields: dict[str, Any]) -> User:
+    """Changes private contact details; a new email address must be confirmed again."""
+    allowed = {"full_name", "phone", "address", "preferred_language", "email"}
+    with transaction.atomic():
+        changed = _assign(user, fields, allowed)
+        if "email" in changed:
+            user.email = User.objects.normalize_email(user.email).lower()
+            user.email_confirmed_at = None
+        user.full_clean(exclude=["password"])
+        user.save()
+        audit_record(actor=actor, action="user.profile_updated", obj=user,
+                     detail={"fields": sorted(changed)})
+        if "email" in changed:
+            transaction.on_commit(lambda: _send_confirmation_quietly(user))
+    return user
+
+
+def _assign(obj: models.Model, fields: dict[str, Any], allowed: set[str]) -> list[str]:
+    """Sets the allowed fields that differ; returns the names of those that changed."""
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"Fields not allowed here: {sorted(unknown)}")
+    changed = []
+    for name, value in fields.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed.append(name)
+    return changed
+
+
+# --- Cases and seeker postings --------------------------------------------------
+
+#: Case fields a family (or volunteer) edits through the case form.
+CASE_EDITABLE_FIELDS = {
+    "given_name", "family_name", "nicknames", "sex", "birth_date", "birth_year_min",
+    "birth_year_max", "missing_date", "missing_province", "missing_city", "missing_district",
+    "missing_latitude", "missing_longitude", "height_cm", "build", "distinguishing_marks",
+    "dialect", "circumstances", "police_report_number", "police_station", "contact_name",
+    "contact_phone", "contact_email",
+}
+
+#: Seeker posting fields the seeker edits through the posting form.
+SEEKER_EDITABLE_FIELDS = {
+    "posted_for", "display_name", "sex", "birth_year_min", "birth_year_max",
+    "grew_up_province", "grew_up_city", "grew_up_district", "memories", "dialect",
+    "arrived_year", "contact_phone", "contact_email", "consent_to_matching",
+}
+
+#: Fields that faces copy for filtered search (see matching.models.Face).
+_FACE_FACT_FIELDS = {"sex", "birth_year_min", "birth_year_max"}
+
+
+def case_update(*, actor: User, case: MissingChildCase, fields: dict[str, Any]) -> MissingChildCase:
+    with transaction.atomic():
+        changed = _assign(case, fields, CASE_EDITABLE_FIELDS)
+        case.full_clean()
+        case.save()
+        audit_record(actor=actor, action="case.updated", obj=case,
+                     detail={"fields": sorted(changed)})
+        if _FACE_FACT_FIELDS & set(changed):
+            _faces_refresh(case=case)
+    return case
+
+
+def case_publish(*, actor: User, case: MissingChildCase) -> MissingChildCase:
+    """Shows a draft (or withdrawn) case on the public pages and lets its photos be matched."""
+    with transaction.atomic():
+        case = MissingChildCase.objects.select_for_update().get(pk=case.pk)
+        if case.status in (CaseStatus.DRAFT, CaseStatus.WITHDRAWN):
+            case.status = CaseStatus.PUBLISHED
+            case.published_at = timezone.now()
+            case.save(update_fields=["status", "published_at", "updated_at"])
+            audit_record(actor=actor, action="case.published", obj=case)
+            _faces_refresh(case=case)
+    return case
+
+
+def case_withdraw(*, actor: User, case: MissingChildCase, reason: str = "") -> MissingChildCase:
+    """Takes a case off the public pages and out of matching; its data is kept."""
+    with transaction.atomic():
+        case = MissingChildCase.objects.select_for_update().get(pk=case.pk)
+        if case.status != CaseStatus.WITHDRAWN:
+            previous = case.status
+            case.status = CaseStatus.WITHDRAWN
+            case.save(update_fields=["status", "updated_at"])
+            audit_record(actor=actor, action="case.withdrawn", obj=case,
+                         detail={"previous_status": previous, "reason": reason})
+            _faces_refresh(case=case)
+    return case
+
+
+def seeker_posting_update(
+    *, actor: User, posting: SeekerPosting, fields: dict[str, Any]
+) -> SeekerPosting:
+    """Changes a posting; giving consent stamps it, taking it back stops matching."""
+    with transaction.atomic():
+        changed = _assign(posting, fields, SEEKER_EDITABLE_FIELDS)
+        if "consent_to_matching" in changed:
+            posting.consented_at = timezone.now() if posting.consent_to_matching else None
+        posting.full_clean()
+        posting.save()
+        audit_record(actor=actor, action="seeker_posting.updated", obj=posting,
+                     detail={"fields": sorted(changed)})
+        if (_FACE_FACT_FIELDS | {"consent_to_matching"}) & set(changed):
+            _faces_refresh(seeker_posting=posting)
+    return posting
+
+
+def seeker_posting_withdraw(
+    *, actor: User, posting: SeekerPosting, reason: str = ""
+) -> SeekerPosting:
+    """Takes a posting out of matching; its data is kept."""
+    with transaction.atomic():
+        posting = SeekerPosting.objects.select_for_update().get(pk=posting.pk)
+        if posting.status != CaseStatus.WITHDRAWN:
+            previous = posting.status
+            posting.status = CaseStatus.WITHDRAWN
+            posting.save(update_fields=["status", "updated_at"])
+            audit_record(actor=actor, action="seeker_posting.withdrawn", obj=posting,
+                         detail={"previous_status": previous, "reason": reason})
+            _faces_refresh(seeker_posting=posting)
+    return posting
+
+
+def _faces_refresh(
+    *, case: MissingChildCase | None = None, seeker_posting: SeekerPosting | None = None
+) -> None:
+    """Keeps the facts faces copy for search in step, and matches faces that became searchable.
+
+    A case published after its photos were processed, or a seeker who gives
+    consent later, must still be matched against everyone: each embedded face
+    that turns searchable gets a match job once the change commits.
+    """
+    from matching.models import Face, MatchJob
+
+    owner = case or seeker_posting
+    faces = Face.objects.filter(
+        **({"photo__case": case} if case else {"photo__seeker_posting": seeker_posting})
+    ).select_related("photo")
+    newly_searchable = []
+    for face in faces:
+        searchable = bool(
+            owner.is_matchable and face.photo.use_in_matching and face.embedding is not None
+        )
+        if searchable and not face.searchable:
+            newly_searchable.append(face)
+        face.sex = owner.sex
+        face.birth_year_min = owner.birth_year_min
+        face.birth_year_max = owner.birth_year_max
+        face.searchable = searchable
+        face.save(update_fields=["sex", "birth_year_min", "birth_year_max", "searchable"])
+    for face in newly_searchable:
+        job = MatchJob.objects.create(kind=MatchJob.Kind.MATCH_FACE, face=face, photo=face.photo)
+        transaction.on_commit(
+            lambda job_id=job.pk, face_id=face.pk: _enqueue_matching(job_id, face_id)
+        )
+
+
+def _enqueue_matching(match_job_id: int, face_id: int) -> None:
+    from matching import queueing
+    from matching.models import MatchJob
+
+    rq_id = queueing.enqueue_face_matching(match_job_id, face_id)
+    MatchJob.objects.filter(pk=match_job_id).update(rq_job_id=rq_id)
+
+
+# --- Photos -------------------------------------------------------------------
+
+#: Photo fields the owner edits after upload.
+PHOTO_EDITABLE_FIELDS = {
+    "kind", "age_in_photo", "year_taken", "caption", "use_in_matching", "use_on_poster",
+}
+
+
+def photo_update(*, actor: User, photo: Photo, fields: dict[str, Any]) -> Photo:
+    """Changes what is said about a photo (kind, age, caption, where it is used)."""
+    with transaction.atomic():
+        changed = _assign(photo, fields, PHOTO_EDITABLE_FIELDS)
+        if "kind" in changed:
+            photo.is_estimate = photo.kind == Photo.Kind.AGE_PROGRESSED
+        photo.full_clean()
+        photo.save()
+        audit_record(actor=actor, action="photo.updated", obj=photo,
+                     detail={"fields": sorted(changed)})
+        if {"use_in_matching", "age_in_photo", "year_taken"} & set(changed):
+            from matching.models import Face
+
+            Face.objects.filter(photo=photo).update(age_in_photo=photo.age_years())
+            _faces_refresh(
+                case=photo.case if photo.case_id else None,
+                seeker_posting=None if photo.case_id else photo.seeker_posting,
+            )
+    return photo
+
+
+def photo_delete(*, actor: User, photo: Photo) -> None:
+    """Deletes a photo, its faces and embeddings, and (once committed) its file."""
+    with transaction.atomic():
+        audit_record(actor=actor, action="photo.deleted", obj=photo,
+                     detail={"side": photo.side, "kind": photo.kind, "sha256": photo.sha256})
+        storage = photo.image.storage
+        # Estimates made from this photo go with it (the foreign key cascades): their files too.
+        names = [photo.image.name, *(p.image.name for p in photo.estimates.all())]
+        photo.delete()
+        transaction.on_commit(lambda: [storage.delete(name) for name in names if name])

@@ -14,5 +14,7 @@ urlpatterns += i18n_patterns(
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/django-rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
+    path("matching/", include("matching.urls")),
+    path("", include("families.urls")),
     prefix_default_language=False,
 )

@@ -1,0 +1,29 @@
+# The production image: gunicorn for the web, the same image for the face workers.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    DEEPFACE_HOME=/data/models \
+    MEDIA_ROOT=/data/media \
+    STATIC_ROOT=/app/staticfiles \
+    TF_CPP_MIN_LOG_LEVEL=3
+
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libglib2.0-0 libgomp1 gettext \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 1000 reunion
+
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+# collectstatic needs settings, not a database or a real secret.
+RUN DEBUG=false SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput \
+    && mkdir -p /data/media /data/models && chown -R reunion:reunion /data /app
+
+USER reunion
+EXPOSE 8000
+ENTRYPOINT ["/app/docker-entrypoint.sh"]
+CMD ["web"]

@@ -1,0 +1,556 @@
+"""Forms for accounts, cases, seeker postings, photos and the public search.
+
+Every rule that a family or seeker can break gets a message beside the field
+it concerns, in plain words, so a form can be fixed in one go; nothing is
+saved until every field is right.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from families.models import MissingChildCase, Photo, SeekerPosting, Sex, User
+from families.services import CASE_EDITABLE_FIELDS, SEEKER_EDITABLE_FIELDS
+
+#: The earliest birth year the portal accepts; older cases are not plausible for matching.
+EARLIEST_YEAR = 1900
+#: A missing-child case is for someone who went missing before this age.
+CHILD_AGE_LIMIT = 18
+#: The widest birth-year range that still narrows matching.
+WIDEST_BIRTH_RANGE = 10
+
+
+def this_year() -> int:
+    return timezone.localdate().year
+
+
+def _year_error(value: int | None) -> str | None:
+    if value is None:
+        return None
+    if value < EARLIEST_YEAR:
+        return _("Enter a year from %(year)d on.") % {"year": EARLIEST_YEAR}
+    if value > this_year():
+        return _("This year is in the future.")
+    return None
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "%Y-%m-%d")
+        super().__init__(**kwargs)
+
+
+# --- Accounts -----------------------------------------------------------------
+
+
+class SignUpForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("We send a link to this address; click it to confirm your account."),
+    )
+    full_name = forms.CharField(
+        label=_("Your name"), max_length=150, required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    preferred_language = forms.ChoiceField(
+        label=_("Language for emails"), choices=settings.LANGUAGES, initial="en"
+    )
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                _("An account with this email address already exists. Log in, or reset "
+                  "the password if you forgot it.")
+            )
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords differ."))
+        elif first:
+            candidate = User(email=data.get("email", ""), full_name=data.get("full_name", ""))
+            try:
+                password_validation.validate_password(first, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["full_name", "email", "phone", "address", "preferred_language"]
+        help_texts = {
+            "email": _("If you change it, we send a new confirmation link."),
+            "phone": _("Private: only volunteers who review a possible match see it."),
+            "address": _("Private: only volunteers who review a possible match see it."),
+        }
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        taken = User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(_("Another account uses this email address."))
+        return email
+
+
+class ResendConfirmationForm(forms.Form):
+    """Only a button: the address is the logged-in user's."""
+
+
+# --- Cases --------------------------------------------------------------------
+
+
+class CaseForm(forms.ModelForm):
+    """A missing-child case: public poster facts, then private facts and contacts."""
+
+    PUBLIC_FIELDS = [
+        "given_name", "family_name", "nicknames", "sex", "birth_date", "birth_year_min",
+        "birth_year_max", "missing_date", "missing_province", "missing_city",
+        "missing_district", "missing_latitude", "missing_longitude", "height_cm", "build",
+        "distinguishing_marks", "dialect", "circumstances",
+    ]
+    PRIVATE_FIELDS = [
+        "police_report_number", "police_station", "contact_name", "contact_phone",
+        "contact_email",
+    ]
+
+    class Meta:
+        model = MissingChildCase
+        fields = [
+            "given_name", "family_name", "nicknames", "sex", "birth_date", "birth_year_min",
+            "birth_year_max", "missing_date", "missing_province", "missing_city",
+            "missing_district", "missing_latitude", "missing_longitude", "height_cm", "build",
+            "distinguishing_marks", "dialect", "circumstances", "police_report_number",
+            "police_station", "contact_name", "contact_phone", "contact_email",
+        ]
+        widgets = {
+            "birth_date": DateInput(),
+            "missing_date": DateInput(),
+            "distinguishing_marks": forms.Textarea(attrs={"rows": 3}),
+            "circumstances": forms.Textarea(attrs={"rows": 5}),
+        }
+        help_texts = {
+            "nicknames": _("Names the child was called at home, separated by commas."),
+            "birth_date": _("If you know the exact date. Otherwise give a range of years below."),
+            "birth_year_min": _("If the date of birth is not known exactly: the earliest "
+                                "possible year. Leave both years empty when you gave the date."),
+            "birth_year_max": _("The latest possible year (the same year if you know it)."),
+            "missing_latitude": _("Optional: the place on a map, in decimal degrees."),
+            "distinguishing_marks": _("Birthmarks, scars, moles: where and what they look like."),
+            "police_report_number": _("Private: never shown on the public page or poster."),
+            "contact_name": _("Private: volunteers contact you; the public never sees it."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        assert set(self.Meta.fields) == CASE_EDITABLE_FIELDS
+        # The form derives the years from the date of birth when it is given.
+        self.fields["birth_year_min"].required = False
+        self.fields["birth_year_max"].required = False
+        for name in ("birth_year_min", "birth_year_max", "height_cm"):
+            self.fields[name].widget.attrs.setdefault("inputmode", "numeric")
+
+    def public_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.PUBLIC_FIELDS]
+
+    def private_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.PRIVATE_FIELDS]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        today = timezone.localdate()
+        birth_date: date | None = data.get("birth_date")
+        year_min, year_max = data.get("birth_year_min"), data.get("birth_year_max")
+        missing: date | None = data.get("missing_date")
+
+        if birth_date and birth_date > today:
+            self.add_error("birth_date", _("The date of birth is in the future."))
+            birth_date = None
+        if birth_date and birth_date.year < EARLIEST_YEAR:
+            self.add_error("birth_date", _("Enter a date from %(year)d on.") % {
+                "year": EARLIEST_YEAR})
+            birth_date = None
+        for name, value in (("birth_year_min", year_min), ("birth_year_max", year_max)):
+            error = _year_error(value)
+            if error:
+                self.add_error(name, error)
+        if self.has_error("birth_year_min") or self.has_error("birth_year_max"):
+            return data
+
+        if birth_date:
+            year_min = year_min or birth_date.year
+            year_max = year_max or birth_date.year
+            if not year_min <= birth_date.year <= year_max:
+                self.add_error("birth_year_min", _(
+                    "The years must include the year of the date of birth (%(year)d)."
+                ) % {"year": birth_date.year})
+                return data
+        elif year_min is None and year_max is None:
+            if not self.has_error("birth_date"):
+                self.add_error("birth_year_min", _(
+                    "Give the date of birth, or the earliest and latest possible years of birth."
+                ))
+            return data
+        else:
+            year_min = year_min if year_min is not None else year_max
+            year_max = year_max if year_max is not None else year_min
+        if year_min > year_max:
+            self.add_error("birth_year_max", _(
+                "The latest year of birth must not be before the earliest (%(year)d)."
+            ) % {"year": year_min})
+            return data
+        if year_max - year_min > WIDEST_BIRTH_RANGE:
+            self.add_error("birth_year_max", _(
+                "The range of birth years is too wide: at most %(n)d years."
+            ) % {"n": WIDEST_BIRTH_RANGE})
+            return data
+        data["birth_year_min"], data["birth_year_max"] = year_min, year_max
+
+        if missing:
+            if missing > today:
+                self.add_error("missing_date", _("The date missing is in the future."))
+            elif birth_date and missing < birth_date:
+                self.add_error("missing_date", _("The date missing is before the date of birth."))
+            elif missing.year < year_min:
+                self.add_error("missing_date", _(
+                    "The date missing is before the earliest year of birth (%(year)d)."
+                ) % {"year": year_min})
+            elif missing.year - year_max >= CHILD_AGE_LIMIT:
+                self.add_error("missing_date", _(
+                    "A case is for a child who went missing before the age of %(age)d; "
+                    "with these dates the child was older."
+                ) % {"age": CHILD_AGE_LIMIT})
+
+        latitude, longitude = data.get("missing_latitude"), data.get("missing_longitude")
+        if latitude is not None and not -90 <= latitude <= 90:
+            self.add_error("missing_latitude", _("A latitude is between -90 and 90."))
+        if longitude is not None and not -180 <= longitude <= 180:
+            self.add_error("missing_longitude", _("A longitude is between -180 and 180."))
+        if (latitude is None) != (longitude is None) and not (
+            self.has_error("missing_latitude") or self.has_error("missing_longitude")
+        ):
+            self.add_error(
+                "missing_longitude" if longitude is None else "missing_latitude",
+                _("Give both the latitude and the longitude, or neither."),
+            )
+        height = data.get("height_cm")
+        if height is not None and not 30 <= height <= 200:
+            self.add_error("height_cm", _("Enter a height between 30 and 200 cm."))
+        if not data.get("contact_phone") and not data.get("contact_email") and not (
+            self.has_error("contact_email")
+        ):
+            self.add_error("contact_phone", _(
+                "Give a phone number or an email address so volunteers can reach you."
+            ))
+        return data
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (optional)"), required=False, max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+# --- Seeker postings ------------------------------------------------------------
+
+
+class SeekerPostingForm(forms.ModelForm):
+    class Meta:
+        model = SeekerPosting
+        fields = [
+            "posted_for", "display_name", "sex", "birth_year_min", "birth_year_max",
+            "grew_up_province", "grew_up_city", "grew_up_district", "memories", "dialect",
+            "arrived_year", "contact_phone", "contact_email", "consent_to_matching",
+        ]
+        widgets = {
+            "posted_for": forms.RadioSelect,
+            "memories": forms.Textarea(attrs={"rows": 6}),
+        }
+        help_texts = {
+            "display_name": _("The name you use now. Only you, volunteers and admins see it."),
+            "birth_year_min": _("Your earliest possible year of birth."),
+            "birth_year_max": _("Your latest possible year of birth (the same if you know it)."),
+            "memories": _("Places, names, words of a dialect, things you remember from before "
+                          "you came to the family that raised you."),
+            "arrived_year": _("Roughly, if you know it."),
+            "consent_to_matching": _(
+                "Without this consent your photos are never compared with missing children and "
+                "nobody contacts you. You can take it back at any time. Your posting is never "
+                "public: only you, volunteers and admins see it."
+            ),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        assert set(self.Meta.fields) == SEEKER_EDITABLE_FIELDS
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        year_min, year_max = data.get("birth_year_min"), data.get("birth_year_max")
+        for name in ("birth_year_min", "birth_year_max", "arrived_year"):
+            error = _year_error(data.get(name))
+            if error:
+                self.add_error(name, error)
+        if year_min and year_max and not self.has_error("birth_year_max"):
+            if year_min > year_max:
+                self.add_error("birth_year_max", _(
+                    "The latest year of birth must not be before the earliest (%(year)d)."
+                ) % {"year": year_min})
+            elif year_max - year_min > WIDEST_BIRTH_RANGE:
+                self.add_error("birth_year_max", _(
+                    "The range of birth years is too wide: at most %(n)d years."
+                ) % {"n": WIDEST_BIRTH_RANGE})
+        arrived = data.get("arrived_year")
+        if arrived and year_min and not self.has_error("arrived_year") and arrived < year_min:
+            self.add_error("arrived_year", _(
+                "This is before your earliest year of birth (%(year)d)."
+            ) % {"year": year_min})
+        if not data.get("contact_phone") and not data.get("contact_email") and not (
+            self.has_error("contact_email")
+        ):
+            self.add_error("contact_phone", _(
+                "Give a phone number or an email address so volunteers can reach you."
+            ))
+        return data
+
+
+# --- Photos -------------------------------------------------------------------
+
+
+class PhotoDetailsMixin:
+    """Checks the age in the photo and the year taken against the person's birth years."""
+
+    owner_obj: MissingChildCase | SeekerPosting
+
+    def _check_age(self, data: dict[str, Any]) -> None:
+        kind = data.get("kind")
+        age, year = data.get("age_in_photo"), data.get("year_taken")
+        owner = self.owner_obj
+        error = _year_error(year)
+        if error:
+            self.add_error("year_taken", error)
+            return
+        if age is not None and not 0 <= age <= 120:
+            self.add_error("age_in_photo", _("Enter an age between 0 and 120."))
+            return
+        if age is None and year is None:
+            self.add_error("age_in_photo", _(
+                "Give the age of the person in the photo, or the year it was taken."
+            ))
+            return
+        if kind == Photo.Kind.AGE_PROGRESSED and age is None:
+            self.add_error("age_in_photo", _(
+                "An age-progressed image needs the age it shows."
+            ))
+            return
+        if year is not None and year < owner.birth_year_min:
+            self.add_error("year_taken", _(
+                "This is before the earliest year of birth (%(year)d)."
+            ) % {"year": owner.birth_year_min})
+        if age is not None and kind != Photo.Kind.AGE_PROGRESSED:
+            oldest_now = this_year() - owner.birth_year_min
+            if age > oldest_now + 1:
+                self.add_error("age_in_photo", _(
+                    "With a birth year from %(year)d, the person is at most %(age)d today."
+                ) % {"year": owner.birth_year_min, "age": oldest_now})
+        if isinstance(owner, MissingChildCase) and kind == Photo.Kind.CHILDHOOD:
+            missing_age = owner.missing_date.year - owner.birth_year_min
+            if age is not None and age > missing_age + 1:
+                self.add_error("age_in_photo", _(
+                    "A childhood photo is from before the child went missing (at about "
+                    "%(age)d). Choose the kind “age-progressed image” for an estimate."
+                ) % {"age": max(missing_age, 0)})
+            if year is not None and year > owner.missing_date.year:
+                self.add_error("year_taken", _(
+                    "A childhood photo is from before the child went missing (%(year)d)."
+                ) % {"year": owner.missing_date.year})
+
+
+class PhotoUploadForm(PhotoDetailsMixin, forms.Form):
+    image = forms.FileField(
+        label=_("Photo"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+        help_text=_("JPEG, PNG, WebP, GIF or HEIC. Location data and other hidden details "
+                    "are removed before the photo is stored."),
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=Photo.Kind.choices)
+    age_in_photo = forms.DecimalField(
+        label=_("Age in the photo (years)"), required=False, max_digits=4, decimal_places=1,
+        help_text=_("For an age-progressed image: the age it shows."),
+    )
+    year_taken = forms.IntegerField(
+        label=_("Year taken"), required=False,
+        help_text=_("If you don't know the age, the year the photo was taken."),
+    )
+    caption = forms.CharField(label=_("Caption"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, owner_obj: MissingChildCase | SeekerPosting, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.owner_obj = owner_obj
+        if isinstance(owner_obj, SeekerPosting):
+            self.fields["kind"].choices = [
+                (Photo.Kind.RECENT, Photo.Kind.RECENT.label),
+                (Photo.Kind.CHILDHOOD, Photo.Kind.CHILDHOOD.label),
+            ]
+            self.fields["kind"].initial = Photo.Kind.RECENT
+
+    def clean_image(self) -> Any:
+        upload = self.cleaned_data["image"]
+        if upload.size > settings.PHOTO_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is too large (%(size)d MB); the limit is %(limit)d MB.")
+                % {"size": upload.size // 2**20, "limit": settings.PHOTO_MAX_BYTES // 2**20}
+            )
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        self._check_age(data)
+        return data
+
+    def photo_fields(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        age = data.get("age_in_photo")
+        return {
+            "kind": data["kind"],
+            "age_in_photo": float(age) if age is not None else None,
+            "year_taken": data.get("year_taken"),
+            "caption": data.get("caption", ""),
+        }
+
+
+class PhotoEditForm(PhotoDetailsMixin, forms.ModelForm):
+    class Meta:
+        model = Photo
+        fields = ["kind", "age_in_photo", "year_taken", "caption", "use_in_matching",
+                  "use_on_poster"]
+        help_texts = {
+            "use_on_poster": _("Shown on the public case page and the poster."),
+            "use_in_matching": _("Compared with the photos on the other side."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        photo = self.instance
+        self.owner_obj = photo.case if photo.case_id else photo.seeker_posting
+        if not photo.case_id:
+            # Seeker photos are never public.
+            del self.fields["use_on_poster"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        self._check_age(data)
+        return data
+
+
+class FacePickForm(forms.Form):
+    """Either one of the detected boxes, or a box drawn by hand (in the stored photo's pixels)."""
+
+    face = forms.TypedChoiceField(
+        label=_("Detected faces"), required=False, coerce=int, empty_value=None,
+        widget=forms.RadioSelect,
+    )
+    box_x = forms.IntegerField(label=_("Left (pixels)"), required=False, min_value=0)
+    box_y = forms.IntegerField(label=_("Top (pixels)"), required=False, min_value=0)
+    box_w = forms.IntegerField(label=_("Width (pixels)"), required=False, min_value=1)
+    box_h = forms.IntegerField(label=_("Height (pixels)"), required=False, min_value=1)
+
+    #: Smaller regions hold too little of a face to compare.
+    MIN_SIDE = 20
+
+    def __init__(self, *args: Any, photo: Photo, detected: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.photo = photo
+        self.fields["face"].choices = [
+            (face.pk, _("Face %(n)d") % {"n": number})
+            for number, face in enumerate(detected, start=1)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        box = [data.get(name) for name in ("box_x", "box_y", "box_w", "box_h")]
+        has_box = any(value is not None for value in box)
+        if data.get("face") is not None:
+            return data
+        if self.errors:
+            return data
+        if not has_box:
+            raise forms.ValidationError(_("Choose one of the faces found, or draw a box."))
+        if any(value is None for value in box):
+            raise forms.ValidationError(_("Give all four numbers of the box."))
+        x, y, w, h = box
+        if w < self.MIN_SIDE or h < self.MIN_SIDE:
+            raise forms.ValidationError(_("The box is too small: at least %(n)d pixels a side.")
+                                        % {"n": self.MIN_SIDE})
+        if x + w > self.photo.width or y + h > self.photo.height:
+            raise forms.ValidationError(_(
+                "The box goes outside the photo (%(w)d×%(h)d pixels)."
+            ) % {"w": self.photo.width, "h": self.photo.height})
+        return data
+
+
+# --- Public search ------------------------------------------------------------
+
+
+class CaseSearchForm(forms.Form):
+    name = forms.CharField(label=_("Name or nickname"), required=False, max_length=100)
+    sex = forms.ChoiceField(
+        label=_("Sex"), required=False, choices=[("", _("any")), *Sex.choices]
+    )
+    year_missing_from = forms.IntegerField(label=_("Missing from (year)"), required=False)
+    year_missing_to = forms.IntegerField(label=_("Missing until (year)"), required=False)
+    age_missing_from = forms.IntegerField(
+        label=_("Age when missing, from"), required=False, min_value=0, max_value=17
+    )
+    age_missing_to = forms.IntegerField(
+        label=_("Age when missing, to"), required=False, min_value=0, max_value=17
+    )
+    place = forms.CharField(
+        label=_("Place (province, city or district)"), required=False, max_length=100
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name in ("year_missing_from", "year_missing_to"):
+            error = _year_error(data.get(name))
+            if error:
+                self.add_error(name, error)
+        for low, high in (("year_missing_from", "year_missing_to"),
+                          ("age_missing_from", "age_missing_to")):
+            if (data.get(low) is not None and data.get(high) is not None
+                    and data[low] > data[high] and not self.has_error(high)):
+                self.add_error(high, _("This must not be less than the value before it."))
+        return data
+
+    def filters(self) -> dict[str, Any]:
+        """The valid filters, for ``selectors.public_cases``."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return {name: data.get(name) for name in (
+            "name", "sex", "year_missing_from", "year_missing_to", "age_missing_from",
+            "age_missing_to", "place",
+        ) if data.get(name) not in (None, "")}

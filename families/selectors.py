@@ -1,0 +1,165 @@
+"""Reads of families' data, and who may see or change what.
+
+Every view asks these functions before it shows or changes a case, a seeker
+posting or a photo, so the rules live in one place: cases are public once
+published, seeker postings never are, and private fields are for the owner,
+volunteers and admins only.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models.functions import ExtractYear
+
+from families.models import CaseStatus, MissingChildCase, Photo, SeekerPosting, User
+
+AnyUser = User | AnonymousUser
+
+#: Statuses whose cases appear on the public pages.
+PUBLIC_STATUSES = (
+    CaseStatus.PUBLISHED,
+    CaseStatus.UNDER_REVIEW,
+    CaseStatus.DNA_PENDING,
+    CaseStatus.REUNITED,
+)
+
+
+def is_staff_reader(user: AnyUser) -> bool:
+    """Volunteers and admins: they may read private data (and every read is audited)."""
+    return bool(user.is_authenticated and (user.is_superuser or user.is_volunteer))
+
+
+def case_manageable_by(*, user: AnyUser, case: MissingChildCase) -> bool:
+    """The family that posted the case, volunteers and admins."""
+    if not user.is_authenticated:
+        return False
+    return case.family_id == user.pk or is_staff_reader(user)
+
+
+def case_visible_to(*, user: AnyUser, case: MissingChildCase) -> bool:
+    """Published cases are public; drafts and withdrawn cases only to who manages them."""
+    return case.is_public or case_manageable_by(user=user, case=case)
+
+
+def seeker_posting_visible_to(*, user: AnyUser, posting: SeekerPosting) -> bool:
+    """The seeker, volunteers and admins. Never the public, never a family."""
+    if not user.is_authenticated:
+        return False
+    return posting.owner_id == user.pk or is_staff_reader(user)
+
+
+def seeker_posting_manageable_by(*, user: AnyUser, posting: SeekerPosting) -> bool:
+    return seeker_posting_visible_to(user=user, posting=posting)
+
+
+def photo_is_public(photo: Photo) -> bool:
+    """A case photo the family chose for the poster, of a published case.
+
+    Age-progressed images made by Reunion are stored with ``use_on_poster``
+    off until the family approves them, so an unapproved estimate is never public.
+    """
+    return bool(photo.case_id and photo.use_on_poster and photo.case.is_public)
+
+
+def photo_viewable_by(*, user: AnyUser, photo: Photo) -> bool:
+    """Public case photos to anyone; everything else to its owner, volunteers and admins."""
+    if photo.case_id:
+        return photo_is_public(photo) or case_manageable_by(user=user, case=photo.case)
+    return seeker_posting_visible_to(user=user, posting=photo.seeker_posting)
+
+
+def photo_manageable_by(*, user: AnyUser, photo: Photo) -> bool:
+    if photo.case_id:
+        return case_manageable_by(user=user, case=photo.case)
+    return seeker_posting_manageable_by(user=user, posting=photo.seeker_posting)
+
+
+def public_photos(case: MissingChildCase) -> list[Photo]:
+    """The photos shown on the public case page and the poster, childhood photos first."""
+    if not case.is_public:
+        return []
+    kinds = {Photo.Kind.CHILDHOOD: 0, Photo.Kind.AGE_PROGRESSED: 1, Photo.Kind.RECENT: 2}
+    photos = [p for p in case.photos.all() if p.use_on_poster]
+    return sorted(photos, key=lambda p: (kinds.get(p.kind, 3), p.uploaded_at, p.pk))
+
+
+def public_cases(
+    *,
+    name: str = "",
+    sex: str = "",
+    year_missing_from: int | None = None,
+    year_missing_to: int | None = None,
+    age_missing_from: int | None = None,
+    age_missing_to: int | None = None,
+    place: str = "",
+) -> QuerySet[MissingChildCase]:
+    """Published cases matching the public search, newest first, with their poster photos.
+
+    Age when missing is compared with the birth-year range: a case matches
+    when any birth year in its range gives an age in the wanted range.
+    """
+    cases = MissingChildCase.objects.filter(status__in=PUBLIC_STATUSES)
+    for word in name.split():
+        cases = cases.filter(
+            Q(given_name__icontains=word)
+            | Q(family_name__icontains=word)
+            | Q(nicknames__icontains=word)
+        )
+    if sex:
+        cases = cases.filter(sex=sex)
+    if year_missing_from is not None:
+        cases = cases.filter(missing_date__gte=date(year_missing_from, 1, 1))
+    if year_missing_to is not None:
+        cases = cases.filter(missing_date__lte=date(year_missing_to, 12, 31))
+    if age_missing_from is not None or age_missing_to is not None:
+        cases = cases.annotate(missing_year=ExtractYear("missing_date"))
+    if age_missing_from is not None:
+        # The oldest the child can have been: missing year − earliest birth year.
+        cases = cases.filter(missing_year__gte=F("birth_year_min") + age_missing_from)
+    if age_missing_to is not None:
+        # The youngest the child can have been: missing year − latest birth year.
+        cases = cases.filter(missing_year__lte=F("birth_year_max") + age_missing_to)
+    for word in place.split():
+        cases = cases.filter(
+            Q(missing_province__icontains=word)
+            | Q(missing_city__icontains=word)
+            | Q(missing_district__icontains=word)
+        )
+    poster_photos = Photo.objects.filter(use_on_poster=True).order_by("uploaded_at", "pk")
+    return cases.prefetch_related(
+        Prefetch("photos", queryset=poster_photos, to_attr="poster_photos")
+    ).order_by("-published_at", "-created_at", "-pk")
+
+
+def cases_of(user: User) -> QuerySet[MissingChildCase]:
+    return MissingChildCase.objects.filter(family=user).order_by("-created_at", "-pk")
+
+
+def seeker_postings_of(user: User) -> QuerySet[SeekerPosting]:
+    return SeekerPosting.objects.filter(owner=user).order_by("-created_at", "-pk")
+
+
+def photos_of_case(case: MissingChildCase) -> QuerySet[Photo]:
+    return case.photos.all().order_by("uploaded_at", "pk")
+
+
+def photos_of_posting(posting: SeekerPosting) -> QuerySet[Photo]:
+    return posting.photos.all().order_by("uploaded_at", "pk")
+
+
+def photo_states(*, user: AnyUser, ids: list[int]) -> list[dict[str, object]]:
+    """Face state of each photo in ``ids`` that ``user`` may manage (for live updates)."""
+    photos = Photo.objects.filter(pk__in=ids[:200]).select_related("case", "seeker_posting")
+    return [
+        {
+            "id": photo.pk,
+            "state": photo.face_state,
+            "label": str(photo.get_face_state_display()),
+            "needs_pick": photo.face_state in Photo.NEEDS_PICK,
+        }
+        for photo in photos
+        if photo_manageable_by(user=user, photo=photo)
+    ]
