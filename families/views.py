@@ -1,0 +1,493 @@
+"""Pages for families, seekers and the public. Thin: ask a selector, call one service.
+
+A page that can't be shown to the person asking answers 404, never 403, so
+nobody learns which case drafts or seeker postings exist.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from PIL import Image
+
+from families import forms, selectors, services
+from families.models import MissingChildCase, Photo, SeekerPosting
+from families.poster import case_poster_pdf
+from families.tokens import user_for_confirmation_token
+
+View = Callable[..., HttpResponseBase]
+
+
+def confirmed_email_required(view: View) -> View:
+    """Posting needs a confirmed email address (volunteers and admins are trusted)."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        user = request.user
+        if user.email_confirmed_at is None and not selectors.is_staff_reader(user):
+            messages.warning(request, _(
+                "Please confirm your email address first: click the link we sent you."
+            ))
+            return redirect("families:dashboard")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _no_store(response: HttpResponseBase) -> HttpResponseBase:
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Accounts -----------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("families:dashboard")
+    form = forms.SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        user = services.user_sign_up(
+            email=data["email"], password=data["password1"], full_name=data["full_name"],
+            preferred_language=data["preferred_language"],
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("families:signup_done")
+    return render(request, "families/signup.html", {"form": form})
+
+
+@login_required
+def signup_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "families/signup_done.html")
+
+
+@require_GET
+def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    user = user_for_confirmation_token(token)
+    if user is None:
+        return render(request, "families/confirm_email.html", {"ok": False}, status=400)
+    services.user_confirm_email(user=user)
+    if not request.user.is_authenticated:
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, _("Thank you: your email address is confirmed."))
+    return redirect("families:dashboard")
+
+
+@login_required
+@require_POST
+def resend_confirmation(request: HttpRequest) -> HttpResponse:
+    if request.user.email_confirmed_at is None:
+        services.user_send_confirmation(user=request.user)
+        messages.info(request, _("We sent a new confirmation link to %(email)s.") % {
+            "email": request.user.email})
+    return redirect("families:dashboard")
+
+
+@login_required
+@never_cache
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    return render(request, "families/dashboard.html", {
+        "cases": selectors.cases_of(user),
+        "postings": selectors.seeker_postings_of(user),
+        "needs_confirmation": user.email_confirmed_at is None,
+    })
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = forms.ProfileForm(request.POST or None, instance=user)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        # The form has already copied the values onto the instance; reload before the service.
+        user.refresh_from_db()
+        services.profile_update(actor=user, user=user, fields=fields)
+        messages.success(request, _("Your details are saved."))
+        return redirect("families:profile")
+    return render(request, "families/profile.html", {"form": form})
+
+
+# --- Public pages -------------------------------------------------------------
+
+
+@require_GET
+def case_list(request: HttpRequest) -> HttpResponse:
+    form = forms.CaseSearchForm(request.GET or None)
+    cases = selectors.public_cases(**form.filters())
+    page = Paginator(cases, 24).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "families/case_list.html", {
+        "form": form, "page": page, "query": query.urlencode(),
+    })
+
+
+@require_GET
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404(MissingChildCase.objects.select_related("family"), pk=pk)
+    user = request.user
+    if not selectors.case_visible_to(user=user, case=case):
+        raise Http404
+    manage = selectors.case_manageable_by(user=user, case=case)
+    if manage and case.family_id != user.pk:
+        services.audit_record(actor=user, action="case.private_viewed", obj=case)
+    photos = list(selectors.photos_of_case(case)) if manage else selectors.public_photos(case)
+    response = render(request, "families/case_detail.html", {
+        "case": case, "manage": manage, "is_owner": case.family_id == user.pk,
+        "photos": photos,
+    })
+    return _no_store(response) if manage else response
+
+
+@require_GET
+def case_poster(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404(MissingChildCase, pk=pk)
+    if not case.is_public:
+        raise Http404
+    response = HttpResponse(case_poster_pdf(case), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="reunion-case-{case.pk}.pdf"'
+    return response
+
+
+# --- Cases --------------------------------------------------------------------
+
+
+def _managed_case(request: HttpRequest, pk: int) -> MissingChildCase:
+    case = get_object_or_404(MissingChildCase, pk=pk)
+    if not selectors.case_manageable_by(user=request.user, case=case):
+        raise Http404
+    return case
+
+
+def _model_fields(form: Any) -> dict[str, Any]:
+    return {name: form.cleaned_data[name] for name in form.Meta.fields}
+
+
+@confirmed_email_required
+@require_http_methods(["GET", "POST"])
+def case_create(request: HttpRequest) -> HttpResponse:
+    form = forms.CaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        case = services.case_create(actor=request.user, fields=_model_fields(form))
+        messages.success(request, _(
+            "The case is saved as a draft. Add photos, then publish it."
+        ))
+        return redirect("families:case_photos", pk=case.pk)
+    return render(request, "families/case_form.html", {"form": form, "case": None})
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _managed_case(request, pk)
+    form = forms.CaseForm(request.POST or None, instance=case)
+    if request.method == "POST" and form.is_valid():
+        fields = _model_fields(form)
+        case.refresh_from_db()
+        services.case_update(actor=request.user, case=case, fields=fields)
+        messages.success(request, _("The case is saved."))
+        return redirect("families:case_detail", pk=case.pk)
+    return render(request, "families/case_form.html", {"form": form, "case": case})
+
+
+@login_required
+@require_POST
+def case_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _managed_case(request, pk)
+    services.case_publish(actor=request.user, case=case)
+    messages.success(request, _("The case is published: anyone can find it and print its poster."))
+    return redirect("families:case_detail", pk=case.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _managed_case(request, pk)
+    form = forms.WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.case_withdraw(actor=request.user, case=case, reason=form.cleaned_data["reason"])
+        messages.success(request, _(
+            "The case is withdrawn: it is no longer public and no longer matched."
+        ))
+        return redirect("families:dashboard")
+    return render(request, "families/withdraw.html", {"form": form, "obj": case, "is_case": True})
+
+
+# --- Seeker postings ------------------------------------------------------------
+
+
+def _visible_posting(request: HttpRequest, pk: int) -> SeekerPosting:
+    posting = get_object_or_404(SeekerPosting, pk=pk)
+    if not selectors.seeker_posting_visible_to(user=request.user, posting=posting):
+        raise Http404
+    return posting
+
+
+@confirmed_email_required
+@require_http_methods(["GET", "POST"])
+def seeker_create(request: HttpRequest) -> HttpResponse:
+    form = forms.SeekerPostingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        posting = services.seeker_posting_create(actor=request.user, fields=_model_fields(form))
+        messages.success(request, _("Your posting is saved. Now add photos."))
+        return redirect("families:seeker_photos", pk=posting.pk)
+    return render(request, "families/seeker_form.html", {"form": form, "posting": None})
+
+
+@login_required
+@never_cache
+@require_GET
+def seeker_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    posting = _visible_posting(request, pk)
+    if posting.owner_id != request.user.pk:
+        services.audit_record(actor=request.user, action="seeker_posting.viewed", obj=posting)
+    return _no_store(render(request, "families/seeker_detail.html", {
+        "posting": posting, "photos": selectors.photos_of_posting(posting),
+        "is_owner": posting.owner_id == request.user.pk,
+    }))
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def seeker_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    posting = _visible_posting(request, pk)
+    form = forms.SeekerPostingForm(request.POST or None, instance=posting)
+    if request.method == "POST" and form.is_valid():
+        fields = _model_fields(form)
+        posting.refresh_from_db()
+        services.seeker_posting_update(actor=request.user, posting=posting, fields=fields)
+        messages.success(request, _("Your posting is saved."))
+        return redirect("families:seeker_detail", pk=posting.pk)
+    if request.method == "GET" and posting.owner_id != request.user.pk:
+        services.audit_record(actor=request.user, action="seeker_posting.viewed", obj=posting)
+    return render(request, "families/seeker_form.html", {"form": form, "posting": posting})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def seeker_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    posting = _visible_posting(request, pk)
+    form = forms.WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.seeker_posting_withdraw(
+            actor=request.user, posting=posting, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, _("Your posting is withdrawn: it is no longer matched."))
+        return redirect("families:dashboard")
+    return render(request, "families/withdraw.html",
+                  {"form": form, "obj": posting, "is_case": False})
+
+
+# --- Photos -------------------------------------------------------------------
+
+
+def _photos_page(
+    request: HttpRequest, *, owner_obj: MissingChildCase | SeekerPosting
+) -> HttpResponse:
+    """Lists the photos of a case or posting with their face states, and takes uploads."""
+    is_case = isinstance(owner_obj, MissingChildCase)
+    form = forms.PhotoUploadForm(request.POST or None, request.FILES or None, owner_obj=owner_obj)
+    if request.method == "POST":
+        if request.user.email_confirmed_at is None and not selectors.is_staff_reader(request.user):
+            messages.warning(request, _("Please confirm your email address first."))
+            return redirect("families:dashboard")
+        if form.is_valid():
+            upload = form.cleaned_data["image"]
+            try:
+                services.photo_add(
+                    actor=request.user, data=upload.read(),
+                    case=owner_obj if is_case else None,
+                    seeker_posting=None if is_case else owner_obj,
+                    **form.photo_fields(),
+                )
+            except ValidationError as error:
+                form.add_error("image", error)
+            else:
+                messages.success(request, _(
+                    "The photo is stored. We are looking for the face in it."
+                ))
+                return redirect(request.path)
+    photos = (selectors.photos_of_case(owner_obj) if is_case
+              else selectors.photos_of_posting(owner_obj))
+    status = 400 if request.method == "POST" else 200
+    return _no_store(render(request, "families/photos.html", {
+        "form": form, "obj": owner_obj, "is_case": is_case, "photos": photos,
+    }, status=status))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_photos(request: HttpRequest, pk: int) -> HttpResponse:
+    return _photos_page(request, owner_obj=_managed_case(request, pk))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def seeker_photos(request: HttpRequest, pk: int) -> HttpResponse:
+    posting = _visible_posting(request, pk)
+    if posting.owner_id != request.user.pk and request.method == "GET":
+        services.audit_record(actor=request.user, action="seeker_posting.viewed", obj=posting)
+    return _photos_page(request, owner_obj=posting)
+
+
+def _photo_for(request: HttpRequest, pk: int, *, manage: bool) -> Photo:
+    photo = get_object_or_404(Photo.objects.select_related("case", "seeker_posting"), pk=pk)
+    allowed = (selectors.photo_manageable_by if manage else selectors.photo_viewable_by)
+    if not allowed(user=request.user, photo=photo):
+        raise Http404
+    return photo
+
+
+def _photo_return_url(photo: Photo) -> str:
+    if photo.case_id:
+        return reverse("families:case_photos", args=[photo.case_id])
+    return reverse("families:seeker_photos", args=[photo.seeker_posting_id])
+
+
+def _image_response(photo: Photo, request: HttpRequest, body: Any) -> HttpResponseBase:
+    response = (FileResponse(body, content_type="image/jpeg") if not isinstance(body, bytes)
+                else HttpResponse(body, content_type="image/jpeg"))
+    if selectors.photo_is_public(photo):
+        response["Cache-Control"] = "public, max-age=300"
+    else:
+        response["Cache-Control"] = "private, no-store"
+        if photo.seeker_posting_id and photo.seeker_posting.owner_id != request.user.pk:
+            services.audit_record(actor=request.user, action="seeker_photo.viewed", obj=photo)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+def photo_image(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The stored photo, to whoever may see it; 404 to everyone else."""
+    photo = _photo_for(request, pk, manage=False)
+    try:
+        handle = photo.image.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return _image_response(photo, request, handle)
+
+
+@require_GET
+def photo_face(request: HttpRequest, pk: int, face_pk: int) -> HttpResponseBase:
+    """A square crop around one face of the photo, for review pages."""
+    from matching.models import Face
+
+    photo = _photo_for(request, pk, manage=False)
+    face = get_object_or_404(Face, pk=face_pk, photo=photo)
+    with photo.image.open("rb") as handle, Image.open(handle) as image:
+        margin = max(face.box_w, face.box_h) // 4
+        crop = image.convert("RGB").crop((
+            max(face.box_x - margin, 0), max(face.box_y - margin, 0),
+            min(face.box_x + face.box_w + margin, image.width),
+            min(face.box_y + face.box_h + margin, image.height),
+        ))
+    crop.thumbnail((256, 256))
+    out = io.BytesIO()
+    crop.save(out, format="JPEG", quality=88)
+    return _image_response(photo, request, out.getvalue())
+
+
+@login_required
+@never_cache
+@require_GET
+def photo_states(request: HttpRequest) -> JsonResponse:
+    """Face states of the photos on a page, polled by static/js/photo-states.js."""
+    ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.isdigit()]
+    response = JsonResponse({"photos": selectors.photo_states(user=request.user, ids=ids)})
+    return _no_store(response)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def photo_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    photo = _photo_for(request, pk, manage=True)
+    form = forms.PhotoEditForm(request.POST or None, instance=photo)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.fields}
+        photo.refresh_from_db()
+        services.photo_update(actor=request.user, photo=photo, fields=fields)
+        messages.success(request, _("The photo's details are saved."))
+        return redirect(_photo_return_url(photo))
+    return _no_store(render(request, "families/photo_edit.html", {
+        "form": form, "photo": photo, "back": _photo_return_url(photo),
+    }))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def photo_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    photo = _photo_for(request, pk, manage=True)
+    back = _photo_return_url(photo)
+    if request.method == "POST":
+        services.photo_delete(actor=request.user, photo=photo)
+        messages.success(request, _("The photo is deleted."))
+        return redirect(back)
+    return _no_store(render(request, "families/photo_delete.html",
+                            {"photo": photo, "back": back}))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def face_picker(request: HttpRequest, pk: int) -> HttpResponse:
+    """Shows the detected boxes of a photo; the owner or a volunteer picks one or draws one."""
+    from matching.faces import Box
+    from matching.models import Face
+    from matching.services import face_pick
+
+    photo = _photo_for(request, pk, manage=True)
+    detected = list(
+        Face.objects.filter(photo=photo, embedding__isnull=True).order_by("box_x", "pk")
+    )
+    form = forms.FacePickForm(request.POST or None, photo=photo, detected=detected)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data.get("face") is not None:
+            face_pick(actor=request.user, photo=photo, face_id=data["face"])
+        else:
+            face_pick(actor=request.user, photo=photo, box=Box(
+                data["box_x"], data["box_y"], data["box_w"], data["box_h"]))
+        messages.success(request, _(
+            "Thank you. The face you chose is being prepared for matching."
+        ))
+        return redirect(_photo_return_url(photo))
+    boxes = [
+        {
+            "face": face, "number": number,
+            "left": 100 * face.box_x / photo.width, "top": 100 * face.box_y / photo.height,
+            "width": 100 * face.box_w / photo.width, "height": 100 * face.box_h / photo.height,
+        }
+        for number, face in enumerate(detected, start=1)
+    ] if photo.width and photo.height else []
+    return _no_store(render(request, "families/face_picker.html", {
+        "form": form, "photo": photo, "boxes": boxes, "back": _photo_return_url(photo),
+    }, status=400 if request.method == "POST" else 200))

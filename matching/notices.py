@@ -1,0 +1,120 @@
+"""The notices of the review and DNA steps: who is told what, and when.
+
+Each notice goes to the inbox and by email through
+``families.services.notification_send``, in the recipient's language, with a
+``dedupe_key`` naming the event and the recipient so it is sent once. What a
+notice may say follows docs/REVIEW.md: before a volunteer confirms, the family
+and the seeker hear only that a possible match is under review; emails never
+carry the other side's name, photos or contacts (email leaves the portal's
+access control): they point to the page that shows what the confirmation grants.
+"""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from families.models import User
+from families.services import notification_send
+from matching.models import Candidate, DnaTest
+
+SUBJECTS = {
+    "candidate_under_review": _("A possible match is under review"),
+    "candidate_for_volunteer": _("A new candidate is waiting for review in %(province)s"),
+    "candidate_confirmed": _("A volunteer confirmed a possible match: a DNA test is next"),
+    "dna_requested": _("A DNA test has been requested"),
+    "dna_samples_collected": _("DNA samples have been collected"),
+    "dna_result_match": _("The DNA test confirms the match"),
+    "dna_result_no_match": _("The DNA test did not confirm the match"),
+    "dna_result_inconclusive": _("The DNA test was inconclusive"),
+}
+
+
+def _link(name: str, *args: object) -> str:
+    """The page's path in the current language, or nothing if that page is not installed."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+def _send(
+    *, recipient: User, kind: str, dedupe_key: str, link: tuple, context: dict
+) -> None:
+    with translation.override(recipient.preferred_language or "en"):
+        path = _link(*link)
+        context = {**context, "recipient": recipient}
+        subject = SUBJECTS[kind]
+        subject = str(subject) % context if "%(" in str(subject) else str(subject)
+        body = render_to_string(f"emails/notifications/{kind}.txt", context).strip()
+    notification_send(
+        recipient=recipient, kind=kind, subject=subject, body=body, link=path,
+        dedupe_key=dedupe_key,
+    )
+
+
+def _sides(candidate: Candidate) -> list[tuple[str, User]]:
+    """The family and the seeker (or the volunteer who posted a found person)."""
+    return [
+        ("family", candidate.case.family),
+        ("seeker", candidate.seeker_posting.owner),
+    ]
+
+
+def candidate_created(candidate: Candidate) -> None:
+    """Tells both sides that a possible match is under review (no details), and the volunteers."""
+    case, posting = candidate.case, candidate.seeker_posting
+    for side, recipient in _sides(candidate):
+        own = ("families:case_detail", case.pk) if side == "family" else (
+            "families:seeker_detail", posting.pk)
+        _send(
+            recipient=recipient, kind="candidate_under_review",
+            dedupe_key=f"candidate:{candidate.pk}:created:{side}",
+            link=own,
+            context={"side": side, "case": case if side == "family" else None,
+                     "posting": posting if side == "seeker" else None},
+        )
+    for volunteer in volunteers_for_province(case.missing_province):
+        if volunteer.pk in (case.family_id, posting.owner_id):
+            continue
+        _send(
+            recipient=volunteer, kind="candidate_for_volunteer",
+            dedupe_key=f"candidate:{candidate.pk}:created:volunteer:{volunteer.pk}",
+            link=("matching:review", candidate.pk),
+            context={"province": case.missing_province, "candidate": candidate},
+        )
+
+
+def volunteers_for_province(province: str) -> list[User]:
+    """Active volunteers who review ``province`` (or every province)."""
+    from families.models import VOLUNTEER_GROUP
+
+    volunteers = User.objects.filter(is_active=True, groups__name=VOLUNTEER_GROUP).distinct()
+    return [v for v in volunteers.order_by("pk") if v.reviews_province(province)]
+
+
+def candidate_confirmed(candidate: Candidate, *, reviewer: User) -> None:
+    """Tells both sides what the confirmation lets them see, and who their volunteer is."""
+    for side, recipient in _sides(candidate):
+        _send(
+            recipient=recipient, kind="candidate_confirmed",
+            dedupe_key=f"candidate:{candidate.pk}:confirmed:{side}",
+            link=("matching:match_detail", candidate.pk),
+            context={"side": side, "reviewer": reviewer},
+        )
+
+
+def dna_step(dna_test: DnaTest, *, kind: str) -> None:
+    """Tells both sides about one DNA step (request, samples, result)."""
+    candidate = dna_test.candidate
+    # One notice per step of this round of testing (a test can be requested again).
+    round_key = int(dna_test.requested_at.timestamp())
+    for side, recipient in _sides(candidate):
+        _send(
+            recipient=recipient, kind=kind,
+            dedupe_key=f"dna:{dna_test.pk}:{round_key}:{kind}:{side}",
+            link=("matching:match_detail", candidate.pk),
+            context={"side": side, "dna_test": dna_test},
+        )
