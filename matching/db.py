@@ -25,4 +25,6 @@ class CreateVectorExtension(VectorExtension):
         try:
             super().database_forwards(app_label, schema_editor, from_state, to_state)
         except DatabaseError as error:
-            raise ImproperlyConfigured(f"Could not create the pgvector extension: {error}") from error
+            raise ImproperlyConfigured(
+                f"Could not create the pgvector extension: {error}"
+            ) from error

@@ -19,7 +19,7 @@ from matching.faces import Box, DetectedFace
 
 logger = logging.getLogger(__name__)
 
-#: Long side of the copy the detector sees.
+#: Long side the detector sees at most (the workers already hand it a 400 px copy).
 DETECT_LONG_SIDE = 640
 #: Long side of the crop handed to DeepFace for alignment and embedding.
 EMBED_CROP_SIDE = 250
@@ -111,6 +111,21 @@ class DeepFaceEngine:
         )
         # In a crop around one face the largest detection is that face; with
         # none re-detected (a hand-drawn box), DeepFace embeds the whole crop.
+        best = max(results, key=lambda r: r["facial_area"]["w"] * r["facial_area"]["h"])
+        vector = np.asarray(best["embedding"], dtype=np.float32)
+        return vector / np.linalg.norm(vector)
+
+    def represent_plain(self, path: str) -> np.ndarray | None:
+        """Plain ``DeepFace.represent`` on a whole photo file: the baseline benchmarks compare to.
+
+        The largest face's L2-normalised embedding, or ``None`` if DeepFace finds no face.
+        """
+        try:
+            results = self._deepface.represent(
+                path, model_name=settings.FACE_MODEL_NAME, detector_backend=settings.FACE_DETECTOR
+            )
+        except ValueError:
+            return None
         best = max(results, key=lambda r: r["facial_area"]["w"] * r["facial_area"]["h"])
         vector = np.asarray(best["embedding"], dtype=np.float32)
         return vector / np.linalg.norm(vector)

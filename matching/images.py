@@ -25,7 +25,7 @@ def _open_upright(handle: BinaryIO, at_least: tuple[int, int] | None) -> Image.I
 
 
 def decode_scaled(handle: BinaryIO, long_side: int) -> tuple[np.ndarray, float]:
-    """The photo with its long side near ``long_side`` (never below it unless smaller), and the scale.
+    """The photo decoded with its long side at most ``long_side``, and the scale used.
 
     The scale is the decoded width over the stored width: multiply a box found
     in the decoded copy by ``1 / scale`` to get stored-photo pixels.

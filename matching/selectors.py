@@ -9,15 +9,20 @@ was made by measurement (docs/BENCHMARKS.md, bench/vector_search.py).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
-from families.models import Sex
-from matching.models import Face, Side
+from families.models import Photo, Sex
+from matching.models import Candidate, Face, MatchJob, Side
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,7 @@ WITH nearest AS MATERIALIZED (
       AND face.sex = ANY(%(sexes)s)
       AND face.birth_year_min <= %(born_max)s
       AND face.birth_year_max >= %(born_min)s
-    ORDER BY face.embedding <=> %(query)s::vector
+    ORDER BY {order}
     LIMIT %(limit)s
 )
 SELECT nearest.id, COALESCE(photo.case_id, photo.seeker_posting_id), nearest.distance
@@ -71,6 +76,13 @@ FROM nearest JOIN families_photo AS photo ON photo.id = nearest.photo_id
 WHERE nearest.distance <= %(max_distance)s
 ORDER BY nearest.distance, nearest.id
 """
+#: "exact": every face the facts allow, read through the ``face_search_facts`` index, is
+#: compared (the expression ``+ 0`` keeps the planner off the HNSW index). "hnsw": the HNSW
+#: index with iterative scans. Chosen by measurement: docs/BENCHMARKS.md.
+_ORDER = {
+    "exact": "(face.embedding <=> %(query)s::vector) + 0",
+    "hnsw": "face.embedding <=> %(query)s::vector",
+}
 
 
 def faces_nearest(
@@ -83,9 +95,10 @@ def faces_nearest(
     """Searchable faces on ``facts.side`` that could be the person described by ``facts``.
 
     Closest first, at most ``limit`` (``MATCH_SEARCH_LIMIT``) faces within
-    ``max_distance``. The HNSW scan is iterative (``relaxed_order``) so rows
-    removed by the filters are replaced by further ones rather than lost;
-    the final order is restored here.
+    ``max_distance``. ``MATCH_VECTOR_SEARCH`` chooses exact search over the
+    filtered faces (the default: it never misses a face) or the HNSW index
+    with iterative scans (``relaxed_order``: rows removed by the filters are
+    replaced by further ones; the final order is restored here).
     """
     params = {
         "query": vector_literal(embedding),
@@ -96,12 +109,15 @@ def faces_nearest(
         "limit": limit or settings.MATCH_SEARCH_LIMIT,
         "max_distance": max_distance,
     }
+    mode = settings.MATCH_VECTOR_SEARCH
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        cursor.execute(
-            "SELECT set_config('hnsw.ef_search', %s, true)", [str(settings.MATCH_HNSW_EF_SEARCH)]
-        )
-        cursor.execute(_NEAREST_SQL, params)
+        if mode == "hnsw":
+            cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            cursor.execute(
+                "SELECT set_config('hnsw.ef_search', %s, true)",
+                [str(settings.MATCH_HNSW_EF_SEARCH)],
+            )
+        cursor.execute(_NEAREST_SQL.format(order=_ORDER[mode]), params)
         rows = cursor.fetchall()
     return [Neighbour(face_id=row[0], owner_id=row[1], distance=float(row[2])) for row in rows]
 
@@ -134,14 +150,290 @@ def faces_of_people(
     return result
 
 
-def faces_needing_embedding(*, model_version: str, after_id: int = 0, limit: int = 100):
-    """Faces whose embedding is missing or from another model version, in id order (for reindex)."""
-    return (
-        Face.objects.filter(id__gt=after_id)
-        .exclude(model_version=model_version, embedding__isnull=False)
-        .exclude(embedding__isnull=True, picked_by__isnull=True, photo__face_state__in=(
-            "no_face", "several_faces",
-        ))
-        .select_related("photo")
-        .order_by("id")[:limit]
+def faces_needing_embedding(*, model_version: str, after_id: int = 0, limit: int | None = 100):
+    """Faces to embed again with ``model_version``, in id order (``reindex``).
+
+    Those embedded by another version, and picked faces still waiting for an
+    embedding; boxes waiting for a person to pick one are left alone.
+    """
+    faces = Face.objects.filter(id__gt=after_id).filter(
+        Q(embedding__isnull=False) & ~Q(model_version=model_version)
+        | Q(embedding__isnull=True, picked_by__isnull=False)
+    ).select_related("photo").order_by("id")
+    return faces if limit is None else faces[:limit]
+
+
+# Review queue and match pages --------------------------------------------------
+
+
+def review_queue(
+    *,
+    region: str = "",
+    created_from: date | None = None,
+    created_to: date | None = None,
+    min_score: float | None = None,
+    statuses: Iterable[str] | None = None,
+) -> QuerySet[Candidate]:
+    """Candidates waiting for review: highest score first, then the case that waited longest.
+
+    ``region`` matches the province (or city) the child went missing from or
+    where the seeker grew up; dates bound when the candidate appeared.
+    """
+    from families.models import MATCHABLE_STATUSES
+
+    wanted = list(statuses) if statuses else [
+        Candidate.Status.PENDING, Candidate.Status.NEEDS_INFO,
+        Candidate.Status.AWAITING_SECOND_REVIEW,
+    ]
+    candidates = Candidate.objects.filter(
+        status__in=wanted,
+        case__status__in=MATCHABLE_STATUSES,
+        seeker_posting__status__in=MATCHABLE_STATUSES,
     )
+    region = region.strip()
+    if region:
+        candidates = candidates.filter(
+            Q(case__missing_province__icontains=region)
+            | Q(case__missing_city__icontains=region)
+            | Q(seeker_posting__grew_up_province__icontains=region)
+            | Q(seeker_posting__grew_up_city__icontains=region)
+        )
+    if created_from is not None:
+        candidates = candidates.filter(created_at__date__gte=created_from)
+    if created_to is not None:
+        candidates = candidates.filter(created_at__date__lte=created_to)
+    if min_score is not None:
+        candidates = candidates.filter(score__gte=min_score)
+    return candidates.select_related("case", "seeker_posting", "claimed_by").annotate(
+        case_waiting_since=Coalesce("case__published_at", "case__created_at")
+    ).order_by("-score", "case_waiting_since", "created_at", "pk")
+
+
+@dataclass(frozen=True)
+class PhotoPair:
+    """One case face against one seeker face: what a volunteer compares by eye."""
+
+    case_face: Face
+    seeker_face: Face
+    distance: float
+    score: float
+    age_gap_years: float | None
+    is_best: bool
+
+
+def candidate_photo_pairs(candidate: Candidate) -> list[PhotoPair]:
+    """Every embedded case face × every embedded seeker face, closest first.
+
+    Distances are computed here from the stored embeddings (cosine, as the
+    search does) with the same score as ranking, so each pair can be judged.
+    """
+    from matching import ranking
+
+    params = ranking.RankingParameters.from_settings()
+    case_faces = list(
+        Face.objects.filter(photo__case=candidate.case, embedding__isnull=False)
+        .select_related("photo").order_by("photo__uploaded_at", "pk")
+    )
+    seeker_faces = list(
+        Face.objects.filter(photo__seeker_posting=candidate.seeker_posting, embedding__isnull=False)
+        .select_related("photo").order_by("photo__uploaded_at", "pk")
+    )
+    if not case_faces or not seeker_faces:
+        return []
+    a = np.stack([np.asarray(f.embedding, dtype=np.float64) for f in case_faces])
+    b = np.stack([np.asarray(f.embedding, dtype=np.float64) for f in seeker_faces])
+    a /= np.linalg.norm(a, axis=1, keepdims=True)
+    b /= np.linalg.norm(b, axis=1, keepdims=True)
+    distances = 1.0 - a @ b.T
+    pairs = []
+    for i, case_face in enumerate(case_faces):
+        for j, seeker_face in enumerate(seeker_faces):
+            distance = max(0.0, float(distances[i, j]))
+            gap = ranking.age_gap(case_face.photo.age_years(), seeker_face.photo.age_years())
+            pairs.append(PhotoPair(
+                case_face=case_face, seeker_face=seeker_face, distance=distance,
+                score=ranking.score(distance, gap, params), age_gap_years=gap,
+                is_best=(case_face.pk, seeker_face.pk)
+                == (candidate.case_face_id, candidate.seeker_face_id),
+            ))
+    return sorted(pairs, key=lambda p: (p.distance, p.case_face.pk, p.seeker_face.pk))
+
+
+class Verdict:
+    """How one fact of the case compares with the seeker's."""
+
+    AGREE = "agree"
+    CONFLICT = "conflict"
+    DIFFERS = "differs"  # differs without ruling anything out (a dialect learned later)
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class FactRow:
+    label: str
+    case_value: str
+    seeker_value: str
+    verdict: str
+    note: str = ""
+
+
+_WORD = re.compile(r"[\w']+", re.UNICODE)
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
+_COMMON = {
+    "the", "and", "that", "with", "from", "were", "was", "when", "where", "there", "they",
+    "have", "had", "this", "then", "them", "remember", "about", "near",
+}
+
+
+def _keywords(text: str) -> set[str]:
+    """Words of four letters or more, and two-character runs of Chinese, for spotting overlaps."""
+    words = {w.casefold() for w in _WORD.findall(text) if len(w) >= 4 and not _CJK.fullmatch(w)}
+    for run in _CJK.findall(text):
+        words |= {run[i:i + 2] for i in range(len(run) - 1)}
+    return words - _COMMON
+
+
+def _place(*parts: str) -> str:
+    return ", ".join(p for p in parts if p)
+
+
+def candidate_facts(candidate: Candidate) -> list[FactRow]:
+    """The facts side by side, each marked agree, conflict, differs or unknown."""
+    case, seeker = candidate.case, candidate.seeker_posting
+    rows = []
+
+    if Sex.UNKNOWN in (case.sex, seeker.sex):
+        verdict = Verdict.UNKNOWN
+    else:
+        verdict = Verdict.AGREE if case.sex == seeker.sex else Verdict.CONFLICT
+    rows.append(FactRow(_("Sex"), case.get_sex_display(), seeker.get_sex_display(), verdict))
+
+    overlap = (case.birth_year_min <= seeker.birth_year_max
+               and seeker.birth_year_min <= case.birth_year_max)
+    rows.append(FactRow(
+        _("Born"),
+        f"{case.birth_year_min}–{case.birth_year_max}",
+        f"{seeker.birth_year_min}–{seeker.birth_year_max}",
+        Verdict.AGREE if overlap else Verdict.CONFLICT,
+    ))
+
+    case_place = _place(case.missing_district, case.missing_city, case.missing_province)
+    seeker_place = _place(seeker.grew_up_district, seeker.grew_up_city, seeker.grew_up_province)
+    if not seeker.grew_up_province:
+        verdict, note = Verdict.UNKNOWN, ""
+    elif seeker.grew_up_province.strip().casefold() == case.missing_province.strip().casefold():
+        verdict, note = Verdict.AGREE, ""
+    else:
+        verdict = Verdict.DIFFERS
+        note = _("Children were often taken far from home: a different province rules nothing out.")
+    rows.append(FactRow(_("Place missing / where the seeker grew up"), case_place, seeker_place,
+                        verdict, note))
+
+    missing_year = case.missing_date.year
+    if seeker.arrived_year is None:
+        verdict, note = Verdict.UNKNOWN, ""
+    elif seeker.arrived_year < missing_year:
+        verdict = Verdict.CONFLICT
+        note = _("The seeker came to the family that raised them before the child went missing.")
+    elif seeker.arrived_year - missing_year <= 3:
+        verdict, note = Verdict.AGREE, ""
+    else:
+        verdict = Verdict.DIFFERS
+        note = _("The seeker arrived several years after the child went missing.")
+    rows.append(FactRow(
+        _("Date missing / year the seeker came to the family that raised them"),
+        case.missing_date.isoformat(), str(seeker.arrived_year or ""), verdict, note,
+    ))
+
+    if not case.dialect or not seeker.dialect:
+        verdict = Verdict.UNKNOWN
+    elif _keywords(case.dialect) & _keywords(seeker.dialect) or (
+        case.dialect.strip().casefold() == seeker.dialect.strip().casefold()
+    ):
+        verdict = Verdict.AGREE
+    else:
+        verdict = Verdict.DIFFERS
+    rows.append(FactRow(_("Dialect"), case.dialect, seeker.dialect, verdict))
+
+    shared = sorted(_keywords(case.circumstances) & _keywords(seeker.memories))
+    if not case.circumstances or not seeker.memories:
+        verdict, note = Verdict.UNKNOWN, ""
+    elif shared:
+        verdict, note = Verdict.AGREE, _("Words in common: %(words)s") % {
+            "words": ", ".join(shared[:12])}
+    else:
+        verdict, note = Verdict.DIFFERS, ""
+    rows.append(FactRow(_("Circumstances / earliest memories"), case.circumstances,
+                        seeker.memories, verdict, note))
+    return rows
+
+
+# What the family and the seeker see of each other (docs/REVIEW.md).
+#: Candidate statuses after a volunteer's confirmation: the grant is open.
+GRANTED_STATUSES = (Candidate.Status.CONFIRMED, Candidate.Status.REUNITED)
+
+
+def match_side_of(*, user, candidate: Candidate) -> str | None:
+    """``family`` or ``seeker`` when ``user`` may open the match page of ``candidate``.
+
+    Only after a volunteer's confirmation; before it (and after a rejection,
+    DNA "no match" included) neither side learns anything of the other.
+    """
+    if not user.is_authenticated or candidate.status not in GRANTED_STATUSES:
+        return None
+    if candidate.case.family_id == user.pk:
+        return "family"
+    if candidate.seeker_posting.owner_id == user.pk:
+        return "seeker"
+    return None
+
+
+def match_shared_photos(*, candidate: Candidate, side: str) -> list[Photo]:
+    """The other side's photos the confirmation shows: those they gave for matching."""
+    if side == "family":
+        photos = candidate.seeker_posting.photos.filter(use_in_matching=True)
+    else:
+        photos = candidate.case.photos.filter(Q(use_in_matching=True) | Q(use_on_poster=True))
+    return list(photos.order_by("uploaded_at", "pk"))
+
+
+def candidate_photo_viewable_by(*, user, candidate: Candidate, photo: Photo) -> bool:
+    """Volunteers see every photo of both people; each side its own, the other's once granted."""
+    in_case = photo.case_id is not None and photo.case_id == candidate.case_id
+    in_posting = (
+        photo.seeker_posting_id is not None
+        and photo.seeker_posting_id == candidate.seeker_posting_id
+    )
+    if not (in_case or in_posting):
+        return False
+    if not user.is_authenticated:
+        return False
+    if user.is_volunteer:
+        return True
+    side = match_side_of(user=user, candidate=candidate)
+    if side is None:
+        return False
+    if (side == "family" and in_case) or (side == "seeker" and in_posting):
+        return True
+    shared = match_shared_photos(candidate=candidate, side=side)
+    return photo.pk in {p.pk for p in shared}
+
+
+# --- Live progress --------------------------------------------------------------
+
+
+def match_progress_of_photos(photo_ids: Iterable[int]) -> dict[int, str]:
+    """Photo id → the state of its newest match job (queued, running, done, failed).
+
+    Only the progress of the search is told, never its result: a family learns
+    of a possible match through a notice, after the matching has decided.
+    """
+    progress: dict[int, str] = {}
+    jobs = (
+        MatchJob.objects.filter(kind=MatchJob.Kind.MATCH_FACE, face__photo_id__in=list(photo_ids))
+        .order_by("face__photo_id", "-created_at", "-pk")
+        .values_list("face__photo_id", "status")
+    )
+    for photo_id, status in jobs:
+        progress.setdefault(photo_id, status)
+    return progress

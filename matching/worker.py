@@ -30,6 +30,23 @@ class FaceWorker(SimpleWorker):
             faces.get_engine()
         return super().work(*args, **kwargs)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("maintenance_interval", settings.RECONCILE_INTERVAL_SECONDS)
+        super().__init__(*args, **kwargs)
+
+    def run_maintenance_tasks(self) -> None:
+        """RQ's registry cleaning, then ``reconcile``: accepted work no queue holds is queued
+        again. Runs when the worker starts and every ``RECONCILE_INTERVAL_SECONDS``."""
+        super().run_maintenance_tasks()
+        from matching.services import reconcile_pending
+
+        try:
+            reconcile_pending(actor=None)
+        except Exception:  # a database or Redis outage must not stop the worker
+            logger.exception("reconcile failed; it runs again at the next maintenance")
+        finally:
+            close_old_connections()
+
     def execute_job(self, job: Job, queue: Queue) -> None:
         close_old_connections()
         try:

@@ -1,0 +1,105 @@
+"""``manage.py calibrate_threshold --faces DIR --pairs CSV``: accuracy across thresholds.
+
+Every photo is normalised as an upload would be (``families.images``) and
+run through the workers' own code (``matching.services.detect_and_embed``);
+a photo with several faces contributes its largest face, as a person picking
+it would. For each threshold it prints the accuracy, the false-match rate
+(different people accepted) and the false-non-match rate (the same person
+rejected). The same-age threshold (``MATCH_SAME_AGE_THRESHOLD``) and the
+candidate distances (``MATCH_DISTANCE_*``) are chosen from this table; see
+docs/MATCHING.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from families.images import normalise_photo
+from matching import faces
+from matching.services import detect_and_embed
+
+
+def rates(distances: np.ndarray, same: np.ndarray, threshold: float) -> tuple[float, float, float]:
+    """Accuracy, false-match rate and false-non-match rate at ``threshold`` (NaN: no face)."""
+    accepted = np.nan_to_num(distances, nan=np.inf) <= threshold
+    accuracy = float(np.mean(accepted == same))
+    false_match = float(np.mean(accepted[~same])) if (~same).any() else 0.0
+    false_non_match = float(np.mean(~accepted[same])) if same.any() else 0.0
+    return accuracy, false_match, false_non_match
+
+
+class Command(BaseCommand):
+    help = "Print accuracy, false-match and false-non-match rates across distance thresholds."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--faces", required=True, type=Path, help="folder of the photos")
+        parser.add_argument(
+            "--pairs", required=True, type=Path,
+            help="CSV with columns file_a,file_b,same_person (yes/no)",
+        )
+        parser.add_argument("--start", type=float, default=0.03)
+        parser.add_argument("--stop", type=float, default=0.16)
+        parser.add_argument("--step", type=float, default=0.005)
+
+    def handle(self, *args: object, **options: object) -> None:
+        folder, pairs_file = Path(options["faces"]), Path(options["pairs"])
+        if not pairs_file.is_file():
+            raise CommandError(f"No pairs file at {pairs_file}")
+        with open(pairs_file, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        if not rows or not {"file_a", "file_b", "same_person"} <= set(rows[0]):
+            raise CommandError("The pairs file needs the columns file_a,file_b,same_person.")
+        names = sorted({row["file_a"] for row in rows} | {row["file_b"] for row in rows})
+        missing = [name for name in names if not (folder / name).is_file()]
+        if missing:
+            raise CommandError(f"Photos missing from {folder}: {', '.join(missing[:5])}")
+
+        engine = faces.get_engine()
+        vectors: dict[str, np.ndarray | None] = {}
+        for name in tqdm(names, unit="photo", disable=len(names) < 20):
+            stored = normalise_photo((folder / name).read_bytes()).content
+            _detected, vectors[name] = detect_and_embed(
+                engine, io.BytesIO(stored), pick_largest=True
+            )
+        no_face = sorted(name for name, vector in vectors.items() if vector is None)
+        distances = np.array([
+            np.nan if vectors[r["file_a"]] is None or vectors[r["file_b"]] is None
+            else faces.cosine_distance(vectors[r["file_a"]], vectors[r["file_b"]])
+            for r in rows
+        ])
+        same = np.array([r["same_person"].strip().lower() in ("yes", "true", "1") for r in rows])
+
+        self.stdout.write(
+            f"{len(names)} photos ({len(no_face)} without a face: {', '.join(no_face) or '-'}), "
+            f"{len(rows)} pairs ({int(same.sum())} same person, {int((~same).sum())} different)"
+        )
+        if same.any():
+            true_distances = distances[same & ~np.isnan(distances)]
+            self.stdout.write(
+                "same-person distance: median {:.4f}, 90th percentile {:.4f}, max {:.4f}".format(
+                    *np.percentile(true_distances, [50, 90, 100])
+                )
+            )
+        if (~same).any():
+            false_distances = distances[~same & ~np.isnan(distances)]
+            self.stdout.write(
+                "different-person distance: min {:.4f}, 10th percentile {:.4f}, "
+                "median {:.4f}".format(*np.percentile(false_distances, [0, 10, 50]))
+            )
+        self.stdout.write(f"{'threshold':>9} {'accuracy':>9} {'false match':>12} "
+                          f"{'false non-match':>16}")
+        best = (-1.0, 0.0)
+        for threshold in np.arange(options["start"], options["stop"] + 1e-9, options["step"]):
+            accuracy, false_match, false_non_match = rates(distances, same, threshold)
+            if accuracy > best[0]:
+                best = (accuracy, threshold)
+            self.stdout.write(
+                f"{threshold:9.3f} {accuracy:9.4f} {false_match:12.4f} {false_non_match:16.4f}"
+            )
+        self.stdout.write(f"best accuracy {best[0]:.4f} at threshold {best[1]:.3f}")

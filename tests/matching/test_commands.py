@@ -1,0 +1,109 @@
+"""calibrate_threshold, reindex and rematch, on real photos with the real model and workers."""
+
+from __future__ import annotations
+
+import csv
+from io import StringIO
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+
+from families import services as family_services
+from families.models import Photo, Sex
+from matching.faces import cosine_distance
+from matching.models import Candidate, Face
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_calibrate_threshold_prints_rates_across_thresholds(faces_dir, tmp_path):
+    pairs = tmp_path / "pairs.csv"
+    with open(pairs, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file_a", "file_b", "same_person"])
+        writer.writerows([
+            ["img1.jpg", "img2.jpg", "yes"], ["img3.jpg", "img12.jpg", "yes"],
+            ["img1.jpg", "img3.jpg", "no"], ["img2.jpg", "img12.jpg", "no"],
+        ])
+    out = StringIO()
+    call_command(
+        "calibrate_threshold", faces=str(faces_dir), pairs=str(pairs),
+        start=0.05, stop=0.09, step=0.02, stdout=out,
+    )
+    text = out.getvalue()
+    assert "4 photos (0 without a face" in text
+    assert "4 pairs (2 same person, 2 different)" in text
+    lines = {line.split()[0]: line.split()[1:] for line in text.splitlines() if line[:6].strip()
+             .replace(".", "").isdigit()}
+    assert set(lines) == {"0.050", "0.070", "0.090"}
+    # Same-age photos of these people are well apart: every rate is perfect at 0.07.
+    assert lines["0.070"] == ["1.0000", "0.0000", "0.0000"]
+
+
+def test_calibrate_threshold_refuses_a_bad_pairs_file(faces_dir, tmp_path):
+    with pytest.raises(CommandError, match="No pairs file"):
+        call_command("calibrate_threshold", faces=str(faces_dir), pairs=str(tmp_path / "x.csv"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(CommandError, match="columns"):
+        call_command("calibrate_threshold", faces=str(faces_dir), pairs=str(bad))
+
+
+def _case_and_seeker(make_user, photo_bytes):
+    family, adult = make_user(), make_user()
+    case = family_services.case_create(
+        actor=family, publish=True,
+        fields={"given_name": "Jie", "sex": Sex.FEMALE, "birth_year_min": 1975,
+                "birth_year_max": 1975, "missing_date": "1979-01-01",
+                "missing_province": "Anhui", "contact_name": "Family"},
+    )
+    seeker = family_services.seeker_posting_create(
+        actor=adult,
+        fields={"display_name": "Jie", "sex": Sex.FEMALE, "birth_year_min": 1973,
+                "birth_year_max": 1977, "consent_to_matching": True},
+    )
+    family_services.photo_add(actor=family, case=case, data=photo_bytes("img1.jpg"),
+                              kind=Photo.Kind.CHILDHOOD)
+    for name in ("img2.jpg", "img4.jpg"):
+        family_services.photo_add(actor=adult, seeker_posting=seeker, data=photo_bytes(name),
+                                  kind=Photo.Kind.RECENT)
+    return case, seeker
+
+
+def test_reindex_recomputes_old_embeddings_and_resumes(make_user, photo_bytes, run_worker):
+    _case_and_seeker(make_user, photo_bytes)
+    run_worker()
+    current = {face.pk: np.array(face.embedding) for face in Face.objects.all()}
+    version = Face.objects.first().model_version
+    Face.objects.update(model_version="deepface-0.0.1/old")
+
+    out = StringIO()
+    call_command("reindex", limit=1, stdout=out)
+    assert "1 face(s) to embed" in out.getvalue()
+    assert Face.objects.filter(model_version=version).count() == 1
+
+    out = StringIO()
+    call_command("reindex", stdout=out)  # an interrupted run continues where it stopped
+    assert "2 face(s) to embed" in out.getvalue()
+    assert "Re-embedded 2 face(s), 0 failed" in out.getvalue()
+    for face in Face.objects.all():
+        assert face.model_version == version
+        assert cosine_distance(np.array(face.embedding), current[face.pk]) < 1e-5
+    out = StringIO()
+    call_command("reindex", stdout=out)
+    assert "0 face(s) to embed" in out.getvalue()
+
+
+def test_rematch_restores_the_candidates(make_user, photo_bytes, run_worker):
+    case, seeker = _case_and_seeker(make_user, photo_bytes)
+    run_worker()
+    before = list(Candidate.objects.values_list("case_id", "seeker_posting_id", "best_distance"))
+    assert before and before[0][:2] == (case.pk, seeker.pk)
+    Candidate.objects.all().delete()
+    out = StringIO()
+    call_command("rematch", stdout=out)
+    assert "Queued 3 match job(s)" in out.getvalue()
+    run_worker()
+    after = list(Candidate.objects.values_list("case_id", "seeker_posting_id", "best_distance"))
+    assert after == before

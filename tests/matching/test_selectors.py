@@ -1,0 +1,90 @@
+"""The filtered nearest-face search, over faces the real pipeline embedded."""
+
+from __future__ import annotations
+
+import pytest
+
+from families import services as family_services
+from families.models import Photo, Sex
+from matching import selectors
+from matching.faces import cosine_distance
+from matching.models import Face, Side
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def seekers(make_user, photo_bytes, run_worker):
+    """Three consenting seekers: person01 twice (F, born 1973-77) and person02 (F, 1967-71)."""
+    made = {}
+    for key, name, born in (("a", "img2.jpg", 1973), ("b", "img4.jpg", 1975),
+                            ("c", "img3.jpg", 1967)):
+        adult = make_user()
+        posting = family_services.seeker_posting_create(
+            actor=adult,
+            fields={"display_name": key, "sex": Sex.FEMALE, "birth_year_min": born,
+                    "birth_year_max": born + 4, "consent_to_matching": True},
+        )
+        family_services.photo_add(actor=adult, seeker_posting=posting, data=photo_bytes(name),
+                                  kind=Photo.Kind.RECENT)
+        made[key] = posting
+    run_worker()
+    return made
+
+
+def query_vector():
+    """A real embedding of person01 (img1.jpg is not stored): the first seeker's face."""
+    return Face.objects.get(photo__seeker_posting__display_name="a").embedding
+
+
+def facts(**overrides):
+    values = {"side": Side.SEEKER, "sex": Sex.FEMALE, "birth_year_min": 1972,
+              "birth_year_max": 1980}
+    return selectors.PersonFacts(**{**values, **overrides})
+
+
+@pytest.mark.parametrize("mode", ["exact", "hnsw"])
+def test_nearest_faces_come_closest_first_with_their_people(seekers, settings, mode):
+    settings.MATCH_VECTOR_SEARCH = mode
+    query = query_vector()
+    found = selectors.faces_nearest(embedding=query, facts=facts(birth_year_min=1960),
+                                    max_distance=1)
+    assert [n.owner_id for n in found] == [seekers["a"].pk, seekers["b"].pk, seekers["c"].pk]
+    for neighbour in found:
+        face = Face.objects.get(pk=neighbour.face_id)
+        assert neighbour.distance == pytest.approx(
+            cosine_distance(query, face.embedding), abs=1e-5
+        )
+    assert found[0].distance < 1e-6 and found[1].distance < 0.07 < found[2].distance
+
+
+def test_filters_leave_out_what_cannot_be_true(seekers):
+    query = query_vector()
+    near = lambda **kw: {n.owner_id for n in selectors.faces_nearest(  # noqa: E731
+        embedding=query, facts=facts(**kw), max_distance=1)}
+    assert near() == {seekers["a"].pk, seekers["b"].pk}  # c was born 1967-71, not 1972-80
+    assert seekers["c"].pk in near(birth_year_min=1971)
+    assert near(birth_year_min=1990, birth_year_max=1995) == set()
+    assert near(sex=Sex.MALE) == set()
+    assert near(sex=Sex.UNKNOWN) == near()
+    assert near(side=Side.CASE) == set()
+    Face.objects.filter(photo__seeker_posting=seekers["b"]).update(searchable=False)
+    assert near() == {seekers["a"].pk}
+
+
+def test_distance_and_limit_bound_the_answer(seekers):
+    query = query_vector()
+    assert len(selectors.faces_nearest(embedding=query, facts=facts(birth_year_min=1960),
+                                       max_distance=0.07)) == 2
+    assert len(selectors.faces_nearest(embedding=query, facts=facts(birth_year_min=1960),
+                                       max_distance=1, limit=1)) == 1
+
+
+def test_faces_of_people_groups_embedded_searchable_faces(seekers):
+    grouped = selectors.faces_of_people(side=Side.SEEKER, owner_ids=[seekers["a"].pk,
+                                                                    seekers["c"].pk])
+    assert set(grouped) == {seekers["a"].pk, seekers["c"].pk}
+    assert all(len(faces) == 1 for faces in grouped.values())
+    assert selectors.faces_of_person(side=Side.SEEKER, owner_id=seekers["b"].pk).keys() == {
+        Face.objects.get(photo__seeker_posting=seekers["b"]).pk
+    }
