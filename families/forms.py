@@ -554,3 +554,50 @@ class CaseSearchForm(forms.Form):
             "name", "sex", "year_missing_from", "year_missing_to", "age_missing_from",
             "age_missing_to", "place",
         ) if data.get(name) not in (None, "")}
+
+
+class AgeProgressionForm(forms.Form):
+    """The age a family asks Reunion to age a childhood photo to."""
+
+    target_age = forms.DecimalField(
+        label=_("Age to show (years)"), max_digits=4, decimal_places=1,
+        min_value=1, max_value=120,
+        help_text=_("For example the age the child would be today."),
+    )
+
+
+class EstimateUseForm(forms.Form):
+    """The family's decision on one age-progressed image."""
+
+    use_in_matching = forms.BooleanField(label=_("Use in matching"), required=False)
+    use_on_poster = forms.BooleanField(
+        label=_("Show on the public case page and the poster (labelled as an estimate)"),
+        required=False,
+    )
+
+
+# --- Deleting for good --------------------------------------------------------
+
+
+class DeleteConfirmForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I understand that this deletes the photos and everything else for good."),
+        required=True,
+    )
+
+
+class AccountDeleteForm(DeleteConfirmForm):
+    password = forms.CharField(
+        label=_("Your password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("That is not your password."))
+        return password

@@ -186,10 +186,7 @@ class MissingChildCase(models.Model):
 
     def age_at(self, when: date) -> float:
         """The child's age in years on ``when`` (midpoint of the birth-year range if no date)."""
-        if self.birth_date:
-            born = self.birth_date
-        else:
-            born = date((self.birth_year_min + self.birth_year_max) // 2, 7, 1)
+        born = self.birth_date or date((self.birth_year_min + self.birth_year_max) // 2, 7, 1)
         return round((when - born).days / 365.25, 1)
 
 
@@ -278,8 +275,11 @@ class Photo(models.Model):
     #: States in which a person must pick the face by hand.
     NEEDS_PICK = (FaceState.NO_FACE, FaceState.SEVERAL_FACES)
 
+    # Who uploaded it: the family or seeker, or a volunteer helping them. The photo
+    # belongs to its case or posting, so it outlives a volunteer's account.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="photos",
     )
     case = models.ForeignKey(
         MissingChildCase, null=True, blank=True, on_delete=models.CASCADE, related_name="photos"
@@ -393,4 +393,5 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.object_type}#{self.object_id}"
+        when = f"{self.created_at:%Y-%m-%d %H:%M}"
+        return f"{when} {self.actor_id} {self.action} {self.object_type}#{self.object_id}"

@@ -45,6 +45,13 @@ def _needs_cjk(text: str) -> bool:
     return any(ord(char) > 0x24F for char in text)
 
 
+def display_name(case: MissingChildCase) -> str:
+    """Chinese names are written family name first, without a space."""
+    if _needs_cjk(case.given_name + case.family_name):
+        return f"{case.family_name}{case.given_name}"
+    return str(case)
+
+
 def case_url(case: MissingChildCase) -> str:
     """The absolute address of the public case page (what the QR code holds)."""
     return settings.SITE_URL.rstrip("/") + case.get_absolute_url()
@@ -70,12 +77,14 @@ def _facts(case: MissingChildCase) -> list[tuple[str, str]]:
         born = str(case.birth_year_min)
     else:
         born = f"{case.birth_year_min}–{case.birth_year_max}"
-    place = ", ".join(
-        part for part in (case.missing_district, case.missing_city, case.missing_province) if part
-    )
+    parts = (case.missing_province, case.missing_city, case.missing_district)
+    if _needs_cjk("".join(parts)):
+        place = "".join(parts)  # 陕西省西安市碑林区: largest first, no separators
+    else:
+        place = ", ".join(part for part in reversed(parts) if part)
     age = case.age_at(case.missing_date)
     facts = [
-        (_("Sex"), str(case.get_sex_display())),
+        (_("Sex"), str(case.get_sex_display()).capitalize()),
         (_("Born"), born),
         (_("Missing since"), formats.date_format(case.missing_date, "DATE_FORMAT")),
         (_("Missing from"), place),
@@ -122,7 +131,7 @@ def case_poster_pdf(case: MissingChildCase) -> bytes:
     buffer = io.BytesIO()
     width, height = A4
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
-    name = str(case)
+    name = display_name(case)
     canvas.setTitle(_("Missing child: %(name)s") % {"name": name})
     canvas.setAuthor(_("Reunion"))
     content_width = width - 2 * MARGIN
@@ -190,9 +199,9 @@ def _photo_caption(photo: Photo) -> str:
     age = photo.age_years()
     if photo.is_estimate:
         if age is not None:
-            return _("Age-progressed image (an estimate, not a photo) at about %(age)s years") % {
+            return _("Age-progressed image (an estimate, not a photo) at age %(age)s") % {
                 "age": f"{age:g}"}
         return _("Age-progressed image (an estimate, not a photo)")
     if age is not None:
-        return _("Photo at about %(age)s years") % {"age": f"{age:g}"}
+        return _("Photo at age %(age)s") % {"age": f"{age:g}"}
     return _("Photo")

@@ -12,7 +12,8 @@ from datetime import date
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import F, Prefetch, Q, QuerySet
-from django.db.models.functions import ExtractYear
+from django.db.models.functions import Concat, ExtractYear
+from django.utils.translation import gettext_lazy as _
 
 from families.models import CaseStatus, MissingChildCase, Photo, SeekerPosting, User
 
@@ -102,11 +103,15 @@ def public_cases(
     when any birth year in its range gives an age in the wanted range.
     """
     cases = MissingChildCase.objects.filter(status__in=PUBLIC_STATUSES)
+    if name.split():
+        # Chinese names are typed family name first with no space (李明).
+        cases = cases.annotate(family_first=Concat("family_name", "given_name"))
     for word in name.split():
         cases = cases.filter(
             Q(given_name__icontains=word)
             | Q(family_name__icontains=word)
             | Q(nicknames__icontains=word)
+            | Q(family_first__icontains=word)
         )
     if sex:
         cases = cases.filter(sex=sex)
@@ -122,11 +127,17 @@ def public_cases(
     if age_missing_to is not None:
         # The youngest the child can have been: missing year − latest birth year.
         cases = cases.filter(missing_year__lte=F("birth_year_max") + age_missing_to)
+    if place.split():
+        # Chinese places are typed largest first with no separators (陕西省西安市).
+        cases = cases.annotate(
+            place_joined=Concat("missing_province", "missing_city", "missing_district")
+        )
     for word in place.split():
         cases = cases.filter(
             Q(missing_province__icontains=word)
             | Q(missing_city__icontains=word)
             | Q(missing_district__icontains=word)
+            | Q(place_joined__icontains=word)
         )
     poster_photos = Photo.objects.filter(use_on_poster=True).order_by("uploaded_at", "pk")
     return cases.prefetch_related(
@@ -150,16 +161,35 @@ def photos_of_posting(posting: SeekerPosting) -> QuerySet[Photo]:
     return posting.photos.all().order_by("uploaded_at", "pk")
 
 
+#: What the photo page says about the search for matches: its progress, never its result.
+MATCH_PROGRESS_LABELS = {
+    "queued": _("Waiting to search for possible matches"),
+    "running": _("Searching for possible matches…"),
+    "done": _("Search for possible matches done"),
+    "failed": _("Search for possible matches will be retried"),
+}
+
+
 def photo_states(*, user: AnyUser, ids: list[int]) -> list[dict[str, object]]:
     """Face state of each photo in ``ids`` that ``user`` may manage (for live updates)."""
-    photos = Photo.objects.filter(pk__in=ids[:200]).select_related("case", "seeker_posting")
+    from matching.selectors import match_progress_of_photos
+
+    photos = [
+        photo
+        for photo in Photo.objects.filter(pk__in=ids[:200]).select_related(
+            "case", "seeker_posting"
+        )
+        if photo_manageable_by(user=user, photo=photo)
+    ]
+    progress = match_progress_of_photos(photo.pk for photo in photos)
     return [
         {
             "id": photo.pk,
             "state": photo.face_state,
             "label": str(photo.get_face_state_display()),
             "needs_pick": photo.face_state in Photo.NEEDS_PICK,
+            "match_state": progress.get(photo.pk, ""),
+            "match_label": str(MATCH_PROGRESS_LABELS.get(progress.get(photo.pk, ""), "")),
         }
         for photo in photos
-        if photo_manageable_by(user=user, photo=photo)
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.utils import timezone
@@ -223,34 +224,34 @@ def case_update(*, actor: User, case: MissingChildCase, fields: dict[str, Any]) 
         audit_record(actor=actor, action="case.updated", obj=case,
                      detail={"fields": sorted(changed)})
         if _FACE_FACT_FIELDS & set(changed):
-            _faces_refresh(case=case)
+            _faces_refresh(actor=actor, case=case)
     return case
 
 
 def case_publish(*, actor: User, case: MissingChildCase) -> MissingChildCase:
     """Shows a draft (or withdrawn) case on the public pages and lets its photos be matched."""
     with transaction.atomic():
-        case = MissingChildCase.objects.select_for_update().get(pk=case.pk)
+        _lock(case)
         if case.status in (CaseStatus.DRAFT, CaseStatus.WITHDRAWN):
             case.status = CaseStatus.PUBLISHED
             case.published_at = timezone.now()
             case.save(update_fields=["status", "published_at", "updated_at"])
             audit_record(actor=actor, action="case.published", obj=case)
-            _faces_refresh(case=case)
+            _faces_refresh(actor=actor, case=case)
     return case
 
 
 def case_withdraw(*, actor: User, case: MissingChildCase, reason: str = "") -> MissingChildCase:
     """Takes a case off the public pages and out of matching; its data is kept."""
     with transaction.atomic():
-        case = MissingChildCase.objects.select_for_update().get(pk=case.pk)
+        _lock(case)
         if case.status != CaseStatus.WITHDRAWN:
             previous = case.status
             case.status = CaseStatus.WITHDRAWN
             case.save(update_fields=["status", "updated_at"])
             audit_record(actor=actor, action="case.withdrawn", obj=case,
                          detail={"previous_status": previous, "reason": reason})
-            _faces_refresh(case=case)
+            _faces_refresh(actor=actor, case=case)
     return case
 
 
@@ -267,7 +268,7 @@ def seeker_posting_update(
         audit_record(actor=actor, action="seeker_posting.updated", obj=posting,
                      detail={"fields": sorted(changed)})
         if (_FACE_FACT_FIELDS | {"consent_to_matching"}) & set(changed):
-            _faces_refresh(seeker_posting=posting)
+            _faces_refresh(actor=actor, seeker_posting=posting)
     return posting
 
 
@@ -276,57 +277,37 @@ def seeker_posting_withdraw(
 ) -> SeekerPosting:
     """Takes a posting out of matching; its data is kept."""
     with transaction.atomic():
-        posting = SeekerPosting.objects.select_for_update().get(pk=posting.pk)
+        _lock(posting)
         if posting.status != CaseStatus.WITHDRAWN:
             previous = posting.status
             posting.status = CaseStatus.WITHDRAWN
             posting.save(update_fields=["status", "updated_at"])
             audit_record(actor=actor, action="seeker_posting.withdrawn", obj=posting,
                          detail={"previous_status": previous, "reason": reason})
-            _faces_refresh(seeker_posting=posting)
+            _faces_refresh(actor=actor, seeker_posting=posting)
     return posting
 
 
+def _lock(obj: MissingChildCase | SeekerPosting) -> None:
+    """Locks the row and reloads it, so two status changes never interleave."""
+    list(type(obj).objects.select_for_update().filter(pk=obj.pk).values_list("pk", flat=True))
+    obj.refresh_from_db()
+
+
 def _faces_refresh(
-    *, case: MissingChildCase | None = None, seeker_posting: SeekerPosting | None = None
+    *,
+    actor: User,
+    case: MissingChildCase | None = None,
+    seeker_posting: SeekerPosting | None = None,
 ) -> None:
-    """Keeps the facts faces copy for search in step, and matches faces that became searchable.
+    """Keeps the facts faces copy for search in step; faces that become searchable are matched.
 
     A case published after its photos were processed, or a seeker who gives
-    consent later, must still be matched against everyone: each embedded face
-    that turns searchable gets a match job once the change commits.
+    consent later, must still be matched against everyone.
     """
-    from matching.models import Face, MatchJob
+    from matching.services import faces_refresh_facts
 
-    owner = case or seeker_posting
-    faces = Face.objects.filter(
-        **({"photo__case": case} if case else {"photo__seeker_posting": seeker_posting})
-    ).select_related("photo")
-    newly_searchable = []
-    for face in faces:
-        searchable = bool(
-            owner.is_matchable and face.photo.use_in_matching and face.embedding is not None
-        )
-        if searchable and not face.searchable:
-            newly_searchable.append(face)
-        face.sex = owner.sex
-        face.birth_year_min = owner.birth_year_min
-        face.birth_year_max = owner.birth_year_max
-        face.searchable = searchable
-        face.save(update_fields=["sex", "birth_year_min", "birth_year_max", "searchable"])
-    for face in newly_searchable:
-        job = MatchJob.objects.create(kind=MatchJob.Kind.MATCH_FACE, face=face, photo=face.photo)
-        transaction.on_commit(
-            lambda job_id=job.pk, face_id=face.pk: _enqueue_matching(job_id, face_id)
-        )
-
-
-def _enqueue_matching(match_job_id: int, face_id: int) -> None:
-    from matching import queueing
-    from matching.models import MatchJob
-
-    rq_id = queueing.enqueue_face_matching(match_job_id, face_id)
-    MatchJob.objects.filter(pk=match_job_id).update(rq_job_id=rq_id)
+    faces_refresh_facts(actor=actor, case=case, seeker_posting=seeker_posting)
 
 
 # --- Photos -------------------------------------------------------------------
@@ -348,10 +329,8 @@ def photo_update(*, actor: User, photo: Photo, fields: dict[str, Any]) -> Photo:
         audit_record(actor=actor, action="photo.updated", obj=photo,
                      detail={"fields": sorted(changed)})
         if {"use_in_matching", "age_in_photo", "year_taken"} & set(changed):
-            from matching.models import Face
-
-            Face.objects.filter(photo=photo).update(age_in_photo=photo.age_years())
             _faces_refresh(
+                actor=actor,
                 case=photo.case if photo.case_id else None,
                 seeker_posting=None if photo.case_id else photo.seeker_posting,
             )
@@ -417,3 +396,216 @@ def notification_mark_read(*, actor: User, notifications: models.QuerySet) -> in
             audit_record(actor=actor, action="notifications.read", obj=actor,
                          detail={"notifications": ids})
     return len(ids)
+
+
+# --- Deleting and exporting a person's data -------------------------------------------
+#
+# Deleting removes the rows (photos, faces with their embeddings, match jobs and
+# candidates go with them through their foreign keys) and, once the transaction
+# commits, the photo files. The audit entry stays, and says only what was removed,
+# never who the person was. Queued jobs for removed rows find nothing and stop.
+
+
+def _may_delete(actor: User, owner_id: int) -> bool:
+    return actor.is_authenticated and (actor.pk == owner_id or actor.is_superuser)
+
+
+def _removal_counts(photos: models.QuerySet) -> dict[str, int]:
+    from matching.models import Face
+
+    faces = Face.objects.filter(photo__in=photos)
+    return {
+        "photos": photos.count(),
+        "faces": faces.count(),
+        "embeddings": faces.filter(embedding__isnull=False).count(),
+    }
+
+
+def _delete_files_on_commit(photos: models.QuerySet) -> list[str]:
+    names = [name for name in photos.values_list("image", flat=True) if name]
+    storage = Photo._meta.get_field("image").storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+    return names
+
+
+def case_delete(*, actor: User, case: MissingChildCase) -> dict[str, int]:
+    """Deletes a case for good: its photos and their files, faces, embeddings, candidates.
+
+    Only the family that posted it or an admin may. Returns what was removed.
+    """
+    if not _may_delete(actor, case.family_id):
+        raise PermissionDenied("Only the case's family or an admin may delete it.")
+    return _delete_with_photos(
+        actor=actor, obj=case, photos=Photo.objects.filter(case=case), action="case.deleted"
+    )
+
+
+def seeker_posting_delete(*, actor: User, posting: SeekerPosting) -> dict[str, int]:
+    """Deletes a seeker posting for good, as ``case_delete`` does a case."""
+    if not _may_delete(actor, posting.owner_id):
+        raise PermissionDenied("Only the posting's owner or an admin may delete it.")
+    return _delete_with_photos(
+        actor=actor, obj=posting, photos=Photo.objects.filter(seeker_posting=posting),
+        action="seeker_posting.deleted",
+    )
+
+
+def _delete_with_photos(
+    *, actor: User, obj: MissingChildCase | SeekerPosting, photos: models.QuerySet, action: str
+) -> dict[str, int]:
+    """Deletes a case or posting with its photos (files after commit), audited with counts."""
+    with transaction.atomic():
+        _lock(obj)
+        removed = {**_removal_counts(photos), "candidates": obj.candidates.count()}
+        _delete_files_on_commit(photos)
+        audit_record(actor=actor, action=action, obj=obj, detail=removed)
+        obj.delete()
+    return removed
+
+
+def account_delete(*, actor: User, user: User) -> dict[str, int]:
+    """Deletes an account and everything posted from it; the person's own request or an admin's.
+
+    Cases, seeker postings, photos (files too), faces, embeddings, notifications
+    and log-in records go; the audit log keeps entries with the actor blanked.
+    """
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    if not _may_delete(actor, user.pk):
+        raise PermissionDenied("Only the account's owner or an admin may delete it.")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        # Photos a volunteer added to someone else's case stay with that case.
+        photos = Photo.objects.filter(
+            models.Q(case__family=user) | models.Q(seeker_posting__owner=user)
+        )
+        removed = {
+            **_removal_counts(photos),
+            "cases": user.cases.count(),
+            "seeker_postings": user.seeker_postings.count(),
+            "notifications": user.notifications.count(),
+        }
+        _delete_files_on_commit(photos)
+        for model in (AccessAttempt, AccessLog, AccessFailureLog):
+            model.objects.filter(username__iexact=user.email).delete()
+        audit_record(
+            actor=actor if actor.pk != user.pk else None, action="account.deleted", obj=user,
+            detail={**removed, "by": "self" if actor.pk == user.pk else "admin"},
+        )
+        photos.delete()
+        user.delete()
+    return removed
+
+
+def account_export(*, actor: User) -> bytes:
+    """Everything the portal holds about ``actor``, as a zip: JSON files and their photos.
+
+    Other people's data stays out: a candidate shows its status and dates, never
+    the other person; an audit entry shows who acted as a role, never a name.
+    """
+    import io
+    import json
+    import zipfile
+
+    from django.core.serializers.json import DjangoJSONEncoder
+    from django.forms.models import model_to_dict
+
+    def dump(value: Any) -> str:
+        return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+
+    def photo_data(photo: Photo) -> dict[str, Any]:
+        data = model_to_dict(photo, exclude=["image", "owner"])
+        data.update(
+            id=photo.pk, file=f"photos/{photo.pk}.jpg", uploaded_at=photo.uploaded_at,
+            faces=[
+                {
+                    "id": face.pk, "box": [face.box_x, face.box_y, face.box_w, face.box_h],
+                    "picked_by_a_person": face.picked_by_id is not None,
+                    "model": face.model_version,
+                    "embedding": None if face.embedding is None else [
+                        float(number) for number in face.embedding
+                    ],
+                    "created_at": face.created_at,
+                }
+                for face in photo.faces.all().order_by("pk")
+            ],
+        )
+        return data
+
+    def candidates(queryset: models.QuerySet) -> list[dict[str, Any]]:
+        return [
+            {"id": c.pk, "status": c.status, "created_at": c.created_at,
+             "updated_at": c.updated_at}
+            for c in queryset.order_by("pk")
+        ]
+
+    def role(entry: AuditEntry) -> str:
+        if entry.actor_id is None:
+            return "system"
+        if entry.actor_id == actor.pk:
+            return "you"
+        return "volunteer or admin"
+
+    with transaction.atomic():
+        cases = list(MissingChildCase.objects.filter(family=actor).order_by("pk"))
+        postings = list(SeekerPosting.objects.filter(owner=actor).order_by("pk"))
+        # Only the person's own cases and postings: a volunteer's uploads to
+        # other families' cases are theirs, not the volunteer's.
+        photos = list(Photo.objects.filter(
+            models.Q(case__family=actor) | models.Q(seeker_posting__owner=actor)
+        ).order_by("pk"))
+        objects = [("families.missingchildcase", c.pk) for c in cases] + [
+            ("families.seekerposting", p.pk) for p in postings
+        ] + [("families.photo", p.pk) for p in photos] + [("families.user", actor.pk)]
+        about = models.Q()
+        for object_type, object_id in objects:
+            about |= models.Q(object_type=object_type, object_id=str(object_id))
+        audit = AuditEntry.objects.filter(about | models.Q(actor=actor)).order_by("created_at")
+        account = model_to_dict(actor, fields=[
+            "email", "full_name", "phone", "address", "preferred_language",
+            "date_joined", "last_login", "email_confirmed_at",
+        ])
+        account.update(date_joined=actor.date_joined, last_login=actor.last_login)
+
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("README.txt", (
+                "Everything Reunion holds about you, as of "
+                f"{timezone.now():%Y-%m-%d %H:%M} UTC.\n"
+                "account.json: your account. cases.json, seeker_postings.json: what you posted, "
+                "with each photo's faces and their embeddings (the numbers faces are compared "
+                "by). photos/: the photos as stored. notifications.json: what we told you. "
+                "audit.json: every recorded action on your data and by you.\n"
+            ))
+            archive.writestr("account.json", dump(account))
+            archive.writestr("cases.json", dump([
+                {**model_to_dict(case, exclude=["family"]), "id": case.pk,
+                 "created_at": case.created_at, "published_at": case.published_at,
+                 "photos": [photo_data(p) for p in photos if p.case_id == case.pk],
+                 "candidates": candidates(case.candidates.all())}
+                for case in cases
+            ]))
+            archive.writestr("seeker_postings.json", dump([
+                {**model_to_dict(posting, exclude=["owner"]), "id": posting.pk,
+                 "created_at": posting.created_at, "consented_at": posting.consented_at,
+                 "photos": [photo_data(p) for p in photos if p.seeker_posting_id == posting.pk],
+                 "candidates": candidates(posting.candidates.all())}
+                for posting in postings
+            ]))
+            archive.writestr("notifications.json", dump([
+                {"subject": n.subject, "body": n.body, "link": n.link, "kind": n.kind,
+                 "created_at": n.created_at, "read_at": n.read_at}
+                for n in actor.notifications.all().order_by("created_at")
+            ]))
+            archive.writestr("audit.json", dump([
+                {"when": e.created_at, "who": role(e), "action": e.action,
+                 "object": f"{e.object_type}#{e.object_id}"}
+                for e in audit
+            ]))
+            for photo in photos:
+                with photo.image.open("rb") as handle:
+                    archive.writestr(f"photos/{photo.pk}.jpg", handle.read())
+        audit_record(actor=actor, action="account.exported", obj=actor,
+                     detail={"photos": len(photos), "cases": len(cases),
+                             "seeker_postings": len(postings)})
+    return buffer.getvalue()

@@ -32,4 +32,12 @@ urlpatterns = [
     path("photos/<int:pk>/edit/", views.photo_edit, name="photo_edit"),
     path("photos/<int:pk>/delete/", views.photo_delete, name="photo_delete"),
     path("photos/<int:pk>/face/", views.face_picker, name="face_picker"),
+    path("photos/<int:pk>/age-progression/", views.photo_age_progression,
+         name="photo_age_progression"),
+    path("me/inbox/", views.inbox, name="inbox"),
+    path("me/inbox/<int:pk>/open/", views.notification_open, name="notification_open"),
+    path("me/export/", views.account_export, name="account_export"),
+    path("me/delete/", views.account_delete, name="account_delete"),
+    path("cases/<int:pk>/delete/", views.case_delete, name="case_delete"),
+    path("seekers/<int:pk>/delete/", views.seeker_delete, name="seeker_delete"),
 ]

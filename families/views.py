@@ -35,6 +35,7 @@ from families import forms, selectors, services
 from families.models import MissingChildCase, Photo, SeekerPosting
 from families.poster import case_poster_pdf
 from families.tokens import user_for_confirmation_token
+from reunion.ratelimits import limit
 
 View = Callable[..., HttpResponseBase]
 
@@ -64,11 +65,14 @@ def _no_store(response: HttpResponseBase) -> HttpResponseBase:
 # --- Accounts -----------------------------------------------------------------
 
 
+@limit("signup")
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("families:dashboard")
-    form = forms.SignUpForm(request.POST or None)
+    form = forms.SignUpForm(
+        request.POST or None, initial={"preferred_language": request.LANGUAGE_CODE}
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         user = services.user_sign_up(
@@ -87,14 +91,18 @@ def signup_done(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    """Confirms the address. It never logs anyone in: a forwarded link must not open the account."""
     user = user_for_confirmation_token(token)
     if user is None:
-        return render(request, "families/confirm_email.html", {"ok": False}, status=400)
-    services.user_confirm_email(user=user)
-    if not request.user.is_authenticated:
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    messages.success(request, _("Thank you: your email address is confirmed."))
-    return redirect("families:dashboard")
+        return render(request, "families/confirm_email.html", status=400)
+    if user.email_confirmed_at is None:
+        services.user_confirm_email(user=user)
+        messages.success(request, _("Thank you: your email address is confirmed."))
+    else:
+        messages.info(request, _("Your email address was already confirmed."))
+    if request.user.is_authenticated and request.user.pk == user.pk:
+        return redirect("families:dashboard")
+    return redirect("login")
 
 
 @login_required
@@ -215,6 +223,9 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
         services.case_update(actor=request.user, case=case, fields=fields)
         messages.success(request, _("The case is saved."))
         return redirect("families:case_detail", pk=case.pk)
+    if request.method == "GET" and case.family_id != request.user.pk:
+        # The form shows the private fields: a volunteer's look is recorded.
+        services.audit_record(actor=request.user, action="case.private_viewed", obj=case)
     return render(request, "families/case_form.html", {"form": form, "case": case})
 
 
@@ -345,12 +356,14 @@ def _photos_page(
 
 
 @login_required
+@limit("upload", key="user_or_ip")
 @require_http_methods(["GET", "POST"])
 def case_photos(request: HttpRequest, pk: int) -> HttpResponse:
     return _photos_page(request, owner_obj=_managed_case(request, pk))
 
 
 @login_required
+@limit("upload", key="user_or_ip")
 @require_http_methods(["GET", "POST"])
 def seeker_photos(request: HttpRequest, pk: int) -> HttpResponse:
     posting = _visible_posting(request, pk)
@@ -367,6 +380,11 @@ def _photo_for(request: HttpRequest, pk: int, *, manage: bool) -> Photo:
     return photo
 
 
+def _person_name(photo: Photo) -> str:
+    """The name in a photo's alt text: the child's, or the seeker's name used now."""
+    return str(photo.case) if photo.case_id else photo.seeker_posting.display_name
+
+
 def _photo_return_url(photo: Photo) -> str:
     if photo.case_id:
         return reverse("families:case_photos", args=[photo.case_id])
@@ -377,7 +395,7 @@ def _image_response(photo: Photo, request: HttpRequest, body: Any) -> HttpRespon
     response = (FileResponse(body, content_type="image/jpeg") if not isinstance(body, bytes)
                 else HttpResponse(body, content_type="image/jpeg"))
     if selectors.photo_is_public(photo):
-        response["Cache-Control"] = "public, max-age=300"
+        response["Cache-Control"] = "public, max-age=60"
     else:
         response["Cache-Control"] = "private, no-store"
         if photo.seeker_posting_id and photo.seeker_posting.owner_id != request.user.pk:
@@ -440,6 +458,7 @@ def photo_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(_photo_return_url(photo))
     return _no_store(render(request, "families/photo_edit.html", {
         "form": form, "photo": photo, "back": _photo_return_url(photo),
+        "name": _person_name(photo),
     }))
 
 
@@ -453,7 +472,7 @@ def photo_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("The photo is deleted."))
         return redirect(back)
     return _no_store(render(request, "families/photo_delete.html",
-                            {"photo": photo, "back": back}))
+                            {"photo": photo, "back": back, "name": _person_name(photo)}))
 
 
 @login_required
@@ -471,15 +490,19 @@ def face_picker(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.FacePickForm(request.POST or None, photo=photo, detected=detected)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if data.get("face") is not None:
-            face_pick(actor=request.user, photo=photo, face_id=data["face"])
+        try:
+            if data.get("face") is not None:
+                face_pick(actor=request.user, photo=photo, face_id=data["face"])
+            else:
+                face_pick(actor=request.user, photo=photo, box=Box(
+                    data["box_x"], data["box_y"], data["box_w"], data["box_h"]))
+        except ValidationError as error:
+            form.add_error(None, error)
         else:
-            face_pick(actor=request.user, photo=photo, box=Box(
-                data["box_x"], data["box_y"], data["box_w"], data["box_h"]))
-        messages.success(request, _(
-            "Thank you. The face you chose is being prepared for matching."
-        ))
-        return redirect(_photo_return_url(photo))
+            messages.success(request, _(
+                "Thank you. The face you chose is being prepared for matching."
+            ))
+            return redirect(_photo_return_url(photo))
     boxes = [
         {
             "face": face, "number": number,
@@ -490,4 +513,163 @@ def face_picker(request: HttpRequest, pk: int) -> HttpResponse:
     ] if photo.width and photo.height else []
     return _no_store(render(request, "families/face_picker.html", {
         "form": form, "photo": photo, "boxes": boxes, "back": _photo_return_url(photo),
+        "name": _person_name(photo),
     }, status=400 if request.method == "POST" else 200))
+
+
+# --- Inbox --------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inbox(request: HttpRequest) -> HttpResponseBase:
+    """The user's notifications, newest first; unread ones stand out until marked read."""
+    notifications = request.user.notifications.all()
+    if request.method == "POST":
+        services.notification_mark_read(actor=request.user, notifications=notifications)
+        return redirect("families:inbox")
+    page = Paginator(notifications, 30).get_page(request.GET.get("page"))
+    return _no_store(render(request, "families/inbox.html", {
+        "page": page, "unread": notifications.filter(read_at__isnull=True).count(),
+    }))
+
+
+@login_required
+@require_POST
+def notification_open(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """Marks one notification read and goes to the page it is about."""
+    notification = get_object_or_404(request.user.notifications, pk=pk)
+    services.notification_mark_read(
+        actor=request.user, notifications=request.user.notifications.filter(pk=pk)
+    )
+    return redirect(notification.link or "families:inbox")
+
+
+# --- Age-progressed images ------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def photo_age_progression(request: HttpRequest, pk: int) -> HttpResponse:
+    """A childhood photo beside Reunion's estimates of it at older ages, and the family's choices.
+
+    POST ``target_age`` makes a new estimate; POST ``estimate`` with the two
+    check boxes records whether that estimate is used in matching and on the poster.
+    """
+    from matching.services import photo_estimate_age_progression, photo_set_estimate_use
+
+    photo = _photo_for(request, pk, manage=True)
+    if not photo.case_id or photo.is_estimate:
+        raise Http404
+    estimates = list(photo.estimates.order_by("age_in_photo", "pk"))
+    create_form = forms.AgeProgressionForm(
+        request.POST if "target_age" in request.POST else None
+    )
+    status = 200
+    if request.method == "POST" and "estimate" in request.POST:
+        estimate = get_object_or_404(photo.estimates, pk=request.POST.get("estimate"))
+        use_form = forms.EstimateUseForm(request.POST)
+        if use_form.is_valid():
+            photo_set_estimate_use(actor=request.user, photo=estimate, **use_form.cleaned_data)
+            messages.success(request, _("Your choice for this estimate is saved."))
+            return redirect(request.path)
+        status = 400
+    elif request.method == "POST":
+        if create_form.is_valid():
+            try:
+                photo_estimate_age_progression(
+                    actor=request.user, photo=photo,
+                    target_age=float(create_form.cleaned_data["target_age"]),
+                )
+            except ValidationError as error:
+                create_form.add_error("target_age", error)
+            else:
+                messages.success(request, _(
+                    "The estimate is made. It is not used in matching or shown on the "
+                    "poster until you choose so below."
+                ))
+                return redirect(request.path)
+        status = 400
+    rows = [
+        {"photo": estimate, "form": forms.EstimateUseForm(
+            initial={"use_in_matching": estimate.use_in_matching,
+                     "use_on_poster": estimate.use_on_poster},
+            auto_id=f"estimate-{estimate.pk}-%s",
+        )}
+        for estimate in estimates
+    ]
+    return _no_store(render(request, "families/age_progression.html", {
+        "photo": photo, "case": photo.case, "form": create_form, "estimates": rows,
+        "back": _photo_return_url(photo),
+    }, status=status))
+
+
+# --- Deleting and exporting -------------------------------------------------------
+
+
+def _may_delete(request: HttpRequest, owner_id: int) -> bool:
+    return request.user.pk == owner_id or request.user.is_superuser
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def case_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404(MissingChildCase, pk=pk)
+    if not _may_delete(request, case.family_id):
+        raise Http404
+    form = forms.DeleteConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.case_delete(actor=request.user, case=case)
+        messages.success(request, _("The case, its photos and everything found from them "
+                                    "are deleted."))
+        return redirect("families:dashboard")
+    return render(request, "families/delete_confirm.html", {"form": form, "obj": case,
+                  "is_case": True}, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def seeker_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    posting = get_object_or_404(SeekerPosting, pk=pk)
+    if not _may_delete(request, posting.owner_id):
+        raise Http404
+    form = forms.DeleteConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.seeker_posting_delete(actor=request.user, posting=posting)
+        messages.success(request, _("The posting, its photos and everything found from them "
+                                    "are deleted."))
+        return redirect("families:dashboard")
+    return render(request, "families/delete_confirm.html", {"form": form, "obj": posting,
+                  "is_case": False}, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def account_delete(request: HttpRequest) -> HttpResponse:
+    from django.contrib.auth import logout
+
+    form = forms.AccountDeleteForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        services.account_delete(actor=user, user=user)
+        messages.success(request, _("Your account and everything you posted are deleted."))
+        return redirect("home")
+    return render(request, "families/account_delete.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@never_cache
+@limit("export", key="user", methods=("GET",))
+@require_GET
+def account_export(request: HttpRequest) -> HttpResponseBase:
+    content = services.account_export(actor=request.user)
+    response = FileResponse(
+        io.BytesIO(content), as_attachment=True, content_type="application/zip",
+        filename=f"reunion-my-data-{request.user.pk}.zip",
+    )
+    return _no_store(response)

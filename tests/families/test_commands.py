@@ -19,5 +19,5 @@ def test_make_volunteer_gives_and_takes_the_role(make_user):
 
 
 def test_make_volunteer_names_an_unknown_account():
-    with pytest.raises(CommandError, match="nobody@example.org"):
+    with pytest.raises(CommandError, match=r"nobody@example\.org"):
         call_command("make_volunteer", "nobody@example.org")
