@@ -8,6 +8,7 @@ a job enqueued twice, retried or run twice sends one email.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import django_rq
 from django.conf import settings
@@ -15,6 +16,8 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 from rq import Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
 from families.models import Notification
 
@@ -67,3 +70,31 @@ def send_notification_email(notification_id: int) -> bool:
         Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
     logger.info("notification %s emailed (%s)", notification_id, notification.kind)
     return True
+
+
+#: RQ states in which a job will still run by itself.
+_LIVE_STATES = {"queued", "started", "scheduled", "deferred"}
+
+
+def notifications_requeue_unsent(*, grace: timedelta = timedelta(minutes=5)) -> int:
+    """Queues again the email of every notice not yet emailed whose job no queue holds.
+
+    For ``reconcile`` after Redis lost its data: a notice older than ``grace``
+    with no live job is enqueued again (sending stays once-only). Returns how many.
+    """
+    connection = django_rq.get_connection(settings.NOTIFY_QUEUE)
+    unsent = Notification.objects.filter(
+        emailed_at__isnull=True, created_at__lt=timezone.now() - grace,
+        recipient__is_active=True,
+    ).exclude(recipient__email="").values_list("pk", flat=True)
+    count = 0
+    for notification_id in unsent.iterator():
+        try:
+            status = Job.fetch(f"notification-email-{notification_id}",
+                               connection=connection).get_status()
+        except NoSuchJobError:
+            status = None
+        if status not in _LIVE_STATES:
+            enqueue_notification_email(notification_id)
+            count += 1
+    return count

@@ -23,6 +23,7 @@ from matching.models import Candidate, DnaTest
 SUBJECTS = {
     "candidate_under_review": _("A possible match is under review"),
     "candidate_for_volunteer": _("A new candidate is waiting for review in %(province)s"),
+    "candidate_for_second_review": _("A confirmed candidate needs a second reviewer"),
     "candidate_confirmed": _("A volunteer confirmed a possible match: a DNA test is next"),
     "dna_requested": _("A DNA test has been requested"),
     "dna_samples_collected": _("DNA samples have been collected"),
@@ -95,6 +96,21 @@ def volunteers_for_province(province: str) -> list[User]:
     return [v for v in volunteers.order_by("pk") if v.reviews_province(province)]
 
 
+def candidate_awaits_second_review(candidate: Candidate, *, first_reviewer: User) -> None:
+    """Asks the other volunteers of the case's province for the second confirmation."""
+    case = candidate.case
+    for volunteer in volunteers_for_province(case.missing_province):
+        if volunteer.pk in (first_reviewer.pk, case.family_id, candidate.seeker_posting.owner_id):
+            continue
+        _send(
+            recipient=volunteer, kind="candidate_for_second_review",
+            dedupe_key=f"candidate:{candidate.pk}:second_review:{first_reviewer.pk}:"
+                       f"{int(candidate.updated_at.timestamp() * 1_000_000)}:{volunteer.pk}",
+            link=("matching:review", candidate.pk),
+            context={"candidate": candidate, "reviewer": first_reviewer},
+        )
+
+
 def candidate_confirmed(candidate: Candidate, *, reviewer: User) -> None:
     """Tells both sides what the confirmation lets them see, and who their volunteer is."""
     for side, recipient in _sides(candidate):
@@ -110,7 +126,7 @@ def dna_step(dna_test: DnaTest, *, kind: str) -> None:
     """Tells both sides about one DNA step (request, samples, result)."""
     candidate = dna_test.candidate
     # One notice per step of this round of testing (a test can be requested again).
-    round_key = int(dna_test.requested_at.timestamp())
+    round_key = int(dna_test.requested_at.timestamp() * 1_000_000)
     for side, recipient in _sides(candidate):
         _send(
             recipient=recipient, kind=kind,

@@ -1,0 +1,198 @@
+"""Django admin for accounts, cases, seeker postings, photos, notifications and the audit log.
+
+Opening a case, a seeker posting or an account in the admin is a view of
+private data, so it is audited like any other. The audit log itself can be
+read and never changed, not even by a superuser.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from families.models import (
+    AuditEntry,
+    MissingChildCase,
+    Notification,
+    Photo,
+    SeekerPosting,
+    User,
+)
+from families.services import audit_record
+
+
+class AuditedViewMixin:
+    """Writes an audit entry each time an admin opens one object's page."""
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "GET":
+            obj = self.get_object(request, object_id)
+            if obj is not None:
+                audit_record(actor=request.user, action="admin.viewed", obj=obj)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class ReunionUserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+class ReunionUserChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(AuditedViewMixin, DjangoUserAdmin):
+    form = ReunionUserChangeForm
+    add_form = ReunionUserCreationForm
+    ordering = ("email",)
+    list_display = ("email", "full_name", "is_volunteer_display", "review_provinces",
+                    "email_confirmed_at", "is_staff", "is_active", "date_joined")
+    list_filter = ("groups", "is_staff", "is_superuser", "is_active", "preferred_language")
+    search_fields = ("email", "full_name", "phone")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Personal details"), {"fields": (
+            "full_name", "phone", "address", "preferred_language", "email_confirmed_at"
+        )}),
+        (_("Volunteer"), {"fields": ("review_provinces",)}),
+        (_("Permissions"), {"fields": (
+            "is_active", "is_staff", "is_superuser", "groups", "user_permissions"
+        )}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "usable_password", "password1",
+                                                 "password2")}),
+    )
+
+    @admin.display(description=_("volunteer"), boolean=True)
+    def is_volunteer_display(self, user: User) -> bool:
+        return user.is_volunteer
+
+
+class PhotoInline(admin.TabularInline):
+    model = Photo
+    extra = 0
+    fields = ("kind", "age_in_photo", "year_taken", "face_state", "use_in_matching",
+              "use_on_poster", "uploaded_at")
+    readonly_fields = ("face_state", "uploaded_at")
+    show_change_link = True
+
+
+@admin.action(description=_("Re-run matching for the selected cases"))
+def rematch_cases(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    from matching.services import case_rematch
+
+    jobs = sum(case_rematch(actor=request.user, case=case) for case in queryset)
+    modeladmin.message_user(request, ngettext(
+        "%(count)d job queued.", "%(count)d jobs queued.", jobs) % {"count": jobs},
+        messages.SUCCESS)
+
+
+@admin.action(description=_("Mark the selected cases reunited"))
+def mark_cases_reunited(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
+) -> None:
+    from matching.services import case_mark_reunited
+
+    for case in queryset:
+        case_mark_reunited(actor=request.user, case=case, note="marked in the admin")
+    modeladmin.message_user(request, _("Marked reunited."), messages.SUCCESS)
+
+
+@admin.register(MissingChildCase)
+class MissingChildCaseAdmin(AuditedViewMixin, admin.ModelAdmin):
+    list_display = ("__str__", "sex", "birth_year_min", "birth_year_max", "missing_date",
+                    "missing_province", "status", "family", "published_at")
+    list_filter = ("status", "sex", "missing_province")
+    search_fields = ("given_name", "family_name", "nicknames", "missing_province",
+                     "missing_city", "police_report_number", "family__email", "contact_name")
+    date_hierarchy = "missing_date"
+    raw_id_fields = ("family",)
+    readonly_fields = ("created_at", "updated_at", "published_at")
+    inlines = [PhotoInline]
+    actions = [rematch_cases, mark_cases_reunited]
+
+
+@admin.register(SeekerPosting)
+class SeekerPostingAdmin(AuditedViewMixin, admin.ModelAdmin):
+    list_display = ("display_name", "posted_for", "sex", "birth_year_min", "birth_year_max",
+                    "grew_up_province", "consent_to_matching", "status", "owner", "created_at")
+    list_filter = ("status", "sex", "posted_for", "consent_to_matching", "grew_up_province")
+    search_fields = ("display_name", "grew_up_province", "grew_up_city", "owner__email")
+    raw_id_fields = ("owner",)
+    readonly_fields = ("created_at", "updated_at", "consented_at")
+    inlines = [PhotoInline]
+
+
+@admin.action(description=_("Reindex the selected photos (detect and embed again)"))
+def reindex_photos(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    from matching.services import photo_schedule_processing
+
+    count = 0
+    for photo in queryset:
+        photo_schedule_processing(actor=request.user, photo=photo)
+        count += 1
+    modeladmin.message_user(request, ngettext(
+        "%(count)d photo queued.", "%(count)d photos queued.", count) % {"count": count},
+        messages.SUCCESS)
+
+
+@admin.register(Photo)
+class PhotoAdmin(AuditedViewMixin, admin.ModelAdmin):
+    list_display = ("pk", "kind", "side", "case", "seeker_posting", "age_in_photo",
+                    "face_state", "use_in_matching", "use_on_poster", "uploaded_at")
+    list_filter = ("face_state", "kind", "use_in_matching", "use_on_poster", "is_estimate")
+    search_fields = ("sha256", "caption", "case__given_name", "case__family_name",
+                     "seeker_posting__display_name")
+    raw_id_fields = ("owner", "case", "seeker_posting", "source_photo")
+    # The file is never linked from the admin: photos go through access-checked views.
+    exclude = ("image",)
+    readonly_fields = ("sha256", "width", "height", "face_state", "face_state_detail",
+                       "uploaded_at", "updated_at")
+    actions = [reindex_photos]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("subject", "kind", "recipient", "created_at", "read_at", "emailed_at")
+    list_filter = ("kind", ("emailed_at", admin.EmptyFieldListFilter),
+                   ("read_at", admin.EmptyFieldListFilter))
+    search_fields = ("subject", "recipient__email", "dedupe_key")
+    raw_id_fields = ("recipient",)
+    readonly_fields = ("dedupe_key", "created_at", "read_at", "emailed_at")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Readable, never editable: no one adds, changes or deletes an audit entry."""
+
+    list_display = ("created_at", "actor", "action", "object_type", "object_id")
+    list_filter = ("action", "object_type")
+    search_fields = ("action", "object_type", "object_id", "actor__email")
+    date_hierarchy = "created_at"
+    readonly_fields = ("created_at", "actor", "action", "object_type", "object_id", "detail")
+    list_select_related = ("actor",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False

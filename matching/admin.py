@@ -1,0 +1,145 @@
+"""Django admin for faces, match jobs, candidates, reviews and DNA tests.
+
+Raw embeddings are never shown: a face shows its dimensions and model version.
+Failed match jobs show their error, so admins see and retry them.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import IntegerField, QuerySet
+from django.db.models.expressions import RawSQL
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from families.admin import AuditedViewMixin
+from matching.models import Candidate, DnaTest, Face, MatchJob, Review
+
+
+@admin.action(description=_("Reindex the photos of the selected faces"))
+def reindex_face_photos(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
+) -> None:
+    from families.models import Photo
+    from matching.services import photo_schedule_processing
+
+    photos = Photo.objects.filter(pk__in=queryset.values("photo_id"))
+    for photo in photos:
+        photo_schedule_processing(actor=request.user, photo=photo)
+    modeladmin.message_user(request, ngettext(
+        "%(count)d photo queued.", "%(count)d photos queued.", len(photos)
+    ) % {"count": len(photos)}, messages.SUCCESS)
+
+
+@admin.register(Face)
+class FaceAdmin(admin.ModelAdmin):
+    list_display = ("pk", "photo", "side", "sex", "birth_year_min", "birth_year_max",
+                    "age_in_photo", "searchable", "embedding_dimensions", "model_version",
+                    "picked_by", "created_at")
+    list_filter = ("side", "searchable", "sex", "model_name", "model_version")
+    search_fields = ("photo__pk", "model_version")
+    exclude = ("embedding",)
+    readonly_fields = ("embedding_dimensions", "model_name", "model_version", "created_at")
+    raw_id_fields = ("photo", "picked_by")
+    actions = [reindex_face_photos]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # Load no vectors in the list; the dimensions are counted by the database.
+        return super().get_queryset(request).defer("embedding").annotate(
+            dimensions=RawSQL(
+                "vector_dims(matching_face.embedding)", [], output_field=IntegerField()
+            )
+        )
+
+    @admin.display(description=_("embedding"))
+    def embedding_dimensions(self, face: Face) -> str:
+        dimensions = getattr(face, "dimensions", None)
+        if dimensions is None:
+            return str(_("none"))
+        return _("%(count)d numbers") % {"count": dimensions}
+
+
+@admin.action(description=_("Retry the selected jobs"))
+def retry_jobs(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    from matching.services import face_schedule_matching, photo_schedule_processing
+
+    count = 0
+    for job in queryset.select_related("photo", "face"):
+        if job.kind == MatchJob.Kind.MATCH_FACE and job.face is not None:
+            count += face_schedule_matching(actor=request.user, face=job.face) is not None
+        elif job.photo is not None:
+            photo_schedule_processing(actor=request.user, photo=job.photo)
+            count += 1
+    modeladmin.message_user(request, ngettext(
+        "%(count)d job queued again.", "%(count)d jobs queued again.", count
+    ) % {"count": count}, messages.SUCCESS)
+
+
+@admin.register(MatchJob)
+class MatchJobAdmin(admin.ModelAdmin):
+    list_display = ("pk", "kind", "status", "photo", "face", "attempts", "short_error",
+                    "created_at", "started_at", "finished_at")
+    list_filter = ("status", "kind")
+    search_fields = ("rq_job_id", "error", "photo__pk", "face__pk")
+    readonly_fields = ("kind", "photo", "face", "status", "rq_job_id", "attempts", "error",
+                       "created_at", "started_at", "finished_at")
+    actions = [retry_jobs]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description=_("error"))
+    def short_error(self, job: MatchJob) -> str:
+        """The last line of the traceback: what went wrong, at a glance."""
+        lines = [line for line in job.error.strip().splitlines() if line.strip()]
+        return lines[-1][:160] if lines else ""
+
+
+class ReviewInline(admin.TabularInline):
+    model = Review
+    extra = 0
+    fields = ("created_at", "reviewer", "decision", "reason", "note")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Candidate)
+class CandidateAdmin(AuditedViewMixin, admin.ModelAdmin):
+    list_display = ("pk", "case", "seeker_posting", "score", "best_distance", "age_gap_years",
+                    "status", "claimed_by", "model_version", "created_at")
+    list_filter = ("status", "model_version", "case__missing_province")
+    search_fields = ("case__given_name", "case__family_name", "seeker_posting__display_name",
+                     "case__missing_province")
+    raw_id_fields = ("case", "seeker_posting", "case_face", "seeker_face", "claimed_by")
+    readonly_fields = ("best_distance", "score", "age_gap_years", "model_version",
+                       "created_at", "updated_at")
+    inlines = [ReviewInline]
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ("candidate", "decision", "reason", "reviewer", "created_at")
+    list_filter = ("decision", "reason")
+    search_fields = ("note", "reviewer__email", "candidate__pk")
+    readonly_fields = ("candidate", "reviewer", "decision", "reason", "note", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Decisions are made on the review page, where they take effect and are audited.
+        return False
+
+
+@admin.register(DnaTest)
+class DnaTestAdmin(AuditedViewMixin, admin.ModelAdmin):
+    list_display = ("candidate", "status", "result", "lab_reference", "requested_at",
+                    "samples_collected_at", "result_at", "requested_by")
+    list_filter = ("status", "result")
+    search_fields = ("lab_reference", "candidate__pk")
+    readonly_fields = ("candidate", "status", "result", "requested_by", "requested_at",
+                       "samples_collected_at", "result_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

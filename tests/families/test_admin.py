@@ -1,0 +1,170 @@
+"""The admin for families' models: useful lists, audited views, actions, a read-only audit log."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.test import RequestFactory
+from django.urls import reverse
+
+from families import services as family_services
+from families.models import (
+    AuditEntry,
+    CaseStatus,
+    MissingChildCase,
+    Notification,
+    Photo,
+    SeekerPosting,
+    Sex,
+    User,
+)
+from matching.models import Face, MatchJob
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser(
+        email="admin@example.org", password="a long enough password 1"
+    )
+
+
+@pytest.fixture
+def admin_client(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+def make_case(user, **fields):
+    return family_services.case_create(actor=user, publish=True, fields={
+        "given_name": "Mei", "family_name": "Chen", "sex": Sex.FEMALE,
+        "birth_year_min": 1974, "birth_year_max": 1976, "missing_date": "1979-06-01",
+        "missing_province": "Guangdong", "contact_name": "Chen Li", **fields,
+    })
+
+
+def test_every_families_model_has_an_admin_with_lists_filters_and_search(
+    admin_client, make_user, redis_queues, photo_bytes
+):
+    family = make_user()
+    case = make_case(family)
+    posting = family_services.seeker_posting_create(actor=family, fields={
+        "display_name": "Anna", "sex": Sex.FEMALE, "birth_year_min": 1972,
+        "birth_year_max": 1978, "consent_to_matching": True,
+    })
+    family_services.photo_add(actor=family, case=case, data=photo_bytes("img1.jpg"),
+                              kind=Photo.Kind.CHILDHOOD)
+    family_services.notification_send(recipient=family, kind="test", subject="Hello",
+                                      body="Body", dedupe_key="k1")
+    for model in (User, MissingChildCase, SeekerPosting, Photo, Notification, AuditEntry):
+        model_admin = admin.site._registry[model]
+        assert model_admin.list_display != ("__str__",), model
+        assert model_admin.list_filter and model_admin.search_fields, model
+        url = reverse(f"admin:families_{model._meta.model_name}_changelist")
+        assert admin_client.get(url).status_code == 200, model
+        assert admin_client.get(url, {"q": "Mei"}).status_code == 200, model
+    page = admin_client.get(reverse("admin:families_missingchildcase_changelist"))
+    assert "Guangdong" in page.content.decode()
+    assert admin_client.get(reverse("admin:families_seekerposting_change",
+                                    args=[posting.pk])).status_code == 200
+
+
+def test_an_admin_creates_a_volunteer_account_with_provinces(admin_client):
+    response = admin_client.post(reverse("admin:families_user_add"), {
+        "email": "new.volunteer@example.org", "usable_password": "true",
+        "password1": "a long enough password 1", "password2": "a long enough password 1",
+    })
+    assert response.status_code == 302
+    user = User.objects.get(email="new.volunteer@example.org")
+    assert user.check_password("a long enough password 1")
+    change = admin_client.get(reverse("admin:families_user_change", args=[user.pk]))
+    assert 'name="review_provinces"' in change.content.decode()
+
+
+def test_opening_private_data_in_the_admin_is_audited(admin_client, superuser, make_user):
+    case = make_case(make_user(), contact_phone="+86 138 0000 1111")
+    page = admin_client.get(reverse("admin:families_missingchildcase_change", args=[case.pk]))
+    assert page.status_code == 200 and "+86 138 0000 1111" in page.content.decode()
+    entry = AuditEntry.objects.get(action="admin.viewed")
+    assert (entry.actor, entry.object_type, entry.object_id) == (
+        superuser, "families.missingchildcase", str(case.pk))
+
+
+def test_the_admin_never_links_a_photo_file(admin_client, make_user, photo_bytes, redis_queues):
+    family = make_user()
+    photo = family_services.photo_add(actor=family, case=make_case(family),
+                                      data=photo_bytes("img1.jpg"), kind=Photo.Kind.CHILDHOOD)
+    text = admin_client.get(reverse("admin:families_photo_change", args=[photo.pk])) \
+        .content.decode()
+    assert photo.image.name not in text
+    assert "/media" not in text
+
+
+def test_the_audit_log_is_readable_and_never_editable_even_by_a_superuser(
+    admin_client, superuser, make_user
+):
+    case = make_case(make_user())
+    entry = AuditEntry.objects.get(action="case.created", object_id=str(case.pk))
+    model_admin = admin.site._registry[AuditEntry]
+    request = RequestFactory().get("/")
+    request.user = superuser
+    assert model_admin.has_view_permission(request, entry)
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request, entry)
+    assert not model_admin.has_delete_permission(request, entry)
+
+    change_url = reverse("admin:families_auditentry_change", args=[entry.pk])
+    page = admin_client.get(change_url)
+    assert page.status_code == 200 and "case.created" in page.content.decode()
+    assert 'name="action"' not in page.content.decode()
+    assert admin_client.get(reverse("admin:families_auditentry_add")).status_code == 403
+    assert admin_client.post(change_url, {"action": "forged"}).status_code == 403
+    delete_url = reverse("admin:families_auditentry_delete", args=[entry.pk])
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
+    listing = admin_client.get(reverse("admin:families_auditentry_changelist"))
+    assert "delete_selected" not in listing.content.decode()
+    bulk = admin_client.post(reverse("admin:families_auditentry_changelist"), {
+        "action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"})
+    assert bulk.status_code in (200, 302, 403)
+    entry.refresh_from_db()
+    assert entry.action == "case.created"
+
+
+def test_mark_reunited_action(admin_client, superuser, make_user):
+    case = make_case(make_user())
+    response = admin_client.post(reverse("admin:families_missingchildcase_changelist"), {
+        "action": "mark_cases_reunited", "_selected_action": [case.pk]})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == CaseStatus.REUNITED
+    assert AuditEntry.objects.filter(action="case.reunited", actor=superuser,
+                                     object_id=str(case.pk)).exists()
+
+
+def test_rematch_and_reindex_actions_queue_real_jobs(
+    admin_client, make_user, photo_bytes, run_worker, redis_queues
+):
+    family = make_user()
+    case = make_case(family)
+    photo = family_services.photo_add(actor=family, case=case, data=photo_bytes("img1.jpg"),
+                                      kind=Photo.Kind.CHILDHOOD)
+    run_worker()
+    face = Face.objects.get(photo=photo)
+    assert face.searchable
+    matches_before = MatchJob.objects.filter(kind=MatchJob.Kind.MATCH_FACE, face=face).count()
+
+    admin_client.post(reverse("admin:families_missingchildcase_changelist"), {
+        "action": "rematch_cases", "_selected_action": [case.pk]})
+    assert MatchJob.objects.filter(kind=MatchJob.Kind.MATCH_FACE, face=face).count() \
+        == matches_before + 1
+    assert redis_queues["match"].count == 1
+
+    admin_client.post(reverse("admin:families_photo_changelist"), {
+        "action": "reindex_photos", "_selected_action": [photo.pk]})
+    assert MatchJob.objects.filter(kind=MatchJob.Kind.PROCESS_PHOTO, photo=photo).count() == 2
+    assert redis_queues["face"].count == 1
+    run_worker()
+    photo.refresh_from_db()
+    assert photo.face_state == Photo.FaceState.FACE_FOUND
+    assert not MatchJob.objects.exclude(status=MatchJob.Status.DONE).exists()
