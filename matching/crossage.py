@@ -1,0 +1,529 @@
+"""Cross-age evaluation: how well a young photo finds its adult among many.
+
+``evaluate`` reads a folder of labelled photos (``file``, ``identity``, and
+``age`` and/or ``age_group`` young/adult), embeds every photo with the code the
+workers run (upload normalisation, then ``services.detect_and_embed`` with the
+process's face engine), lets every young photo search all adult people, and
+reports where the true person ranks: rank-1, rank-10, rank-50 and the median
+rank, for plain matching and for each improvement (every photo of a person
+combined, age-gap-aware scoring, Reunion's age-progressed estimate). It also
+reports the distances of true and false pairs by age gap, which is what the
+age-gap parameters of ``matching.ranking`` are calibrated from
+(docs/MATCHING.md, "Cross-age matching and age progression").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from django.core.exceptions import ValidationError
+
+from families.images import normalise_photo
+from matching import age_progression, faces, ranking
+from matching.services import detect_and_embed
+
+YOUNG, ADULT = "young", "adult"
+#: Photos labelled only by age: younger than this is "young".
+ADULT_FROM_AGE = 18.0
+#: Ages assumed for age progression when the labels give only age groups.
+ASSUMED_YOUNG_AGE = 4.0
+ASSUMED_ADULT_AGE = 25.0
+#: Distances reported as acceptance rates (DeepFace's Dlib threshold, and looser ones).
+REPORTED_THRESHOLDS = (0.07, 0.09, 0.10, 0.12, 0.14)
+#: Age-gap buckets (years) for the calibration table.
+GAP_BUCKETS = ((0, 5), (5, 10), (10, 20), (20, 200))
+
+FaceSet = dict[int, tuple[np.ndarray, float | None]]
+
+
+@dataclass(frozen=True)
+class LabelledPhoto:
+    file: str
+    identity: str
+    group: str
+    age: float | None
+
+
+def read_labels(path: Path) -> list[LabelledPhoto]:
+    """Rows of the labels CSV; raises ``ValueError`` naming the first bad row."""
+    photos = []
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        columns = set(reader.fieldnames or ())
+        if not {"file", "identity"} <= columns or not columns & {"age", "age_group"}:
+            raise ValueError("The labels need the columns file, identity, and age or age_group.")
+        for number, row in enumerate(reader, start=2):
+            age_text = (row.get("age") or "").strip()
+            group = (row.get("age_group") or "").strip().lower()
+            try:
+                age = float(age_text) if age_text else None
+            except ValueError:
+                raise ValueError(f"Line {number}: age {age_text!r} is not a number.") from None
+            if not group and age is not None:
+                group = YOUNG if age < ADULT_FROM_AGE else ADULT
+            if group not in (YOUNG, ADULT):
+                raise ValueError(f"Line {number}: give an age, or age_group young or adult.")
+            if not row["file"].strip() or not row["identity"].strip():
+                raise ValueError(f"Line {number}: file and identity are required.")
+            photos.append(LabelledPhoto(row["file"].strip(), row["identity"].strip(), group, age))
+    return photos
+
+
+def embed_photo_bytes(engine: faces.FaceEngine, data: bytes) -> np.ndarray | None:
+    """The embedding a worker would store for this upload (largest face), or ``None``."""
+    try:
+        stored = normalise_photo(data).content
+    except ValidationError:
+        return None
+    _detected, embedding = detect_and_embed(engine, io.BytesIO(stored), pick_largest=True)
+    return embedding
+
+
+def progressed_photo_bytes(data: bytes, *, source_age: float, target_age: float) -> bytes | None:
+    """Reunion's estimate of an uploaded photo at ``target_age``, stored as uploads are."""
+    try:
+        stored = normalise_photo(data).content
+        rgb = age_progression.decode_rgb(stored)
+        estimate = age_progression.age_progress(rgb, source_age=source_age, target_age=target_age)
+    except (ValidationError, age_progression.NoFaceFound):
+        return None
+    return normalise_photo(age_progression.encode_jpeg(estimate.image)).content
+
+
+@dataclass
+class Embedded:
+    """Every labelled photo's embedding (``None``: no face found), keyed by position."""
+
+    photos: list[LabelledPhoto]
+    embeddings: list[np.ndarray | None]
+    progressed: dict[int, np.ndarray | None] = field(default_factory=dict)
+    progression_ages: tuple[float, float] | None = None
+
+
+def embed_all(
+    faces_dir: Path,
+    photos: list[LabelledPhoto],
+    *,
+    engine: faces.FaceEngine,
+    with_progression: bool = True,
+    young_age: float | None = None,
+    adult_age: float | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Embedded:
+    """Embeds every photo, and Reunion's age-progressed estimate of every young one."""
+    embeddings = []
+    for number, photo in enumerate(photos, start=1):
+        data = (faces_dir / photo.file).read_bytes()
+        embeddings.append(embed_photo_bytes(engine, data))
+        if progress:
+            progress(f"embedded {number}/{len(photos)} {photo.file}")
+    result = Embedded(photos=photos, embeddings=embeddings)
+    if not with_progression:
+        return result
+    adult_ages = [p.age for p in photos if p.group == ADULT and p.age is not None]
+    target = adult_age or (statistics.median(adult_ages) if adult_ages else ASSUMED_ADULT_AGE)
+    for index, photo in enumerate(photos):
+        if photo.group != YOUNG or embeddings[index] is None:
+            continue
+        source = young_age if young_age is not None else photo.age
+        source = ASSUMED_YOUNG_AGE if source is None else source
+        data = (faces_dir / photo.file).read_bytes()
+        estimate = progressed_photo_bytes(data, source_age=source, target_age=max(target, source))
+        result.progressed[index] = (
+            embed_photo_bytes(engine, estimate) if estimate is not None else None
+        )
+        if progress:
+            progress(f"age-progressed {photo.file} from {source:g} to {max(target, source):g}")
+    labelled_young_ages = any(p.age is not None for p in photos if p.group == YOUNG)
+    from_age = young_age if young_age is not None else (
+        None if labelled_young_ages else ASSUMED_YOUNG_AGE
+    )
+    result.progression_ages = (from_age, target)
+    return result
+
+
+# --- Ranking the true person ------------------------------------------------------
+PairKey = Callable[[FaceSet, FaceSet], float]
+
+
+def by_distance(mine: FaceSet, theirs: FaceSet) -> float:
+    """What the workers rank by today: the closest photo pair's distance."""
+    pair = ranking.closest_pair(mine, theirs)
+    return pair.distance if pair else float("inf")
+
+
+def by_closest_pair_score(params: ranking.RankingParameters) -> PairKey:
+    """The workers' age-gap-aware score of the closest pair (higher first, so negated)."""
+
+    def key(mine: FaceSet, theirs: FaceSet) -> float:
+        pair = ranking.closest_pair(mine, theirs)
+        if pair is None:
+            return float("inf")
+        return -ranking.score(pair.distance, pair.age_gap_years, params)
+
+    return key
+
+
+def by_best_pair_score(params: ranking.RankingParameters) -> PairKey:
+    """The best age-gap-aware score over every photo pair, not only the closest one."""
+
+    def key(mine: FaceSet, theirs: FaceSet) -> float:
+        best = float("inf")
+        for embedding_a, age_a in mine.values():
+            for embedding_b, age_b in theirs.values():
+                distance = faces.cosine_distance(embedding_a, embedding_b)
+                gap = ranking.age_gap(age_a, age_b)
+                best = min(best, -ranking.score(distance, gap, params))
+        return best
+
+    return key
+
+
+def true_ranks(
+    queries: Iterable[tuple[str, FaceSet]], gallery: dict[str, FaceSet], key: PairKey
+) -> list[int]:
+    """The rank of the true person among all gallery people, for each query."""
+    ranks = []
+    for identity, mine in queries:
+        if identity not in gallery or not mine:
+            continue
+        values = {other: key(mine, theirs) for other, theirs in gallery.items()}
+        true_value = values.pop(identity)
+        ranks.append(ranking.rank_of(true_value, values.values()))
+    return ranks
+
+
+def wrong_people_within_threshold(
+    queries: Iterable[tuple[str, FaceSet]],
+    gallery: dict[str, FaceSet],
+    params: ranking.RankingParameters,
+) -> list[int]:
+    """For each query, how many wrong people are within the loose distance for their age gap.
+
+    The workers' rule (closest photo pair, ``ranking.candidate_threshold``) before
+    the top-few cut: what a method costs volunteers in false candidates.
+    """
+    counts = []
+    for identity, mine in queries:
+        if identity not in gallery or not mine:
+            continue
+        count = 0
+        for other, theirs in gallery.items():
+            pair = ranking.closest_pair(mine, theirs)
+            if other != identity and pair is not None and pair.distance <= (
+                ranking.candidate_threshold(pair.age_gap_years, params)
+            ):
+                count += 1
+        counts.append(count)
+    return counts
+
+
+def summarise(ranks: list[int]) -> dict[str, float | int | None]:
+    if not ranks:
+        return {"queries": 0, "rank1": None, "rank10": None, "rank50": None, "median_rank": None}
+    count = len(ranks)
+    return {
+        "queries": count,
+        "rank1": round(sum(r <= 1 for r in ranks) / count, 4),
+        "rank10": round(sum(r <= 10 for r in ranks) / count, 4),
+        "rank50": round(sum(r <= 50 for r in ranks) / count, 4),
+        "median_rank": float(statistics.median(ranks)),
+    }
+
+
+def _percentiles(values: list[float]) -> dict[str, float | int | None]:
+    if not values:
+        return {"pairs": 0, "p10": None, "median": None, "p90": None}
+    array = np.asarray(values)
+    return {
+        "pairs": len(values),
+        "p10": round(float(np.percentile(array, 10)), 4),
+        "median": round(float(np.median(array)), 4),
+        "p90": round(float(np.percentile(array, 90)), 4),
+    }
+
+
+def pair_distances(embedded: Embedded, params: ranking.RankingParameters) -> dict:
+    """True- and false-pair distances of young × adult photos, overall and by age gap."""
+    true, false = [], []
+    for i, young in enumerate(embedded.photos):
+        if young.group != YOUNG or embedded.embeddings[i] is None:
+            continue
+        for j, adult in enumerate(embedded.photos):
+            if adult.group != ADULT or embedded.embeddings[j] is None:
+                continue
+            distance = faces.cosine_distance(embedded.embeddings[i], embedded.embeddings[j])
+            gap = ranking.age_gap(young.age, adult.age)
+            (true if young.identity == adult.identity else false).append((distance, gap))
+
+    def accepted(pairs: list[tuple[float, float | None]], threshold: float | None) -> float | None:
+        if not pairs:
+            return None
+        limit = (lambda gap: threshold) if threshold is not None else (
+            lambda gap: ranking.candidate_threshold(gap, params)
+        )
+        return round(sum(d <= limit(g) for d, g in pairs) / len(pairs), 4)
+
+    report = {
+        "true_pairs": _percentiles([d for d, _ in true]),
+        "false_pairs": _percentiles([d for d, _ in false]),
+        "accepted": [
+            {"threshold": t, "true_pairs": accepted(true, t), "false_pairs": accepted(false, t)}
+            for t in REPORTED_THRESHOLDS
+        ] + [{
+            "threshold": "ranking (by age gap)",
+            "true_pairs": accepted(true, None), "false_pairs": accepted(false, None),
+        }],
+        "by_age_gap": [],
+    }
+    if embedded.progressed:
+        estimate_true, estimate_false = [], []
+        for i, estimate in embedded.progressed.items():
+            if estimate is None:
+                continue
+            for j, adult in enumerate(embedded.photos):
+                if adult.group != ADULT or embedded.embeddings[j] is None:
+                    continue
+                distance = faces.cosine_distance(estimate, embedded.embeddings[j])
+                same = embedded.photos[i].identity == adult.identity
+                (estimate_true if same else estimate_false).append(distance)
+        report["estimate_true_pairs"] = _percentiles(estimate_true)
+        report["estimate_false_pairs"] = _percentiles(estimate_false)
+    for low, high in GAP_BUCKETS:
+        in_bucket = [d for d, g in true if g is not None and low <= g < high]
+        others = [d for d, g in false if g is not None and low <= g < high]
+        if in_bucket:
+            report["by_age_gap"].append({
+                "gap_years": f"{low}-{high}" if high < 200 else f"{low}+",
+                "true_pairs": _percentiles(in_bucket),
+                "false_pairs": _percentiles(others),
+            })
+    report["suggested_parameters"] = suggest_parameters(true)
+    return report
+
+
+#: The share of true pairs the suggested loose distance keeps at each age gap.
+SUGGESTED_TRUE_PAIR_SHARE = 0.9
+#: Fewest true pairs in an age-gap bucket for it to count in the suggestion.
+SUGGESTION_MIN_PAIRS = 5
+
+
+def suggest_parameters(true: list[tuple[float, float | None]]) -> dict | None:
+    """A loose distance per age gap that keeps 90% of true pairs, fitted to the labelled gaps.
+
+    The 90th percentile of true-pair distances in each age-gap bucket (of at
+    least ``SUGGESTION_MIN_PAIRS`` pairs), against the bucket's median gap, fitted by
+    a line weighted by the pairs in each: its intercept and slope are
+    ``MATCH_DISTANCE_BASE`` and ``MATCH_DISTANCE_PER_YEAR``, the highest
+    percentile ``MATCH_DISTANCE_MAX``. ``None`` without two such buckets.
+    """
+    points = []
+    for low, high in GAP_BUCKETS:
+        bucket = [(d, g) for d, g in true if g is not None and low <= g < high]
+        if len(bucket) >= SUGGESTION_MIN_PAIRS:
+            distances = [d for d, _ in bucket]
+            points.append((
+                float(np.median([g for _, g in bucket])),
+                float(np.percentile(distances, 100 * SUGGESTED_TRUE_PAIR_SHARE)),
+                len(bucket),
+            ))
+    if len({gap for gap, _, _ in points}) < 2:
+        return None
+    gaps, limits, weights = (np.array(column) for column in zip(*points, strict=True))
+    slope, intercept = np.polyfit(gaps, limits, 1, w=np.sqrt(weights))
+    return {
+        "distance_base": round(float(intercept), 4),
+        "distance_per_year": round(float(max(slope, 0.0)), 5),
+        "distance_max": round(float(limits.max()), 4),
+        "from_buckets": [
+            {"median_gap": gap, "p90": round(limit, 4), "pairs": int(count)}
+            for gap, limit, count in points
+        ],
+    }
+
+
+def _face_sets(
+    embedded: Embedded, group: str, *, progressed: str = "none"
+) -> list[tuple[str, FaceSet]]:
+    """One face set per photo of ``group``: the photo, its estimate, or both."""
+    sets = []
+    for index, photo in enumerate(embedded.photos):
+        if photo.group != group or embedded.embeddings[index] is None:
+            continue
+        face_set: FaceSet = {}
+        if progressed in ("none", "both"):
+            face_set[index] = (embedded.embeddings[index], photo.age)
+        if progressed in ("only", "both"):
+            estimate = embedded.progressed.get(index)
+            if estimate is not None:
+                target_age = embedded.progression_ages[1] if embedded.progression_ages else None
+                face_set[-1 - index] = (estimate, target_age)
+            elif progressed == "only":
+                # No estimate could be made: the family would have only the photo.
+                face_set[index] = (embedded.embeddings[index], photo.age)
+        sets.append((photo.identity, face_set))
+    return sets
+
+
+def _by_person(sets: list[tuple[str, FaceSet]]) -> dict[str, FaceSet]:
+    people: dict[str, FaceSet] = {}
+    for identity, face_set in sets:
+        people.setdefault(identity, {}).update(face_set)
+    return people
+
+
+def evaluate_embedded(
+    embedded: Embedded, params: ranking.RankingParameters | None = None
+) -> dict:
+    """The table: every method's rank-1/10/50 and median rank, and the pair distances."""
+    params = params or ranking.RankingParameters.from_settings()
+    gallery = _by_person(_face_sets(embedded, ADULT))
+    young_photos = _face_sets(embedded, YOUNG)
+    young_people = list(_by_person(young_photos).items())
+    rows = [
+        ("plain", "each young photo alone; a person's closest adult photo", young_photos,
+         by_distance),
+        ("all_photos", "every young photo of a person together (as a case with several photos)",
+         young_people, by_distance),
+        ("age_gap_score", "closest pair ranked by the age-gap-aware score (matching.ranking)",
+         young_photos, by_closest_pair_score(params)),
+        ("age_gap_best_pair", "best age-gap-aware score over every photo pair", young_photos,
+         by_best_pair_score(params)),
+    ]
+    if embedded.progressed:
+        rows += [
+            ("age_progressed", "Reunion's age-progressed estimate instead of the young photo",
+             _face_sets(embedded, YOUNG, progressed="only"), by_distance),
+            ("photo_and_estimate", "the young photo and its estimate together",
+             _face_sets(embedded, YOUNG, progressed="both"), by_distance),
+            ("all_photos_and_estimates", "every young photo and estimate of a person together",
+             list(_by_person(_face_sets(embedded, YOUNG, progressed="both")).items()),
+             by_distance),
+        ]
+    table = []
+    for method, description, queries, key in rows:
+        wrong = wrong_people_within_threshold(queries, gallery, params)
+        table.append({
+            "method": method, "description": description,
+            **summarise(true_ranks(queries, gallery, key)),
+            "wrong_within_threshold": round(float(np.mean(wrong)), 2) if wrong else None,
+        })
+    missing = [
+        photo.file
+        for photo, embedding in zip(embedded.photos, embedded.embeddings, strict=True)
+        if embedding is None
+    ]
+    return {
+        "photos": len(embedded.photos),
+        "young_photos": sum(p.group == YOUNG for p in embedded.photos),
+        "adult_people": len(gallery),
+        "no_face": missing,
+        "age_progression": (
+            {"from_age": embedded.progression_ages[0], "to_age": embedded.progression_ages[1],
+             "estimates_made": sum(v is not None for v in embedded.progressed.values())}
+            if embedded.progression_ages else None
+        ),
+        "ranking_parameters": {
+            "distance_base": params.distance_base,
+            "distance_per_year": params.distance_per_year,
+            "distance_max": params.distance_max,
+            "top_k": params.top_k,
+        },
+        "table": table,
+        "distances": pair_distances(embedded, params),
+    }
+
+
+def format_report(report: dict) -> str:
+    """The report as plain text: the rank table, then the distances."""
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{100 * value:5.1f}%"
+
+    lines = [
+        f"{report['photos']} photos, {report['young_photos']} young; "
+        f"{report['adult_people']} adult people to search; no face in: "
+        f"{', '.join(report['no_face']) or 'none'}",
+        "",
+        f"{'method':<26} {'queries':>7} {'rank-1':>7} {'rank-10':>7} {'rank-50':>7} "
+        f"{'median':>7} {'wrong':>6}",
+    ]
+    for row in report["table"]:
+        median = "-" if row["median_rank"] is None else f"{row['median_rank']:g}"
+        wrong = row["wrong_within_threshold"]
+        lines.append(
+            f"{row['method']:<26} {row['queries']:>7} {pct(row['rank1']):>7} "
+            f"{pct(row['rank10']):>7} {pct(row['rank50']):>7} {median:>7} "
+            f"{'-' if wrong is None else format(wrong, '.2f'):>6}"
+        )
+    lines.append(
+        "(wrong: wrong people per query within the loose distance for the age gap, "
+        "before the top-few cut)"
+    )
+    progression = report["age_progression"]
+    if progression:
+        from_age = progression["from_age"]
+        lines.append(
+            "(age progression from "
+            + ("each photo's labelled age" if from_age is None else f"age {from_age:g}")
+            + f" to {progression['to_age']:g}; {progression['estimates_made']} estimates made)"
+        )
+    distances = report["distances"]
+    lines += ["", "cosine distance of young × adult pairs   pairs    p10  median    p90"]
+    names = ("true_pairs", "false_pairs", "estimate_true_pairs", "estimate_false_pairs")
+    for name in (n for n in names if n in distances):
+        stats = distances[name]
+        lines.append(
+            f"  {name.replace('_', ' '):<37} {stats['pairs']:>6} "
+            + " ".join(f"{'-' if stats[k] is None else format(stats[k], '.4f'):>6}"
+                       for k in ("p10", "median", "p90"))
+        )
+    for bucket in distances["by_age_gap"]:
+        for name in ("true_pairs", "false_pairs"):
+            stats = bucket[name]
+            lines.append(
+                f"  gap {bucket['gap_years']:>5} y, {name.replace('_', ' '):<24} "
+                f"{stats['pairs']:>6} "
+                + " ".join(f"{'-' if stats[k] is None else format(stats[k], '.4f'):>6}"
+                           for k in ("p10", "median", "p90"))
+            )
+    suggestion = distances.get("suggested_parameters")
+    if suggestion:
+        lines.append(
+            "  suggested (keeps 90% of true pairs at each gap): "
+            f"MATCH_DISTANCE_BASE={suggestion['distance_base']} "
+            f"MATCH_DISTANCE_PER_YEAR={suggestion['distance_per_year']} "
+            f"MATCH_DISTANCE_MAX={suggestion['distance_max']}"
+        )
+    lines += ["", "accepted at threshold          true pairs  false pairs"]
+    for row in distances["accepted"]:
+        lines.append(
+            f"  {row['threshold']!s:<28} {pct(row['true_pairs']):>10} {pct(row['false_pairs']):>12}"
+        )
+    return "\n".join(lines)
+
+
+def evaluate(
+    faces_dir: Path,
+    labels: Path,
+    *,
+    with_progression: bool = True,
+    young_age: float | None = None,
+    adult_age: float | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Reads the labels, embeds the photos with the workers' code and returns the report."""
+    photos = read_labels(labels)
+    missing = [p.file for p in photos if not (faces_dir / p.file).is_file()]
+    if missing:
+        raise FileNotFoundError(f"Not in {faces_dir}: {', '.join(missing[:5])}")
+    embedded = embed_all(
+        faces_dir, photos, engine=faces.get_engine(), with_progression=with_progression,
+        young_age=young_age, adult_age=adult_age, progress=progress,
+    )
+    return evaluate_embedded(embedded)

@@ -1,0 +1,65 @@
+"""``manage.py evaluate_crossage --faces DIR --labels CSV [--json PATH]``.
+
+Every young photo of a labelled folder searches all adult people with the
+code the workers run; prints rank-1/10/50 and the median rank of the true
+person for plain matching and each improvement (matching/crossage.py), and
+the pair distances by age gap that the ranking's age-gap parameters are
+calibrated from.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from matching import crossage
+
+
+class Command(BaseCommand):
+    help = "Measure cross-age matching on a labelled folder of photos (young searches adult)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--faces", required=True, type=Path, help="Folder of photos.")
+        parser.add_argument(
+            "--labels", required=True, type=Path,
+            help="CSV with columns file, identity, and age and/or age_group (young/adult).",
+        )
+        parser.add_argument("--json", type=Path, help="Also write the report as JSON here.")
+        parser.add_argument(
+            "--no-age-progression", action="store_true",
+            help="Skip the rows that use Reunion's age-progressed estimates.",
+        )
+        parser.add_argument(
+            "--young-age", type=float,
+            help="Age of the young photos for age progression (default: the labelled age, "
+                 f"else {crossage.ASSUMED_YOUNG_AGE:g}).",
+        )
+        parser.add_argument(
+            "--adult-age", type=float,
+            help="Target age of the estimates (default: median labelled adult age, "
+                 f"else {crossage.ASSUMED_ADULT_AGE:g}).",
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        faces_dir, labels = Path(options["faces"]), Path(options["labels"])
+        out_json = Path(options["json"]) if options["json"] else None
+        if not faces_dir.is_dir():
+            raise CommandError(f"No folder {faces_dir}.")
+        if not labels.is_file():
+            raise CommandError(f"No labels file {labels}.")
+        verbose = int(options["verbosity"]) > 1
+        try:
+            report = crossage.evaluate(
+                faces_dir, labels,
+                with_progression=not options["no_age_progression"],
+                young_age=options["young_age"], adult_age=options["adult_age"],
+                progress=(lambda line: self.stderr.write(line)) if verbose else None,
+            )
+        except (ValueError, FileNotFoundError) as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(crossage.format_report(report))
+        if out_json is not None:
+            out_json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            self.stdout.write(f"\nwritten {out_json}")
