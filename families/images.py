@@ -16,7 +16,6 @@ import hashlib
 import io
 import logging
 from dataclasses import dataclass
-from typing import IO
 
 import numpy as np
 from django.conf import settings
@@ -104,16 +103,6 @@ def check_upload_size(size: int) -> None:
         )
 
 
-def read_upload(upload: IO[bytes]) -> bytes:
-    """The bytes of an uploaded file, refusing it by size before reading it into memory."""
-    size = getattr(upload, "size", None)
-    if size is not None:
-        check_upload_size(size)
-    data = upload.read(settings.PHOTO_MAX_BYTES + 1)
-    check_upload_size(len(data))
-    return data
-
-
 def normalise_photo(data: bytes) -> NormalisedImage:
     """Checks an upload and returns it re-encoded, or raises ``ValidationError`` saying why."""
     check_upload_size(len(data))
@@ -137,6 +126,8 @@ def normalise_photo(data: bytes) -> NormalisedImage:
     max_side = settings.PHOTO_STORED_MAX_SIDE
     if max(rgb.size) > max_side:
         rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    # Pillow would write some metadata back (a JPEG comment, for one): keep none.
+    rgb.info.clear()
     out = io.BytesIO()
     rgb.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
     content = out.getvalue()
@@ -165,15 +156,18 @@ def _decode(data: bytes) -> Image.Image:
                 % {"w": width, "h": height},
                 code="too_small",
             )
-        if getattr(image, "n_frames", 1) > 1:
-            image.seek(0)
+        # A freshly opened file is at its first frame; later frames are never decoded.
         if image.format in ("JPEG", "MPO"):
             # Decode big JPEGs at a reduced scale: the stored copy is smaller anyway.
             side = settings.PHOTO_STORED_MAX_SIDE
             image.draft(image.mode, (side, side))
         image.load()
         icc_profile = image.info.get("icc_profile")
-        upright = ImageOps.exif_transpose(image)
+        try:
+            upright = ImageOps.exif_transpose(image)
+        except Exception:  # a broken EXIF block: keep the pixels as they are
+            logger.info("ignored an unreadable EXIF orientation")
+            upright = image.copy()
     return _to_srgb(upright, icc_profile)
 
 

@@ -16,9 +16,10 @@ logger = logging.getLogger(__name__)
 
 
 def _database() -> dict[str, Any]:
+    # The answer is public: say that it works, not which server version runs.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT version()")
-        return {"ok": True, "server": cursor.fetchone()[0].split(" on ")[0]}
+        cursor.execute("SELECT 1")
+        return {"ok": cursor.fetchone() == (1,)}
 
 
 def _pgvector() -> dict[str, Any]:

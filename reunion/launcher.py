@@ -84,7 +84,8 @@ def main() -> None:
     def stop(*_: object) -> None:
         for process in reversed(started):
             if process.poll() is None:
-                process.send_signal(signal.SIGINT if process is not redis_process else signal.SIGTERM)
+                stop_signal = signal.SIGTERM if process is redis_process else signal.SIGINT
+                process.send_signal(stop_signal)
         deadline = time.time() + 20
         for process in reversed(started):
             try:

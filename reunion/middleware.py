@@ -1,15 +1,46 @@
-"""A database outage answers 503 with a message instead of a stack trace."""
+"""A database outage answers 503 with a message instead of a stack trace.
+
+Views raise ``OperationalError``/``InterfaceError`` when PostgreSQL is down
+or restarting; ``DatabaseUnavailableMiddleware`` turns those into a 503 page
+that says what happened and asks the visitor to try again shortly (with
+``Retry-After``). Errors raised outside a view (a session saved after the
+response, a middleware's own query) reach ``server_error``, the 500 handler,
+which answers the same 503 when the cause is the database. Nothing that was
+accepted is lost: uploads are committed before they are acknowledged, and the
+work they queue is found again by ``manage.py reconcile``.
+"""
 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 
-from django.db import OperationalError, InterfaceError
-from django.http import HttpRequest, HttpResponse
-from django.template.loader import render_to_string
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
+from django.template import loader
+from django.views.decorators.csrf import requires_csrf_token
 
 logger = logging.getLogger(__name__)
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 30
+
+
+def database_unavailable_response() -> HttpResponse:
+    """The 503 page. Rendered without the request: its context processors would query."""
+    response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _caused_by_database(error: BaseException | None) -> bool:
+    while error is not None:
+        if isinstance(error, DATABASE_ERRORS):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 class DatabaseUnavailableMiddleware:
@@ -20,10 +51,49 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, (OperationalError, InterfaceError)):
+        if not _caused_by_database(exception):
             return None
-        logger.error("database unavailable: %s", exception)
-        body = render_to_string("503.html", request=None)
-        response = HttpResponse(body, status=503)
-        response["Retry-After"] = "30"
-        return response
+        logger.error("database unavailable: %s: %s", type(exception).__name__, exception)
+        return database_unavailable_response()
+
+
+@requires_csrf_token
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: 503 when the database is the cause, Django's plain 500 page otherwise."""
+    if _caused_by_database(sys.exc_info()[1]):
+        logger.error("database unavailable outside a view: %s", sys.exc_info()[1])
+        return database_unavailable_response()
+    try:
+        body = loader.render_to_string("500.html")
+    except Exception:
+        body = "<h1>Server Error (500)</h1>"
+    return HttpResponseServerError(body)
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a request body larger than ``REQUEST_MAX_BYTES`` before anything reads it.
+
+    Django bounds form fields but not uploaded files, which it would spool to disk
+    whatever their size; a photo is at most ``PHOTO_MAX_BYTES``, so a much larger
+    body is refused at once with 413 and a message.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.shortcuts import render
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.REQUEST_MAX_BYTES:
+            logger.warning("refused a %d-byte request to %s", length, request.path)
+            response = render(request, "413.html", {
+                "limit_mb": settings.PHOTO_MAX_BYTES // 2**20,
+            }, status=413)
+            response["Connection"] = "close"
+            return response
+        return self.get_response(request)

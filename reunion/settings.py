@@ -8,6 +8,7 @@ Every deployment-specific value comes from the environment (see README.md,
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_rq",
+    "axes",
     "families",
     "matching",
 ]
@@ -67,9 +69,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before anything reads a body (the CSRF check does, in its process_view).
+    "reunion.middleware.RequestSizeLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "reunion.middleware.DatabaseUnavailableMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "reunion.urls"
@@ -112,6 +119,10 @@ else:
     }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+# An unreachable database must fail a request in seconds (503), not hang it.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5)
+)
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str(
     "REUNION_TEST_DB_NAME", default="test_reunion"
 )
@@ -128,6 +139,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out account before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 # --- Redis and queues ------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -139,6 +155,9 @@ RQ_QUEUES = {
     for name in (FACE_QUEUE, MATCH_QUEUE, NOTIFY_QUEUE)
 }
 RQ_SHOW_ADMIN_LINK = True
+# `manage.py reconcile` leaves work younger than this alone (its enqueue may be in flight).
+RECONCILE_GRACE_SECONDS = env.int("RECONCILE_GRACE_SECONDS", default=120)
+RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=300)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -191,6 +210,8 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=20 * 1024 * 1024)
+# A whole request (a photo and its form) may be a little larger; beyond that, 413 at once.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=PHOTO_MAX_BYTES + 2 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=50_000_000)
 PHOTO_STORED_MAX_SIDE = env.int("PHOTO_STORED_MAX_SIDE", default=3000)
 
@@ -213,6 +234,33 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])
+
+# --- Abuse: log-in lock-out (django-axes) and rate limits (django-ratelimit) ---
+# An account is locked for AXES_COOLOFF_TIME after AXES_FAILURE_LIMIT wrong
+# passwords from one address; by account *and* address, so nobody can lock a
+# family out from elsewhere (many families share an address behind carrier NAT).
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The log-in form's field is "username" even though accounts log in by email.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "reunion.ratelimits.locked_out"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Requests counted per address (or per account) and window, in the Redis cache;
+# reunion/ratelimits.py applies them. A reverse proxy must set REMOTE_ADDR.
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_VIEW = "reunion.ratelimits.rate_limited"
+RATE_LIMITS = {
+    "signup": env.str("RATE_LIMIT_SIGNUP", default="10/h"),
+    "login": env.str("RATE_LIMIT_LOGIN", default="60/h"),
+    "login_account": env.str("RATE_LIMIT_LOGIN_ACCOUNT", default="20/h"),
+    "password_reset": env.str("RATE_LIMIT_PASSWORD_RESET", default="10/h"),
+    "password_reset_account": env.str("RATE_LIMIT_PASSWORD_RESET_ACCOUNT", default="3/h"),
+    "upload": env.str("RATE_LIMIT_UPLOAD", default="120/h"),
+    "export": env.str("RATE_LIMIT_EXPORT", default="10/h"),
+}
 
 # --- Logging ---------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -251,6 +299,13 @@ MATCH_DISTANCE_BASE = env.float("MATCH_DISTANCE_BASE", default=0.09)
 MATCH_DISTANCE_PER_YEAR = env.float("MATCH_DISTANCE_PER_YEAR", default=0.002)
 MATCH_DISTANCE_MAX = env.float("MATCH_DISTANCE_MAX", default=0.14)
 MATCH_TOP_K = env.int("MATCH_TOP_K", default=5)
-# Vector search (matching/selectors.py): faces read per query, HNSW search depth.
+# Vector search (matching/selectors.py): "exact" over the faces the facts allow (measured
+# best: docs/BENCHMARKS.md) or "hnsw"; faces read per query; HNSW search depth.
+MATCH_VECTOR_SEARCH = env.str("MATCH_VECTOR_SEARCH", default="exact")
 MATCH_SEARCH_LIMIT = env.int("MATCH_SEARCH_LIMIT", default=100)
 MATCH_HNSW_EF_SEARCH = env.int("MATCH_HNSW_EF_SEARCH", default=100)
+# Reunion's own age-progressed estimates (matching/age_progression.py) start out of
+# matching until the family decides: no measurement so far shows they help
+# (docs/MATCHING.md, "Cross-age matching and age progression"). They never start
+# on the poster.
+AGE_PROGRESSION_USE_IN_MATCHING = env.bool("AGE_PROGRESSION_USE_IN_MATCHING", default=False)

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from reunion.health import healthz
+from reunion.ratelimits import auth_urlpatterns
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -15,7 +16,10 @@ urlpatterns += i18n_patterns(
     path("admin/django-rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
     path("matching/", include("matching.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include(auth_urlpatterns())),
     path("", include("families.urls")),
     prefix_default_language=False,
 )
+
+# A database outage outside a view still answers 503 with a message (reunion/middleware.py).
+handler500 = "reunion.middleware.server_error"

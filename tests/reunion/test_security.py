@@ -1,0 +1,318 @@
+"""Production settings pass ``check --deploy``; cookies are secure; HSTS is sent; every form
+needs its CSRF token; sign-up, log-in, password reset and uploads are rate-limited; repeated
+wrong passwords lock the log-in.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from PIL import Image
+
+from families import services as family_services
+from families.models import Photo, Sex
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+HOST = "reunion.example.org"
+PASSWORD = "a long enough password 1"
+
+
+def _production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env.pop("SECURE_SSL_REDIRECT", None)
+    env.pop("SILENCED_SYSTEM_CHECKS", None)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "reunion.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": HOST,
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        **extra,
+    })
+    return env
+
+
+def _run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    result = _run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                  _production_env(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_check_deploy_would_catch_an_unsafe_setting(tmp_path):
+    """The check above can fail: a short key and a missing HSTS header are reported."""
+    env = _production_env(tmp_path, SECRET_KEY="short", SECURE_HSTS_SECONDS="0")
+    result = _run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                  env)
+    assert result.returncode != 0
+    assert "security.W009" in result.stderr and "security.W004" in result.stderr
+
+
+PRODUCTION_REQUESTS = """
+import json, django
+django.setup()
+from django.test import Client
+from django.conf import settings
+
+client = Client(HTTP_HOST="{host}")
+plain = client.get("/accounts/login/")
+page = client.get("/accounts/login/", secure=True)
+logged_in = client.post(
+    "/accounts/login/", {{"username": "{email}", "password": "{password}"}}, secure=True
+)
+def cookie(response, name):
+    morsel = response.cookies.get(name)
+    return None if morsel is None else {{
+        "secure": bool(morsel["secure"]), "httponly": bool(morsel["httponly"]),
+        "samesite": morsel["samesite"],
+    }}
+print(json.dumps({{
+    "plain": [plain.status_code, plain.get("Location", "")],
+    "page": page.status_code,
+    "hsts": page.get("Strict-Transport-Security", ""),
+    "frame": page.get("X-Frame-Options", ""),
+    "nosniff": page.get("X-Content-Type-Options", ""),
+    "referrer": page.get("Referrer-Policy", ""),
+    "csrf_cookie": cookie(page, settings.CSRF_COOKIE_NAME),
+    "login": [logged_in.status_code, logged_in.get("Location", "")],
+    "session_cookie": cookie(logged_in, settings.SESSION_COOKIE_NAME),
+}}))
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_production_sends_hsts_and_secure_cookies_only_over_https(tmp_path, make_user):
+    """A real production process: HTTP is redirected, HTTPS pages carry HSTS, cookies are
+    Secure and HttpOnly where they can be."""
+    user = make_user(password=PASSWORD)
+    env = _production_env(tmp_path, REUNION_DB_NAME=connection.settings_dict["NAME"])
+    collected = _run([sys.executable, "manage.py", "collectstatic", "--noinput"], env)
+    assert collected.returncode == 0, collected.stderr
+    script = PRODUCTION_REQUESTS.format(host=HOST, email=user.email, password=PASSWORD)
+    result = _run([sys.executable, "-c", script], env)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert seen["plain"] == [301, f"https://{HOST}/accounts/login/"]
+    assert seen["page"] == 200
+    assert seen["hsts"] == "max-age=31536000; includeSubDomains; preload"
+    assert seen["frame"] == "DENY"
+    assert seen["nosniff"] == "nosniff"
+    assert seen["referrer"] == "same-origin"
+    assert seen["csrf_cookie"]["secure"] is True
+    assert seen["login"][0] == 302, seen
+    assert seen["session_cookie"] == {"secure": True, "httponly": True, "samesite": "Lax"}
+
+
+# --- CSRF -------------------------------------------------------------------------------
+
+
+def _case(user):
+    return family_services.case_create(
+        actor=user, publish=True,
+        fields={
+            "given_name": "Ming", "family_name": "Li", "sex": Sex.MALE,
+            "birth_year_min": 1986, "birth_year_max": 1986,
+            "missing_date": "1988-03-01", "missing_province": "Shaanxi",
+            "contact_name": "Li Hua",
+        },
+    )
+
+
+def _confirmed(user):
+    from django.utils import timezone
+
+    user.email_confirmed_at = timezone.now()
+    user.save(update_fields=["email_confirmed_at"])
+    return user
+
+
+def _jpeg(name: str = "photo.jpg") -> io.BytesIO:
+    out = io.BytesIO()
+    Image.new("RGB", (200, 200), (120, 90, 60)).save(out, "JPEG")
+    out.seek(0)
+    out.name = name
+    return out
+
+
+def _csrf_token(client: Client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.cookies["csrftoken"].value if "csrftoken" in response.cookies else (
+        client.cookies["csrftoken"].value
+    )
+
+
+@pytest.mark.django_db
+def test_forms_refuse_posts_without_a_csrf_token(make_user):
+    family = _confirmed(make_user(password=PASSWORD))
+    case = _case(family)
+    anonymous = Client(enforce_csrf_checks=True)
+    member = Client(enforce_csrf_checks=True)
+    member.force_login(family)
+    posts = [
+        (anonymous, reverse("families:signup"), {"email": "new@example.org",
+                                                 "password1": PASSWORD, "password2": PASSWORD}),
+        (anonymous, reverse("login"), {"username": family.email, "password": PASSWORD}),
+        (anonymous, reverse("password_reset"), {"email": family.email}),
+        (member, reverse("families:case_photos", args=[case.pk]),
+         {"image": _jpeg(), "kind": Photo.Kind.CHILDHOOD, "age_in_photo": "3"}),
+        (member, reverse("families:case_withdraw", args=[case.pk]), {"reason": "found"}),
+    ]
+    for client, url, data in posts:
+        response = client.post(url, data)
+        assert response.status_code == 403, url
+        assert b"CSRF" in response.content, url
+    assert Photo.objects.count() == 0
+    assert len(mail.outbox) == 0
+    case.refresh_from_db()
+    assert case.status == "published"
+
+    # With the token the same posts go through: the refusals above were the token's doing.
+    token = _csrf_token(member, reverse("families:case_photos", args=[case.pk]))
+    response = member.post(reverse("families:case_photos", args=[case.pk]),
+                           {"image": _jpeg(), "kind": Photo.Kind.CHILDHOOD,
+                            "age_in_photo": "3", "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert Photo.objects.count() == 1
+
+
+# --- Rate limits ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_sign_up_is_rate_limited_per_address(client, abuse_limits):
+    abuse_limits.RATE_LIMITS = {**abuse_limits.RATE_LIMITS, "signup": "3/h"}
+    url = reverse("families:signup")
+    for number in range(3):
+        response = client.post(url, {"email": f"not-an-address-{number}"})
+        assert response.status_code == 200  # the form, with its errors
+    refused = client.post(url, {"email": "not-an-address"})
+    assert refused.status_code == 429
+    assert b"Too many attempts" in refused.content
+    assert refused["Retry-After"]
+    assert client.get(url).status_code == 200, "showing the form is not limited"
+    other = Client(REMOTE_ADDR="203.0.113.9")
+    assert other.post(url, {"email": "x"}).status_code == 200, "another address is not limited"
+
+
+@pytest.mark.django_db
+def test_log_in_is_rate_limited_per_address_and_per_account(make_user, abuse_limits):
+    abuse_limits.RATE_LIMITS = {**abuse_limits.RATE_LIMITS, "login": "4/h", "login_account": "3/h"}
+    abuse_limits.AXES_FAILURE_LIMIT = 100  # this test is about the rate limits
+    url = reverse("login")
+    one_address = Client(REMOTE_ADDR="198.51.100.1")
+    for number in range(4):
+        response = one_address.post(url, {"username": f"u{number}@example.org", "password": "x"})
+        assert response.status_code == 200
+    assert one_address.post(url, {"username": "u9@example.org", "password": "x"}).status_code == 429
+
+    target = make_user(password=PASSWORD)
+    for number in range(3):
+        spread = Client(REMOTE_ADDR=f"192.0.2.{number + 10}")
+        assert spread.post(url, {"username": target.email.upper(), "password": "x"}
+                           ).status_code == 200
+    last = Client(REMOTE_ADDR="192.0.2.99")
+    assert last.post(url, {"username": f" {target.email} ", "password": "x"}).status_code == 429
+
+
+@pytest.mark.django_db
+def test_password_reset_is_rate_limited_per_account(make_user, abuse_limits):
+    abuse_limits.RATE_LIMITS = {**abuse_limits.RATE_LIMITS, "password_reset_account": "2/h"}
+    family = make_user(password=PASSWORD)
+    url = reverse("password_reset")
+    statuses = [
+        Client(REMOTE_ADDR=f"192.0.2.{number}").post(url, {"email": family.email}).status_code
+        for number in range(1, 5)
+    ]
+    assert statuses == [302, 302, 429, 429]
+    assert len(mail.outbox) == 2, "no more reset emails than the limit"
+
+
+@pytest.mark.django_db
+def test_uploads_are_rate_limited_per_account(make_user, abuse_limits):
+    abuse_limits.RATE_LIMITS = {**abuse_limits.RATE_LIMITS, "upload": "2/h"}
+    family = _confirmed(make_user(password=PASSWORD))
+    case = _case(family)
+    client = Client()
+    client.force_login(family)
+    url = reverse("families:case_photos", args=[case.pk])
+    upload = {"kind": Photo.Kind.CHILDHOOD, "age_in_photo": "3"}
+    statuses = [client.post(url, {**upload, "image": _jpeg()}).status_code for _ in range(3)]
+    assert statuses == [302, 302, 429]
+    assert Photo.objects.filter(case=case).count() == 2
+    assert client.get(url).status_code == 200, "the page itself still shows"
+
+
+@pytest.mark.django_db
+def test_rate_limits_fail_open_when_the_cache_is_unreachable(settings, abuse_limits, caplog):
+    settings.CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+    }}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signup": "1/h"}
+    with caplog.at_level(logging.WARNING, logger="reunion.ratelimits"):
+        for _ in range(3):
+            assert Client().post(reverse("families:signup"), {"email": "x"}).status_code == 200
+    assert "cache unavailable" in caplog.text
+
+
+# --- Lock-out -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_repeated_wrong_passwords_lock_the_log_in(make_user, abuse_limits):
+    from axes.models import AccessAttempt
+
+    abuse_limits.AXES_FAILURE_LIMIT = 5
+    family = make_user(password=PASSWORD)
+    url = reverse("login")
+    attacker = Client(REMOTE_ADDR="198.51.100.7")
+    statuses = [attacker.post(url, {"username": family.email, "password": f"guess {n}"}
+                              ).status_code for n in range(5)]
+    assert statuses == [200, 200, 200, 200, 429]
+    locked = attacker.post(url, {"username": family.email, "password": PASSWORD})
+    assert locked.status_code == 429, "even the right password is refused while locked"
+    assert b"Log-in paused" in locked.content and b"30 minutes" in locked.content
+    assert "_auth_user_id" not in attacker.session
+    assert AccessAttempt.objects.get(username=family.email).failures_since_start >= 5
+
+    # The family, from its own address, is not locked out by the attacker.
+    home = Client(REMOTE_ADDR="203.0.113.20")
+    response = home.post(url, {"username": family.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert int(home.session["_auth_user_id"]) == family.pk
+
+
+@pytest.mark.django_db
+def test_a_request_far_over_the_photo_limit_is_refused_unread(make_user, settings, media_root):
+    family = _confirmed(make_user(password=PASSWORD))
+    case = _case(family)
+    client = Client()
+    client.force_login(family)
+    huge = io.BytesIO(b"\xff\xd8" + b"\0" * (settings.REQUEST_MAX_BYTES + 1))
+    huge.name = "huge.jpg"
+    response = client.post(reverse("families:case_photos", args=[case.pk]),
+                           {"image": huge, "kind": Photo.Kind.CHILDHOOD, "age_in_photo": "1"})
+    assert response.status_code == 413
+    assert b"The file is too large" in response.content and b"at most 20 MB" in response.content
+    assert Photo.objects.count() == 0 and not any(media_root.rglob("*.jpg"))
