@@ -137,3 +137,32 @@ def make_user(django_user_model) -> Callable[..., object]:
 def pytest_configure(config) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     assert settings.configured
+
+
+@pytest.fixture(autouse=True)
+def _abuse_limits_off(settings) -> None:
+    """Rate limits and log-in lock-out count across tests (one address, one cache): off by
+    default; tests of them turn them on with ``abuse_limits``."""
+    settings.RATELIMIT_ENABLE = False
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture
+def abuse_limits(settings, redis_queues) -> object:
+    """Rate limits and lock-out on, counting from zero (the test Redis database is emptied)."""
+    from axes.models import AccessAttempt
+
+    settings.RATELIMIT_ENABLE = True
+    settings.AXES_ENABLED = True
+    AccessAttempt.objects.all().delete()
+    return settings
+
+
+@pytest.fixture(autouse=True)
+def english_by_default() -> Iterator[None]:
+    """A request in Chinese leaves Chinese active in the thread: each test starts in English."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
