@@ -19,6 +19,7 @@ def test_services_and_images():
     assert services["web"]["build"] == "."
     assert services["worker"]["image"] == services["web"]["image"]
     assert services["db"]["image"].startswith("pgvector/pgvector:")
+    assert any("shared_buffers=" in part for part in services["db"]["command"])
     assert services["redis"]["image"].startswith("redis:")
     dockerfile = (BASE_DIR / "Dockerfile").read_text()
     assert "gunicorn" in (BASE_DIR / "docker-entrypoint.sh").read_text()
