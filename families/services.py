@@ -244,15 +244,24 @@ def case_publish(*, actor: User, case: MissingChildCase) -> MissingChildCase:
 def case_withdraw(*, actor: User, case: MissingChildCase, reason: str = "") -> MissingChildCase:
     """Takes a case off the public pages and out of matching; its data is kept."""
     with transaction.atomic():
-        _lock(case)
-        if case.status != CaseStatus.WITHDRAWN:
-            previous = case.status
-            case.status = CaseStatus.WITHDRAWN
-            case.save(update_fields=["status", "updated_at"])
-            audit_record(actor=actor, action="case.withdrawn", obj=case,
-                         detail={"previous_status": previous, "reason": reason})
+        if _withdraw(actor=actor, obj=case, action="case.withdrawn", reason=reason):
             _faces_refresh(actor=actor, case=case)
     return case
+
+
+def _withdraw(
+    *, actor: User, obj: MissingChildCase | SeekerPosting, action: str, reason: str
+) -> bool:
+    """Sets a case or posting withdrawn (locked, audited); False if it already was."""
+    _lock(obj)
+    if obj.status == CaseStatus.WITHDRAWN:
+        return False
+    previous = obj.status
+    obj.status = CaseStatus.WITHDRAWN
+    obj.save(update_fields=["status", "updated_at"])
+    audit_record(actor=actor, action=action, obj=obj,
+                 detail={"previous_status": previous, "reason": reason})
+    return True
 
 
 def seeker_posting_update(
@@ -277,13 +286,9 @@ def seeker_posting_withdraw(
 ) -> SeekerPosting:
     """Takes a posting out of matching; its data is kept."""
     with transaction.atomic():
-        _lock(posting)
-        if posting.status != CaseStatus.WITHDRAWN:
-            previous = posting.status
-            posting.status = CaseStatus.WITHDRAWN
-            posting.save(update_fields=["status", "updated_at"])
-            audit_record(actor=actor, action="seeker_posting.withdrawn", obj=posting,
-                         detail={"previous_status": previous, "reason": reason})
+        if _withdraw(
+            actor=actor, obj=posting, action="seeker_posting.withdrawn", reason=reason
+        ):
             _faces_refresh(actor=actor, seeker_posting=posting)
     return posting
 

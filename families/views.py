@@ -616,16 +616,11 @@ def _may_delete(request: HttpRequest, owner_id: int) -> bool:
 @require_http_methods(["GET", "POST"])
 def case_delete(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(MissingChildCase, pk=pk)
-    if not _may_delete(request, case.family_id):
-        raise Http404
-    form = forms.DeleteConfirmForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.case_delete(actor=request.user, case=case)
-        messages.success(request, _("The case, its photos and everything found from them "
-                                    "are deleted."))
-        return redirect("families:dashboard")
-    return render(request, "families/delete_confirm.html", {"form": form, "obj": case,
-                  "is_case": True}, status=400 if request.method == "POST" else 200)
+    return _delete_page(
+        request, case, owner_id=case.family_id,
+        delete=lambda: services.case_delete(actor=request.user, case=case),
+        done=_("The case, its photos and everything found from them are deleted."),
+    )
 
 
 @login_required
@@ -633,16 +628,32 @@ def case_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def seeker_delete(request: HttpRequest, pk: int) -> HttpResponse:
     posting = get_object_or_404(SeekerPosting, pk=pk)
-    if not _may_delete(request, posting.owner_id):
+    return _delete_page(
+        request, posting, owner_id=posting.owner_id,
+        delete=lambda: services.seeker_posting_delete(actor=request.user, posting=posting),
+        done=_("The posting, its photos and everything found from them are deleted."),
+    )
+
+
+def _delete_page(
+    request: HttpRequest,
+    obj: MissingChildCase | SeekerPosting,
+    *,
+    owner_id: int,
+    delete: Callable[[], object],
+    done: str,
+) -> HttpResponse:
+    """Asks for confirmation, then deletes; only the owner or an admin, 404 for others."""
+    if not _may_delete(request, owner_id):
         raise Http404
     form = forms.DeleteConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.seeker_posting_delete(actor=request.user, posting=posting)
-        messages.success(request, _("The posting, its photos and everything found from them "
-                                    "are deleted."))
+        delete()
+        messages.success(request, done)
         return redirect("families:dashboard")
-    return render(request, "families/delete_confirm.html", {"form": form, "obj": posting,
-                  "is_case": False}, status=400 if request.method == "POST" else 200)
+    context = {"form": form, "obj": obj, "is_case": isinstance(obj, MissingChildCase)}
+    return render(request, "families/delete_confirm.html", context,
+                  status=400 if request.method == "POST" else 200)
 
 
 @login_required
