@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections
 from rq import SimpleWorker
+from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.queue import Queue
 
@@ -42,6 +43,8 @@ class FaceWorker(SimpleWorker):
 
         try:
             reconcile_pending(actor=None)
+        except StopRequested:
+            raise  # SIGTERM/Ctrl-C during reconcile: stop now, as RQ would
         except Exception:  # a database or Redis outage must not stop the worker
             logger.exception("reconcile failed; it runs again at the next maintenance")
         finally:

@@ -46,3 +46,25 @@ def test_worker_loads_the_model_once_for_two_jobs(
     for photo in photos:
         photo.refresh_from_db()
         assert photo.face_state == Photo.FaceState.FACE_FOUND
+
+
+def test_a_stop_request_during_reconcile_stops_the_worker(redis_queues, monkeypatch):
+    """SIGTERM raises StopRequested wherever the worker is; reconcile must not swallow it."""
+    import django_rq
+    from rq.exceptions import StopRequested
+
+    from matching import services
+    from matching.worker import FaceWorker
+
+    def stop_requested(**kwargs):
+        raise StopRequested
+
+    def outage(**kwargs):
+        raise ConnectionError("database away")
+
+    worker = FaceWorker([redis_queues["match"]], connection=django_rq.get_connection("match"))
+    monkeypatch.setattr(services, "reconcile_pending", stop_requested)
+    with pytest.raises(StopRequested):
+        worker.run_maintenance_tasks()
+    monkeypatch.setattr(services, "reconcile_pending", outage)
+    worker.run_maintenance_tasks()  # an outage is logged, and the worker carries on
