@@ -28,6 +28,11 @@ PUBLIC_STATUSES = (
 )
 
 
+def deletable_by(*, user: AnyUser, owner_id: int) -> bool:
+    """Deleting for good is the owner's choice, or an admin's; volunteers may only withdraw."""
+    return bool(user.is_authenticated and (user.pk == owner_id or user.is_superuser))
+
+
 def is_staff_reader(user: AnyUser) -> bool:
     """Volunteers and admins: they may read private data (and every read is audited)."""
     return bool(user.is_authenticated and (user.is_superuser or user.is_volunteer))

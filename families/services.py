@@ -24,6 +24,7 @@ from families.models import (
     SeekerPosting,
     User,
 )
+from families.selectors import deletable_by
 
 logger = logging.getLogger(__name__)
 
@@ -411,10 +412,6 @@ def notification_mark_read(*, actor: User, notifications: models.QuerySet) -> in
 # never who the person was. Queued jobs for removed rows find nothing and stop.
 
 
-def _may_delete(actor: User, owner_id: int) -> bool:
-    return actor.is_authenticated and (actor.pk == owner_id or actor.is_superuser)
-
-
 def _removal_counts(photos: models.QuerySet) -> dict[str, int]:
     from matching.models import Face
 
@@ -438,7 +435,7 @@ def case_delete(*, actor: User, case: MissingChildCase) -> dict[str, int]:
 
     Only the family that posted it or an admin may. Returns what was removed.
     """
-    if not _may_delete(actor, case.family_id):
+    if not deletable_by(user=actor, owner_id=case.family_id):
         raise PermissionDenied("Only the case's family or an admin may delete it.")
     return _delete_with_photos(
         actor=actor, obj=case, photos=Photo.objects.filter(case=case), action="case.deleted"
@@ -447,7 +444,7 @@ def case_delete(*, actor: User, case: MissingChildCase) -> dict[str, int]:
 
 def seeker_posting_delete(*, actor: User, posting: SeekerPosting) -> dict[str, int]:
     """Deletes a seeker posting for good, as ``case_delete`` does a case."""
-    if not _may_delete(actor, posting.owner_id):
+    if not deletable_by(user=actor, owner_id=posting.owner_id):
         raise PermissionDenied("Only the posting's owner or an admin may delete it.")
     return _delete_with_photos(
         actor=actor, obj=posting, photos=Photo.objects.filter(seeker_posting=posting),
@@ -476,7 +473,7 @@ def account_delete(*, actor: User, user: User) -> dict[str, int]:
     """
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
-    if not _may_delete(actor, user.pk):
+    if not deletable_by(user=actor, owner_id=user.pk):
         raise PermissionDenied("Only the account's owner or an admin may delete it.")
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)

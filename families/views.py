@@ -607,10 +607,6 @@ def photo_age_progression(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Deleting and exporting -------------------------------------------------------
 
 
-def _may_delete(request: HttpRequest, owner_id: int) -> bool:
-    return request.user.pk == owner_id or request.user.is_superuser
-
-
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -644,7 +640,7 @@ def _delete_page(
     done: str,
 ) -> HttpResponse:
     """Asks for confirmation, then deletes; only the owner or an admin, 404 for others."""
-    if not _may_delete(request, owner_id):
+    if not selectors.deletable_by(user=request.user, owner_id=owner_id):
         raise Http404
     form = forms.DeleteConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

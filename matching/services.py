@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from families.models import CaseStatus, MissingChildCase, Photo, SeekerPosting, User
+from families.selectors import photo_manageable_by
 from families.services import audit_record
 from matching import faces, notices, queueing, ranking, selectors
 from matching.deepface_engine import EMBED_CROP_MARGIN, EMBED_CROP_SIDE
@@ -220,13 +221,6 @@ def photo_process(*, match_job_id: int, photo_id: int) -> list[int]:
     return [face.pk for face in embedded]
 
 
-def _may_pick(actor: User, photo: Photo) -> bool:
-    """Whoever manages the photo's case or posting: its family or seeker, volunteers, admins."""
-    from families.selectors import photo_manageable_by
-
-    return photo_manageable_by(user=actor, photo=photo)
-
-
 def face_pick(
     *, actor: User, photo: Photo, face_id: int | None = None, box: Box | None = None
 ) -> MatchJob:
@@ -237,7 +231,7 @@ def face_pick(
     workers) and then matches it. Raises ``PermissionDenied`` unless the actor
     owns the photo or is a volunteer, and ``ValidationError`` for a bad choice.
     """
-    if not _may_pick(actor, photo):
+    if not photo_manageable_by(user=actor, photo=photo):
         raise PermissionDenied("Only the photo's owner or a volunteer may pick its face.")
     if (face_id is None) == (box is None):
         raise ValidationError("Pick a detected face or draw a box, not both or neither.")
@@ -980,8 +974,6 @@ def case_rematch(*, actor: User, case: MissingChildCase) -> int:
 
 
 def _may_manage_case_photo(actor: User, photo: Photo) -> bool:
-    from families.selectors import photo_manageable_by
-
     return bool(photo.case_id) and photo_manageable_by(user=actor, photo=photo)
 
 
