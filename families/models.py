@@ -58,6 +58,8 @@ class User(AbstractUser):
         _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
     email_confirmed_at = models.DateTimeField(_("email confirmed at"), null=True, blank=True)
+    # A new address is used only once its owner confirms it from a link mailed to it.
+    pending_email = models.EmailField(_("new email address, waiting for confirmation"), blank=True)
     review_provinces = models.CharField(
         _("provinces reviewed (volunteers)"), max_length=500, blank=True,
         help_text=_(
@@ -222,6 +224,13 @@ class SeekerPosting(models.Model):
         default=False,
     )
     consented_at = models.DateTimeField(null=True, blank=True)
+    # A found person can't consent through the portal: who posts them records the
+    # basis on which they may be matched (a police record, a shelter's records...).
+    matching_basis = models.TextField(
+        _("basis for matching a found person"), blank=True,
+        help_text=_("For a found person: on what basis their photos may be compared "
+                    "(e.g. police case, shelter records, the person's own consent on paper)."),
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.PUBLISHED
     )
@@ -362,12 +371,23 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # What the notice is about (``app_label.model`` and id), so that it goes
+    # when that goes: a deleted case, an ended candidate.
+    about_type = models.CharField(max_length=60, blank=True)
+    about_id = models.CharField(max_length=40, blank=True)
+    # A notice whose email keeps failing is given up after a bounded number of tries.
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_error = models.TextField(blank=True)
+    email_given_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["about_type", "about_id"]),
+        ]
 
     def __str__(self) -> str:
         return self.subject

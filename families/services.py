@@ -366,8 +366,12 @@ def notification_send(
     body: str,
     link: str = "",
     dedupe_key: str,
+    about: models.Model | None = None,
 ) -> Notification:
     """Puts a notice in the recipient's inbox once per ``dedupe_key`` and queues its email.
+
+    ``about`` names the row the notice is about (a candidate, a case): when that
+    row is deleted or the candidate ends, the notice goes with it.
 
     The same event notified twice (a retried job, a repeated click) finds the
     existing row and queues nothing; the email job itself sends at most once.
@@ -380,6 +384,8 @@ def notification_send(
             defaults={
                 "recipient": recipient, "kind": kind, "subject": str(subject)[:200],
                 "body": str(body), "link": link,
+                "about_type": about._meta.label_lower if about is not None else "",
+                "about_id": str(about.pk) if about is not None else "",
             },
         )
         if created:

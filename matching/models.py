@@ -124,6 +124,8 @@ class Candidate(models.Model):
         CONFIRMED = "confirmed", _("confirmed: DNA test")
         REJECTED = "rejected", _("rejected")
         REUNITED = "reunited", _("reunited")
+        # Consent withdrawn, or the case or posting withdrawn: nobody but admins sees it again.
+        ENDED = "ended", _("ended: consent or posting withdrawn")
 
     case = models.ForeignKey(
         MissingChildCase, on_delete=models.CASCADE, related_name="candidates"
@@ -143,6 +145,8 @@ class Candidate(models.Model):
         related_name="claimed_candidates",
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_reason = models.CharField(max_length=60, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
