@@ -1,8 +1,9 @@
 """Django admin for accounts, cases, seeker postings, photos, notifications and the audit log.
 
 Opening a case, a seeker posting or an account in the admin is a view of
-private data, so it is audited like any other. The audit log itself can be
-read and never changed, not even by a superuser.
+private data, so it is audited like any other. Deleting one (its change page or
+the bulk action) goes through the same service as the owner's own deletion. The
+audit log itself can be read and never changed, not even by a superuser.
 """
 
 from __future__ import annotations
@@ -10,13 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.db.models import QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.forms import BaseModelFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from families import services
 from families.models import (
     AuditEntry,
     MissingChildCase,
@@ -42,6 +48,66 @@ class AuditedViewMixin:
         return super().change_view(request, object_id, form_url, extra_context)
 
 
+class DeletionMixin:
+    """Deleting in the admin takes the path of every deletion, audited, one row at a time.
+
+    A model with a deletion service (case, seeker posting, photo, account) is
+    deleted through it, as its owner would; any other is deleted with an audit
+    entry. Either way ``Model.delete`` runs, so the receivers of the apps'
+    ``signals`` modules remove the files, notices and log-in records that go
+    with it; nothing takes the bulk SQL path.
+    """
+
+    #: The audit action of a deletion without a service; ``<model_name>.deleted`` if empty.
+    deletion_action = ""
+
+    def delete_one(self, request: HttpRequest, obj: Model) -> None:
+        with transaction.atomic():
+            audit_record(actor=request.user, obj=obj, detail={"by": "admin"},
+                         action=self.deletion_action or f"{obj._meta.model_name}.deleted")
+            obj.delete()
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        self.delete_one(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        with transaction.atomic():
+            for pk in list(queryset.values_list("pk", flat=True)):
+                # Re-read: a row may have gone with an earlier one (an estimate with its photo).
+                obj = self.model._default_manager.filter(pk=pk).first()
+                if obj is not None:
+                    self.delete_one(request, obj)
+
+    def log_deletions(self, request: HttpRequest, queryset: QuerySet) -> list[LogEntry]:
+        """The admin's history of deletions names no one, as the audit entry doesn't."""
+        content_type = ContentType.objects.get_for_model(self.model, for_concrete_model=False)
+        return LogEntry.objects.bulk_create([
+            LogEntry(user_id=request.user.pk, content_type=content_type, object_id=str(obj.pk),
+                     object_repr=f"{self.model._meta.verbose_name} #{obj.pk}",
+                     action_flag=DELETION)
+            for obj in queryset
+        ])
+
+
+class PhotoInlineDeletionMixin:
+    """A photo ticked for deletion in a case's or posting's photo list goes through
+    ``photo_delete``, like one deleted from its own page."""
+
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: BaseModelFormSet, change: bool
+    ) -> None:
+        if formset.model is not Photo:
+            super().save_formset(request, form, formset, change)
+            return
+        instances = formset.save(commit=False)
+        for photo in formset.deleted_objects:
+            if Photo.objects.filter(pk=photo.pk).exists():  # not already gone with its source
+                services.photo_delete(actor=request.user, photo=photo)
+        for photo in instances:
+            photo.save()
+        formset.save_m2m()
+
+
 class ReunionUserCreationForm(AdminUserCreationForm):
     class Meta:
         model = User
@@ -55,7 +121,7 @@ class ReunionUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(AuditedViewMixin, DjangoUserAdmin):
+class UserAdmin(AuditedViewMixin, DeletionMixin, DjangoUserAdmin):
     form = ReunionUserChangeForm
     add_form = ReunionUserCreationForm
     ordering = ("email",)
@@ -82,6 +148,9 @@ class UserAdmin(AuditedViewMixin, DjangoUserAdmin):
     @admin.display(description=_("volunteer"), boolean=True)
     def is_volunteer_display(self, user: User) -> bool:
         return user.is_volunteer
+
+    def delete_one(self, request: HttpRequest, obj: User) -> None:
+        services.account_delete(actor=request.user, user=obj)
 
 
 class PhotoInline(admin.TabularInline):
@@ -115,7 +184,9 @@ def mark_cases_reunited(
 
 
 @admin.register(MissingChildCase)
-class MissingChildCaseAdmin(AuditedViewMixin, admin.ModelAdmin):
+class MissingChildCaseAdmin(
+    AuditedViewMixin, DeletionMixin, PhotoInlineDeletionMixin, admin.ModelAdmin
+):
     list_display = ("__str__", "sex", "birth_year_min", "birth_year_max", "missing_date",
                     "missing_province", "status", "family", "published_at")
     list_filter = ("status", "sex", "missing_province")
@@ -127,9 +198,14 @@ class MissingChildCaseAdmin(AuditedViewMixin, admin.ModelAdmin):
     inlines = [PhotoInline]
     actions = [rematch_cases, mark_cases_reunited]
 
+    def delete_one(self, request: HttpRequest, obj: MissingChildCase) -> None:
+        services.case_delete(actor=request.user, case=obj)
+
 
 @admin.register(SeekerPosting)
-class SeekerPostingAdmin(AuditedViewMixin, admin.ModelAdmin):
+class SeekerPostingAdmin(
+    AuditedViewMixin, DeletionMixin, PhotoInlineDeletionMixin, admin.ModelAdmin
+):
     list_display = ("display_name", "posted_for", "sex", "birth_year_min", "birth_year_max",
                     "grew_up_province", "consent_to_matching", "status", "owner", "created_at")
     list_filter = ("status", "sex", "posted_for", "consent_to_matching", "grew_up_province")
@@ -137,6 +213,9 @@ class SeekerPostingAdmin(AuditedViewMixin, admin.ModelAdmin):
     raw_id_fields = ("owner",)
     readonly_fields = ("created_at", "updated_at", "consented_at")
     inlines = [PhotoInline]
+
+    def delete_one(self, request: HttpRequest, obj: SeekerPosting) -> None:
+        services.seeker_posting_delete(actor=request.user, posting=obj)
 
 
 @admin.action(description=_("Reindex the selected photos (detect and embed again)"))
@@ -153,7 +232,7 @@ def reindex_photos(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset:
 
 
 @admin.register(Photo)
-class PhotoAdmin(AuditedViewMixin, admin.ModelAdmin):
+class PhotoAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
     list_display = ("pk", "kind", "side", "case", "seeker_posting", "age_in_photo",
                     "face_state", "use_in_matching", "use_on_poster", "uploaded_at")
     list_filter = ("face_state", "kind", "use_in_matching", "use_on_poster", "is_estimate")
@@ -166,15 +245,36 @@ class PhotoAdmin(AuditedViewMixin, admin.ModelAdmin):
                        "uploaded_at", "updated_at")
     actions = [reindex_photos]
 
+    def delete_one(self, request: HttpRequest, obj: Photo) -> None:
+        services.photo_delete(actor=request.user, photo=obj)
+
+
+@admin.action(description=_("Try the email of the selected notices again"))
+def retry_notification_emails(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
+) -> None:
+    from families.jobs import notifications_retry_email
+
+    count = notifications_retry_email(actor=request.user, notifications=queryset)
+    modeladmin.message_user(request, ngettext(
+        "%(count)d email queued again.", "%(count)d emails queued again.", count,
+    ) % {"count": count}, messages.SUCCESS)
+
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("subject", "kind", "recipient", "created_at", "read_at", "emailed_at")
+class NotificationAdmin(AuditedViewMixin, admin.ModelAdmin):
+    """Notices and their emails; an email that kept failing is marked given up."""
+
+    list_display = ("subject", "kind", "recipient", "created_at", "read_at", "emailed_at",
+                    "email_attempts", "email_given_up_at")
     list_filter = ("kind", ("emailed_at", admin.EmptyFieldListFilter),
+                   ("email_given_up_at", admin.EmptyFieldListFilter),
                    ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("subject", "recipient__email", "dedupe_key")
     raw_id_fields = ("recipient",)
-    readonly_fields = ("dedupe_key", "created_at", "read_at", "emailed_at")
+    readonly_fields = ("dedupe_key", "created_at", "read_at", "emailed_at", "email_attempts",
+                       "email_error", "email_given_up_at")
+    actions = [retry_notification_emails]
 
 
 @admin.register(AuditEntry)

@@ -7,3 +7,8 @@ class FamiliesConfig(AppConfig):
 
     name = "families"
     verbose_name = _("Families and seekers")
+
+    def ready(self) -> None:
+        # However a row is deleted (self-service, admin, cascade), its photo files,
+        # notices and log-in records go with it.
+        from families import signals  # noqa: F401

@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -76,13 +77,8 @@ class SignUpForm(forms.Form):
     )
 
     def clean_email(self) -> str:
-        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                _("An account with this email address already exists. Log in, or reset "
-                  "the password if you forgot it.")
-            )
-        return email
+        # Whether the address has an account is never said here (see user_sign_up).
+        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -99,22 +95,42 @@ class SignUpForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
+    """Contact details. The email address is not a model field here: a new one waits for
+    confirmation (``profile_update``), and the form never says whether it is taken."""
+
+    email = forms.EmailField(
+        label=User._meta.get_field("email").verbose_name,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("If you change it, we send a link to the new address; your account "
+                    "keeps its current address until you open it."),
+    )
+    field_order = ["full_name", "email", "phone", "address", "preferred_language"]
+
     class Meta:
         model = User
-        fields = ["full_name", "email", "phone", "address", "preferred_language"]
+        fields = ["full_name", "phone", "address", "preferred_language"]
         help_texts = {
-            "email": _("If you change it, we send a new confirmation link."),
             "phone": _("Private: only volunteers who review a possible match see it."),
             "address": _("Private: only volunteers who review a possible match see it."),
         }
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # An address waiting for confirmation shows as typed, so saving again keeps it.
+        self.fields["email"].initial = self.instance.pending_email or self.instance.email
+
     def clean_email(self) -> str:
-        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
-        taken = User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise forms.ValidationError(_("Another account uses this email address."))
-        return email
+        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
+
+    def profile_fields(self) -> dict[str, Any]:
+        """What ``profile_update`` takes: the model fields and the email address typed."""
+        return {name: self.cleaned_data[name] for name in [*self.Meta.fields, "email"]}
+
+    def asks_new_address(self) -> bool:
+        """Whether the address typed is new: neither the account's nor the one waiting."""
+        email = self.cleaned_data["email"]
+        return email not in (self.instance.email.lower(), self.instance.pending_email)
 
 
 class ResendConfirmationForm(forms.Form):
@@ -260,6 +276,14 @@ class CaseForm(forms.ModelForm):
         height = data.get("height_cm")
         if height is not None and not 30 <= height <= 200:
             self.add_error("height_cm", _("Enter a height between 30 and 200 cm."))
+        if (
+            data.get("posted_for") == SeekerPosting.PostedFor.FOUND_PERSON
+            and data.get("consent_to_matching")
+            and not (data.get("matching_basis") or "").strip()
+        ):
+            self.add_error("matching_basis", _(
+                "Say on what basis this found person's photos may be compared."
+            ))
         if not data.get("contact_phone") and not data.get("contact_email") and not (
             self.has_error("contact_email")
         ):
@@ -286,10 +310,12 @@ class SeekerPostingForm(forms.ModelForm):
             "posted_for", "display_name", "sex", "birth_year_min", "birth_year_max",
             "grew_up_province", "grew_up_city", "grew_up_district", "memories", "dialect",
             "arrived_year", "contact_phone", "contact_email", "consent_to_matching",
+            "matching_basis",
         ]
         widgets = {
             "posted_for": forms.RadioSelect,
             "memories": forms.Textarea(attrs={"rows": 6}),
+            "matching_basis": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {
             "display_name": _("The name you use now. Only you, volunteers and admins see it."),
@@ -305,9 +331,15 @@ class SeekerPostingForm(forms.ModelForm):
             ),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, consent_editable: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         assert set(self.Meta.fields) == SEEKER_EDITABLE_FIELDS
+        if not consent_editable:
+            # Consent is the seeker's alone: a volunteer editing the posting sees it, can't
+            # change it (a disabled field keeps the stored value whatever is posted).
+            for name in ("consent_to_matching", "matching_basis"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Only the person who posted this can change it.")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -330,6 +362,14 @@ class SeekerPostingForm(forms.ModelForm):
             self.add_error("arrived_year", _(
                 "This is before your earliest year of birth (%(year)d)."
             ) % {"year": year_min})
+        if (
+            data.get("posted_for") == SeekerPosting.PostedFor.FOUND_PERSON
+            and data.get("consent_to_matching")
+            and not (data.get("matching_basis") or "").strip()
+        ):
+            self.add_error("matching_basis", _(
+                "Say on what basis this found person's photos may be compared."
+            ))
         if not data.get("contact_phone") and not data.get("contact_email") and not (
             self.has_error("contact_email")
         ):
@@ -567,13 +607,25 @@ class AgeProgressionForm(forms.Form):
 
 
 class EstimateUseForm(forms.Form):
-    """The family's decision on one age-progressed image."""
+    """The family's decision on one age-progressed image (one of ``estimates``)."""
 
+    estimate = forms.ModelChoiceField(
+        queryset=Photo.objects.none(), widget=forms.HiddenInput,
+        error_messages={
+            "required": _("Choose one of the estimates on this page."),
+            "invalid_choice": _("Choose one of the estimates on this page."),
+        },
+    )
     use_in_matching = forms.BooleanField(label=_("Use in matching"), required=False)
     use_on_poster = forms.BooleanField(
         label=_("Show on the public case page and the poster (labelled as an estimate)"),
         required=False,
     )
+
+    def __init__(self, *args: Any, estimates: QuerySet[Photo], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A number that is not one of this photo's estimates is a form error, never a 500.
+        self.fields["estimate"].queryset = estimates
 
 
 # --- Deleting for good --------------------------------------------------------

@@ -102,14 +102,13 @@ class Sex(models.TextChoices):
 class CaseStatus(models.TextChoices):
     DRAFT = "draft", _("draft")
     PUBLISHED = "published", _("published")
-    UNDER_REVIEW = "under_review", _("possible match under review")
     DNA_PENDING = "dna_pending", _("DNA test pending")
     REUNITED = "reunited", _("reunited")
     WITHDRAWN = "withdrawn", _("withdrawn")
 
 
 #: Statuses in which a case or seeker posting takes part in matching.
-MATCHABLE_STATUSES = (CaseStatus.PUBLISHED, CaseStatus.UNDER_REVIEW, CaseStatus.DNA_PENDING)
+MATCHABLE_STATUSES = (CaseStatus.PUBLISHED, CaseStatus.DNA_PENDING)
 
 
 class MissingChildCase(models.Model):
@@ -177,7 +176,6 @@ class MissingChildCase(models.Model):
     def is_public(self) -> bool:
         return self.status in (
             CaseStatus.PUBLISHED,
-            CaseStatus.UNDER_REVIEW,
             CaseStatus.DNA_PENDING,
             CaseStatus.REUNITED,
         )

@@ -9,6 +9,7 @@ Chinese text uses reportlab's built-in CID font, so no font file is needed.
 from __future__ import annotations
 
 import io
+import logging
 from xml.sax.saxutils import escape
 
 import qrcode
@@ -28,6 +29,8 @@ from reportlab.platypus import Paragraph
 
 from families.models import MissingChildCase, Photo
 from families.selectors import public_photos
+
+logger = logging.getLogger(__name__)
 
 CJK_FONT = "STSong-Light"
 LATIN_FONT = "Helvetica"
@@ -64,9 +67,17 @@ def _qr_image(url: str) -> Image.Image:
     return code.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
 
 
-def _photo_reader(photo: Photo) -> ImageReader:
-    with photo.image.open("rb") as handle:
-        return ImageReader(io.BytesIO(handle.read()))
+def _photo_reader(photo: Photo) -> ImageReader | None:
+    """The photo, ready to draw; ``None`` (and a warning) when its file can't be read."""
+    try:
+        with photo.image.open("rb") as handle:
+            reader = ImageReader(io.BytesIO(handle.read()))
+        reader.getSize()
+    except Exception as error:  # a missing or broken file must not cost the whole poster
+        logger.warning("poster of case %s: photo %s left out: %s: %s",
+                       photo.case_id, photo.pk, type(error).__name__, error)
+        return None
+    return reader
 
 
 def _facts(case: MissingChildCase) -> list[tuple[str, str]]:
@@ -146,12 +157,14 @@ def case_poster_pdf(case: MissingChildCase) -> bytes:
     title.drawOn(canvas, MARGIN, y - used)
     y -= used + 6 * mm
 
-    photos = public_photos(case)
     photo_box_w, photo_box_h = 80 * mm, 100 * mm
     facts_x = MARGIN
-    if photos:
-        photo = photos[0]
-        reader = _photo_reader(photo)
+    photo, reader = next(
+        ((photo, reader) for photo in public_photos(case)
+         if (reader := _photo_reader(photo)) is not None),
+        (None, None),
+    )
+    if photo is not None and reader is not None:
         image_w, image_h = reader.getSize()
         scale = min(photo_box_w / image_w, photo_box_h / image_h)
         draw_w, draw_h = image_w * scale, image_h * scale

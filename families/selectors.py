@@ -22,7 +22,6 @@ AnyUser = User | AnonymousUser
 #: Statuses whose cases appear on the public pages.
 PUBLIC_STATUSES = (
     CaseStatus.PUBLISHED,
-    CaseStatus.UNDER_REVIEW,
     CaseStatus.DNA_PENDING,
     CaseStatus.REUNITED,
 )
@@ -38,11 +37,31 @@ def is_staff_reader(user: AnyUser) -> bool:
     return bool(user.is_authenticated and (user.is_superuser or user.is_volunteer))
 
 
+def _on_the_other_side(user: AnyUser, *, case: MissingChildCase | None = None,
+                       posting: SeekerPosting | None = None) -> bool:
+    """Whether ``user`` posted the other side of a candidate of this case or posting.
+
+    A volunteer who is a family (or a seeker) never reads, as a volunteer, the
+    private data of the people their own candidates are with.
+    """
+    if case is not None:
+        return case.candidates.filter(seeker_posting__owner_id=user.pk).exists()
+    return posting.candidates.filter(case__family_id=user.pk).exists()
+
+
 def case_manageable_by(*, user: AnyUser, case: MissingChildCase) -> bool:
-    """The family that posted the case, volunteers and admins."""
+    """The family that posted the case, volunteers and admins (none of the other side)."""
     if not user.is_authenticated:
         return False
-    return case.family_id == user.pk or is_staff_reader(user)
+    if case.family_id == user.pk:
+        return True
+    return is_staff_reader(user) and not _on_the_other_side(user, case=case)
+
+
+def case_publishable_by(*, user: AnyUser, case: MissingChildCase) -> bool:
+    """Publishing is the family's decision alone: a volunteer never shows a draft or a
+    withdrawn case to the public for them."""
+    return bool(user.is_authenticated and case.family_id == user.pk)
 
 
 def case_visible_to(*, user: AnyUser, case: MissingChildCase) -> bool:
@@ -51,10 +70,19 @@ def case_visible_to(*, user: AnyUser, case: MissingChildCase) -> bool:
 
 
 def seeker_posting_visible_to(*, user: AnyUser, posting: SeekerPosting) -> bool:
-    """The seeker, volunteers and admins. Never the public, never a family."""
+    """The seeker, volunteers and admins. Never the public, never a family (a volunteer
+    whose own case has a candidate with this posting included)."""
     if not user.is_authenticated:
         return False
-    return posting.owner_id == user.pk or is_staff_reader(user)
+    if posting.owner_id == user.pk:
+        return True
+    return is_staff_reader(user) and not _on_the_other_side(user, posting=posting)
+
+
+def consent_changeable_by(*, user: AnyUser, posting: SeekerPosting) -> bool:
+    """Consent to matching is the seeker's alone: for a found person, the one who posted
+    them records the basis for matching instead."""
+    return bool(user.is_authenticated and posting.owner_id == user.pk)
 
 
 def seeker_posting_manageable_by(*, user: AnyUser, posting: SeekerPosting) -> bool:

@@ -7,12 +7,16 @@ transaction, writes its audit entry and queues follow-up work on commit.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any, NamedTuple
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import models, transaction
+from django.core.files.storage import Storage
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from families.images import normalise_photo
 from families.models import (
@@ -24,7 +28,7 @@ from families.models import (
     SeekerPosting,
     User,
 )
-from families.selectors import deletable_by
+from families.selectors import case_publishable_by, consent_changeable_by, deletable_by
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +63,7 @@ def seeker_posting_create(*, actor: User, fields: dict[str, Any]) -> SeekerPosti
         posting = SeekerPosting(owner=actor, **fields)
         if posting.consent_to_matching:
             posting.consented_at = timezone.now()
+        _require_matching_basis(posting)
         posting.full_clean()
         posting.save()
         audit_record(actor=actor, action="seeker_posting.created", obj=posting)
@@ -117,16 +122,76 @@ def photo_add(
 
 def user_sign_up(
     *, email: str, password: str, full_name: str = "", preferred_language: str = "en"
-) -> User:
-    """Creates an account whose email is not yet confirmed, and mails the confirmation link."""
+) -> User | None:
+    """Creates an account whose email is not yet confirmed, and mails the confirmation link.
+
+    An address that already has an account gets no second one: its owner is
+    mailed that someone tried to sign up with it (with a link to reset the
+    password) and the caller answers as for a new account, so sign-up never
+    tells whether an address has an account. Returns the new account or ``None``.
+    """
+    from django.contrib.auth.hashers import make_password
+
+    email = User.objects.normalize_email(email).lower()
     with transaction.atomic():
-        user = User.objects.create_user(
-            email=email, password=password, full_name=full_name,
-            preferred_language=preferred_language,
-        )
-        audit_record(actor=user, action="user.signed_up", obj=user)
-        transaction.on_commit(lambda: _send_confirmation_quietly(user))
-    return user
+        existing = User.objects.filter(email__iexact=email).first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    user = User.objects.create_user(
+                        email=email, password=password, full_name=full_name,
+                        preferred_language=preferred_language,
+                    )
+            except IntegrityError:  # the same address signed up a moment ago
+                existing = User.objects.filter(email__iexact=email).first()
+                if existing is None:
+                    raise
+            else:
+                audit_record(actor=user, action="user.signed_up", obj=user)
+                transaction.on_commit(lambda: _send_confirmation_quietly(user))
+                return user
+        # Hash the password all the same: the answer's timing must not tell either.
+        make_password(password)
+        audit_record(actor=None, action="user.sign_up_refused_address_in_use", obj=existing)
+        if existing.is_active:
+            transaction.on_commit(lambda: _mail_quietly(
+                existing, "signup_address_in_use", to=existing.email,
+                urls={"link": ("password_reset",), "login": ("login",)},
+            ))
+    return None
+
+
+def _site_url(name: str, *args: object) -> str:
+    from django.conf import settings
+    from django.urls import reverse
+
+    return settings.SITE_URL.rstrip("/") + reverse(name, args=args)
+
+
+def _account_mail(
+    user: User, template: str, *, to: str, urls: dict[str, tuple[str, ...]] | None = None,
+    **context: object,
+) -> None:
+    """Mails ``emails/<template>.txt`` (and its ``_subject.txt``) in ``user``'s language;
+    ``urls`` (context name: URL name and arguments) become links in that language too."""
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override(user.preferred_language or "en"):
+        links = {key: _site_url(name, *args) for key, (name, *args) in (urls or {}).items()}
+        context = {"user": user, **context, **links}
+        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+        body = render_to_string(f"emails/{template}.txt", context)
+    send_mail(subject, body, None, [to])
+
+
+def _mail_quietly(user: User, template: str, *, to: str, **context: Any) -> None:
+    """An email server failure must not undo what the person just did."""
+    try:
+        _account_mail(user, template, to=to, **context)
+    except Exception:
+        logger.exception("could not send the %s email about user %s", template, user.pk)
 
 
 def _send_confirmation_quietly(user: User) -> None:
@@ -139,20 +204,10 @@ def _send_confirmation_quietly(user: User) -> None:
 
 def user_send_confirmation(*, user: User) -> None:
     """Mails the signed confirmation link, in the user's language."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-    from django.urls import reverse
-    from django.utils import translation
-
     from families.tokens import email_confirmation_token
 
-    with translation.override(user.preferred_language or "en"):
-        path = reverse("families:confirm_email", args=[email_confirmation_token(user)])
-        context = {"user": user, "link": settings.SITE_URL.rstrip("/") + path}
-        subject = render_to_string("emails/confirm_email_subject.txt", context).strip()
-        body = render_to_string("emails/confirm_email.txt", context)
-    send_mail(subject, body, None, [user.email])
+    _account_mail(user, "confirm_email", to=user.email,
+                  urls={"link": ("families:confirm_email", email_confirmation_token(user))})
 
 
 def user_confirm_email(*, user: User) -> User:
@@ -166,19 +221,83 @@ def user_confirm_email(*, user: User) -> User:
 
 
 def profile_update(*, actor: User, user: User, fields: dict[str, Any]) -> User:
-    """Changes private contact details; a new email address must be confirmed again."""
+    """Changes private contact details.
+
+    A new email address waits in ``pending_email`` until its owner opens the
+    link mailed to it; the account keeps its address meanwhile, so a mistyped or
+    someone else's address can't take the account away. Whether another account
+    uses the new address is never said: that account's owner is mailed that
+    someone tried, and no link is sent. Typing the current address again cancels
+    a pending change.
+    """
     allowed = {"full_name", "phone", "address", "preferred_language", "email"}
+    fields = dict(fields)
+    new_email = fields.pop("email", None)
     with transaction.atomic():
         changed = _assign(user, fields, allowed)
-        if "email" in changed:
-            user.email = User.objects.normalize_email(user.email).lower()
-            user.email_confirmed_at = None
+        if new_email is not None:
+            new_email = User.objects.normalize_email(new_email).lower()
+            wanted = "" if new_email == user.email.lower() else new_email
+            if wanted != user.pending_email:
+                user.pending_email = wanted
+                changed.append("pending_email")
         user.full_clean(exclude=["password"])
         user.save()
         audit_record(actor=actor, action="user.profile_updated", obj=user,
                      detail={"fields": sorted(changed)})
-        if "email" in changed:
-            transaction.on_commit(lambda: _send_confirmation_quietly(user))
+        if "pending_email" in changed and user.pending_email:
+            transaction.on_commit(lambda: _send_email_change_quietly(user))
+    return user
+
+
+def _send_email_change_quietly(user: User) -> None:
+    try:
+        user_send_email_change(user=user)
+    except Exception:
+        logger.exception("could not send the email change link of user %s", user.pk)
+
+
+def user_send_email_change(*, user: User) -> None:
+    """Mails the link that confirms ``pending_email``, or tells that address's account owner.
+
+    When another account uses the address, its owner learns that someone tried
+    to use it and nothing changes; the person asking is told the same as when
+    the link went out.
+    """
+    from families.tokens import email_change_token
+
+    if not user.pending_email:
+        return
+    owner = User.objects.filter(email__iexact=user.pending_email).exclude(pk=user.pk).first()
+    if owner is not None:
+        if owner.is_active:
+            _account_mail(owner, "email_address_in_use", to=owner.email,
+                          urls={"link": ("password_reset",)})
+        return
+    _account_mail(user, "email_change", to=user.pending_email,
+                  urls={"link": ("families:confirm_email_change", email_change_token(user))})
+
+
+def user_confirm_email_change(*, user: User) -> User | None:
+    """Makes the confirmed ``pending_email`` the account's address; ``None`` if it can't be.
+
+    The old address is told, so an owner whose account was taken over hears of it.
+    """
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        new_email, old_email = user.pending_email, user.email
+        if not new_email:
+            return None
+        try:
+            with transaction.atomic():
+                user.email = new_email
+                user.pending_email = ""
+                user.email_confirmed_at = timezone.now()
+                user.save(update_fields=["email", "pending_email", "email_confirmed_at"])
+        except IntegrityError:  # another account took the address a moment ago
+            return None
+        audit_record(actor=user, action="user.email_changed", obj=user)
+        transaction.on_commit(lambda: _mail_quietly(user, "email_changed", to=old_email))
     return user
 
 
@@ -210,7 +329,7 @@ CASE_EDITABLE_FIELDS = {
 SEEKER_EDITABLE_FIELDS = {
     "posted_for", "display_name", "sex", "birth_year_min", "birth_year_max",
     "grew_up_province", "grew_up_city", "grew_up_district", "memories", "dialect",
-    "arrived_year", "contact_phone", "contact_email", "consent_to_matching",
+    "arrived_year", "contact_phone", "contact_email", "consent_to_matching", "matching_basis",
 }
 
 #: Fields that faces copy for filtered search (see matching.models.Face).
@@ -230,7 +349,12 @@ def case_update(*, actor: User, case: MissingChildCase, fields: dict[str, Any]) 
 
 
 def case_publish(*, actor: User, case: MissingChildCase) -> MissingChildCase:
-    """Shows a draft (or withdrawn) case on the public pages and lets its photos be matched."""
+    """Shows a draft (or withdrawn) case on the public pages and lets its photos be matched.
+
+    Only the family decides this (``families.selectors.case_publishable_by``).
+    """
+    if not case_publishable_by(user=actor, case=case):
+        raise PermissionDenied("Only the case's family may publish it.")
     with transaction.atomic():
         _lock(case)
         if case.status in (CaseStatus.DRAFT, CaseStatus.WITHDRAWN):
@@ -243,9 +367,13 @@ def case_publish(*, actor: User, case: MissingChildCase) -> MissingChildCase:
 
 
 def case_withdraw(*, actor: User, case: MissingChildCase, reason: str = "") -> MissingChildCase:
-    """Takes a case off the public pages and out of matching; its data is kept."""
+    """Takes a case off the public pages and out of matching; its data is kept.
+
+    Every candidate of the case that is not reunited ends (docs/PRIVACY.md).
+    """
     with transaction.atomic():
         if _withdraw(actor=actor, obj=case, action="case.withdrawn", reason=reason):
+            _candidates_end(actor=actor, case=case, reason="case_withdrawn")
             _faces_refresh(actor=actor, case=case)
     return case
 
@@ -268,28 +396,53 @@ def _withdraw(
 def seeker_posting_update(
     *, actor: User, posting: SeekerPosting, fields: dict[str, Any]
 ) -> SeekerPosting:
-    """Changes a posting; giving consent stamps it, taking it back stops matching."""
+    """Changes a posting; giving consent stamps it, taking it back stops matching.
+
+    Consent (and a found person's basis for matching) is changed by the posting's
+    owner alone; taking it back ends every candidate that is not reunited.
+    """
     with transaction.atomic():
         changed = _assign(posting, fields, SEEKER_EDITABLE_FIELDS)
+        if {"consent_to_matching", "matching_basis"} & set(changed) and not (
+            consent_changeable_by(user=actor, posting=posting)
+        ):
+            raise PermissionDenied("Only the seeker gives or withdraws consent to matching.")
         if "consent_to_matching" in changed:
             posting.consented_at = timezone.now() if posting.consent_to_matching else None
+        _require_matching_basis(posting)
         posting.full_clean()
         posting.save()
         audit_record(actor=actor, action="seeker_posting.updated", obj=posting,
                      detail={"fields": sorted(changed)})
+        if "consent_to_matching" in changed and not posting.consent_to_matching:
+            _candidates_end(actor=actor, seeker_posting=posting, reason="consent_withdrawn")
         if (_FACE_FACT_FIELDS | {"consent_to_matching"}) & set(changed):
             _faces_refresh(actor=actor, seeker_posting=posting)
     return posting
 
 
+def _require_matching_basis(posting: SeekerPosting) -> None:
+    """A found person can't consent here: who posts them says on what basis they are matched."""
+    if (
+        posting.posted_for == SeekerPosting.PostedFor.FOUND_PERSON
+        and posting.consent_to_matching
+        and not posting.matching_basis.strip()
+    ):
+        raise ValidationError({"matching_basis": _(
+            "Say on what basis this found person's photos may be compared."
+        )})
+
+
 def seeker_posting_withdraw(
     *, actor: User, posting: SeekerPosting, reason: str = ""
 ) -> SeekerPosting:
-    """Takes a posting out of matching; its data is kept."""
+    """Takes a posting out of matching; its data is kept. Its candidates end."""
     with transaction.atomic():
         if _withdraw(
             actor=actor, obj=posting, action="seeker_posting.withdrawn", reason=reason
         ):
+            _candidates_end(actor=actor, seeker_posting=posting,
+                            reason="seeker_posting_withdrawn")
             _faces_refresh(actor=actor, seeker_posting=posting)
     return posting
 
@@ -314,6 +467,18 @@ def _faces_refresh(
     from matching.services import faces_refresh_facts
 
     faces_refresh_facts(actor=actor, case=case, seeker_posting=seeker_posting)
+
+
+def _candidates_end(
+    *,
+    actor: User,
+    reason: str,
+    case: MissingChildCase | None = None,
+    seeker_posting: SeekerPosting | None = None,
+) -> None:
+    from matching.services import candidates_end
+
+    candidates_end(actor=actor, reason=reason, case=case, seeker_posting=seeker_posting)
 
 
 # --- Photos -------------------------------------------------------------------
@@ -344,18 +509,30 @@ def photo_update(*, actor: User, photo: Photo, fields: dict[str, Any]) -> Photo:
 
 
 def photo_delete(*, actor: User, photo: Photo) -> None:
-    """Deletes a photo, its faces and embeddings, and (once committed) its file."""
+    """Deletes a photo, its faces and embeddings, and (once committed) its file.
+
+    Estimates made from this photo go with it (the foreign key cascades); the
+    receivers of ``families.signals`` remove every deleted photo's file on commit.
+    """
     with transaction.atomic():
         audit_record(actor=actor, action="photo.deleted", obj=photo,
                      detail={"side": photo.side, "kind": photo.kind, "sha256": photo.sha256})
-        storage = photo.image.storage
-        # Estimates made from this photo go with it (the foreign key cascades): their files too.
-        names = [photo.image.name, *(p.image.name for p in photo.estimates.all())]
         photo.delete()
-        transaction.on_commit(lambda: [storage.delete(name) for name in names if name])
 
 
 # --- Notifications ------------------------------------------------------------
+
+
+def subject_line(text: object, *, limit: int = 200) -> str:
+    """``text`` as one line fit for an email subject: line breaks and other control
+    characters (from a province typed with a newline, say) become spaces, which an
+    email header can't hold (Django refuses the whole email)."""
+    import unicodedata
+
+    cleaned = "".join(
+        " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char for char in str(text)
+    )
+    return " ".join(cleaned.split())[:limit]
 
 
 def notification_send(
@@ -382,7 +559,7 @@ def notification_send(
         notification, created = Notification.objects.get_or_create(
             dedupe_key=dedupe_key,
             defaults={
-                "recipient": recipient, "kind": kind, "subject": str(subject)[:200],
+                "recipient": recipient, "kind": kind, "subject": subject_line(subject),
                 "body": str(body), "link": link,
                 "about_type": about._meta.label_lower if about is not None else "",
                 "about_id": str(about.pk) if about is not None else "",
@@ -412,10 +589,14 @@ def notification_mark_read(*, actor: User, notifications: models.QuerySet) -> in
 
 # --- Deleting and exporting a person's data -------------------------------------------
 #
-# Deleting removes the rows (photos, faces with their embeddings, match jobs and
-# candidates go with them through their foreign keys) and, once the transaction
-# commits, the photo files. The audit entry stays, and says only what was removed,
-# never who the person was. Queued jobs for removed rows find nothing and stop.
+# Deleting removes the rows (photos, estimates, faces with their embeddings, match
+# jobs and candidates go with them through their foreign keys) and, once the
+# transaction commits, the photo files; notices about removed rows and a removed
+# account's log-in records go too. Files, notices and log-in records are removed by
+# the receivers of ``families.signals`` and ``matching.signals``, so an admin's
+# deletion or a cascade does the same. The audit entry stays, and says only what
+# was removed, never who the person was. Queued jobs for removed rows find nothing
+# and stop.
 
 
 def _removal_counts(photos: models.QuerySet) -> dict[str, int]:
@@ -427,13 +608,6 @@ def _removal_counts(photos: models.QuerySet) -> dict[str, int]:
         "faces": faces.count(),
         "embeddings": faces.filter(embedding__isnull=False).count(),
     }
-
-
-def _delete_files_on_commit(photos: models.QuerySet) -> list[str]:
-    names = [name for name in photos.values_list("image", flat=True) if name]
-    storage = Photo._meta.get_field("image").storage
-    transaction.on_commit(lambda: [storage.delete(name) for name in names])
-    return names
 
 
 def case_delete(*, actor: User, case: MissingChildCase) -> dict[str, int]:
@@ -465,7 +639,6 @@ def _delete_with_photos(
     with transaction.atomic():
         _lock(obj)
         removed = {**_removal_counts(photos), "candidates": obj.candidates.count()}
-        _delete_files_on_commit(photos)
         audit_record(actor=actor, action=action, obj=obj, detail=removed)
         obj.delete()
     return removed
@@ -477,8 +650,6 @@ def account_delete(*, actor: User, user: User) -> dict[str, int]:
     Cases, seeker postings, photos (files too), faces, embeddings, notifications
     and log-in records go; the audit log keeps entries with the actor blanked.
     """
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-
     if not deletable_by(user=actor, owner_id=user.pk):
         raise PermissionDenied("Only the account's owner or an admin may delete it.")
     with transaction.atomic():
@@ -493,16 +664,71 @@ def account_delete(*, actor: User, user: User) -> dict[str, int]:
             "seeker_postings": user.seeker_postings.count(),
             "notifications": user.notifications.count(),
         }
-        _delete_files_on_commit(photos)
-        for model in (AccessAttempt, AccessLog, AccessFailureLog):
-            model.objects.filter(username__iexact=user.email).delete()
         audit_record(
             actor=actor if actor.pk != user.pk else None, action="account.deleted", obj=user,
             detail={**removed, "by": "self" if actor.pk == user.pk else "admin"},
         )
-        photos.delete()
+        # Cases and postings cascade to their photos; the signals take files and log-in records.
         user.delete()
     return removed
+
+
+#: Where photo files live under the media root; the orphan sweep looks nowhere else.
+PHOTO_MEDIA_FOLDER = "photos"
+
+
+class MediaOrphan(NamedTuple):
+    """A photo file that no photo row refers to."""
+
+    name: str
+    size: int
+
+
+def _photo_file_names(storage: Storage, folder: str) -> Iterator[str]:
+    if not storage.exists(folder):
+        return
+    folders, files = storage.listdir(folder)
+    for name in sorted(files):
+        yield f"{folder}/{name}"
+    for sub in sorted(folders):
+        yield from _photo_file_names(storage, f"{folder}/{sub}")
+
+
+def media_orphans_delete(
+    *, actor: User | None, older_than: timedelta, dry_run: bool = True
+) -> list[MediaOrphan]:
+    """Finds photo files no row refers to and, unless ``dry_run``, deletes them.
+
+    A file whose deletion failed after commit, or one left by a crash, is found
+    here. A file younger than ``older_than`` is never touched: its upload may
+    still be writing its row. Returns the orphans found (deleted unless dry run).
+    """
+    storage = Photo._meta.get_field("image").storage
+    cutoff = timezone.now() - older_than
+    orphans: list[MediaOrphan] = []
+    names = list(_photo_file_names(storage, PHOTO_MEDIA_FOLDER))
+    for start in range(0, len(names), 500):
+        batch = names[start:start + 500]
+        referred = set(Photo.objects.filter(image__in=batch).values_list("image", flat=True))
+        for name in batch:
+            if name in referred or storage.get_modified_time(name) > cutoff:
+                continue
+            orphans.append(MediaOrphan(name=name, size=storage.size(name)))
+    if dry_run or not orphans:
+        return orphans
+    with transaction.atomic():
+        # The rows are checked again just before the files go: nothing referred to is removed.
+        referred = set(Photo.objects.filter(image__in=[o.name for o in orphans])
+                       .values_list("image", flat=True))
+        orphans = [orphan for orphan in orphans if orphan.name not in referred]
+        for orphan in orphans:
+            storage.delete(orphan.name)
+        AuditEntry.objects.create(
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            action="media.orphans_deleted", object_type="families.photo", object_id="",
+            detail={"files": len(orphans), "bytes": sum(o.size for o in orphans)},
+        )
+    return orphans
 
 
 def account_export(*, actor: User) -> bytes:
@@ -541,10 +767,14 @@ def account_export(*, actor: User) -> bytes:
         return data
 
     def candidates(queryset: models.QuerySet) -> list[dict[str, Any]]:
+        # Only what the person was told: a candidate exists for its two sides from a
+        # volunteer's confirmation on (which opens its DNA test), never before.
+        told = {"confirmed": "confirmed", "reunited": "reunited",
+                "rejected": "dna_no_match", "ended": "ended"}
         return [
-            {"id": c.pk, "status": c.status, "created_at": c.created_at,
-             "updated_at": c.updated_at}
-            for c in queryset.order_by("pk")
+            {"id": c.pk, "status": told[c.status], "updated_at": c.updated_at}
+            for c in queryset.filter(dna_test__isnull=False).order_by("pk")
+            if c.status in told
         ]
 
     def role(entry: AuditEntry) -> str:

@@ -10,6 +10,8 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("signup/sent/", views.signup_done, name="signup_done"),
     path("confirm/<str:token>/", views.confirm_email, name="confirm_email"),
+    path("confirm/new-address/<str:token>/", views.confirm_email_change,
+         name="confirm_email_change"),
     path("me/", views.dashboard, name="dashboard"),
     path("me/profile/", views.profile, name="profile"),
     path("me/confirm/", views.resend_confirmation, name="resend_confirmation"),

@@ -7,12 +7,12 @@ nobody learns which case drafts or seeker postings exist.
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -34,10 +34,12 @@ from PIL import Image
 from families import forms, selectors, services
 from families.models import MissingChildCase, Photo, SeekerPosting
 from families.poster import case_poster_pdf
-from families.tokens import user_for_confirmation_token
-from reunion.ratelimits import limit
+from families.tokens import user_for_confirmation_token, user_for_email_change_token
+from reunion.ratelimits import enforce, limit, posted_account
 
 View = Callable[..., HttpResponseBase]
+
+logger = logging.getLogger(__name__)
 
 
 def confirmed_email_required(view: View) -> View:
@@ -66,8 +68,11 @@ def _no_store(response: HttpResponseBase) -> HttpResponseBase:
 
 
 @limit("signup")
+@limit("signup_account", key=posted_account)
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    """The same answer whether the address has an account or not (nobody logs in here):
+    a new account gets its confirmation link, an existing one's owner a warning."""
     if request.user.is_authenticated:
         return redirect("families:dashboard")
     form = forms.SignUpForm(
@@ -75,18 +80,20 @@ def signup(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        user = services.user_sign_up(
+        services.user_sign_up(
             email=data["email"], password=data["password1"], full_name=data["full_name"],
             preferred_language=data["preferred_language"],
         )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        # For the next page, whichever way it went (so the session cookie tells nothing).
+        request.session["signup_email"] = data["email"]
         return redirect("families:signup_done")
     return render(request, "families/signup.html", {"form": form})
 
 
-@login_required
+@require_GET
 def signup_done(request: HttpRequest) -> HttpResponse:
-    return render(request, "families/signup_done.html")
+    return render(request, "families/signup_done.html",
+                  {"email": request.session.get("signup_email", "")})
 
 
 @require_GET
@@ -105,13 +112,36 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("login")
 
 
+@require_GET
+def confirm_email_change(request: HttpRequest, token: str) -> HttpResponse:
+    """Makes the new address the account's. Like ``confirm_email``, it logs nobody in."""
+    user = user_for_email_change_token(token)
+    if user is not None:
+        user = services.user_confirm_email_change(user=user)
+    if user is None:
+        return render(request, "families/confirm_email.html", status=400)
+    messages.success(request, _("Thank you: %(email)s is now your account's email address.") % {
+        "email": user.email})
+    if request.user.is_authenticated and request.user.pk == user.pk:
+        return redirect("families:profile")
+    return redirect("login")
+
+
 @login_required
+@limit("confirmation_email", key="user")
 @require_POST
 def resend_confirmation(request: HttpRequest) -> HttpResponse:
-    if request.user.email_confirmed_at is None:
-        services.user_send_confirmation(user=request.user)
+    """Sends the link again: for the account's address, or for the new one waiting."""
+    user = request.user
+    if user.pending_email:
+        services.user_send_email_change(user=user)
+        messages.info(request, _("We sent an email to %(email)s again.") % {
+            "email": user.pending_email})
+        return redirect("families:profile")
+    if user.email_confirmed_at is None:
+        services.user_send_confirmation(user=user)
         messages.info(request, _("We sent a new confirmation link to %(email)s.") % {
-            "email": request.user.email})
+            "email": user.email})
     return redirect("families:dashboard")
 
 
@@ -133,11 +163,20 @@ def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = forms.ProfileForm(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        new_address = form.asks_new_address()
+        if new_address:
+            enforce(request, "email_change", key="user")
+        fields = form.profile_fields()
         # The form has already copied the values onto the instance; reload before the service.
         user.refresh_from_db()
         services.profile_update(actor=user, user=user, fields=fields)
         messages.success(request, _("Your details are saved."))
+        if new_address:
+            # The same words whether or not another account uses the address.
+            messages.info(request, _(
+                "We sent an email to %(email)s. Your account keeps its current address "
+                "until you open the link in it."
+            ) % {"email": user.pending_email})
         return redirect("families:profile")
     return render(request, "families/profile.html", {"form": form})
 
@@ -174,6 +213,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _no_store(response) if manage else response
 
 
+@limit("poster", methods=("GET",))
 @require_GET
 def case_poster(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(MissingChildCase, pk=pk)
@@ -233,6 +273,8 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def case_publish(request: HttpRequest, pk: int) -> HttpResponse:
     case = _managed_case(request, pk)
+    if not selectors.case_publishable_by(user=request.user, case=case):
+        raise Http404
     services.case_publish(actor=request.user, case=case)
     messages.success(request, _("The case is published: anyone can find it and print its poster."))
     return redirect("families:case_detail", pk=case.pk)
@@ -291,7 +333,10 @@ def seeker_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def seeker_edit(request: HttpRequest, pk: int) -> HttpResponse:
     posting = _visible_posting(request, pk)
-    form = forms.SeekerPostingForm(request.POST or None, instance=posting)
+    form = forms.SeekerPostingForm(
+        request.POST or None, instance=posting,
+        consent_editable=selectors.consent_changeable_by(user=request.user, posting=posting),
+    )
     if request.method == "POST" and form.is_valid():
         fields = _model_fields(form)
         posting.refresh_from_db()
@@ -359,7 +404,10 @@ def _photos_page(
 @limit("upload", key="user_or_ip")
 @require_http_methods(["GET", "POST"])
 def case_photos(request: HttpRequest, pk: int) -> HttpResponse:
-    return _photos_page(request, owner_obj=_managed_case(request, pk))
+    case = _managed_case(request, pk)
+    if request.method == "GET":
+        _audit_private_look(request, case, action="case.private_viewed")
+    return _photos_page(request, owner_obj=case)
 
 
 @login_required
@@ -367,9 +415,21 @@ def case_photos(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def seeker_photos(request: HttpRequest, pk: int) -> HttpResponse:
     posting = _visible_posting(request, pk)
-    if posting.owner_id != request.user.pk and request.method == "GET":
-        services.audit_record(actor=request.user, action="seeker_posting.viewed", obj=posting)
+    if request.method == "GET":
+        _audit_private_look(request, posting, action="seeker_posting.viewed")
     return _photos_page(request, owner_obj=posting)
+
+
+def _audit_private_look(
+    request: HttpRequest, obj: Photo | MissingChildCase | SeekerPosting, *, action: str
+) -> None:
+    """Records a volunteer's or admin's look at private data; the owner's own looks are not."""
+    owner = obj.case if isinstance(obj, Photo) and obj.case_id else (
+        obj.seeker_posting if isinstance(obj, Photo) else obj
+    )
+    owner_id = owner.family_id if isinstance(owner, MissingChildCase) else owner.owner_id
+    if owner_id != request.user.pk:
+        services.audit_record(actor=request.user, action=action, obj=obj)
 
 
 def _photo_for(request: HttpRequest, pk: int, *, manage: bool) -> Photo:
@@ -398,8 +458,7 @@ def _image_response(photo: Photo, request: HttpRequest, body: Any) -> HttpRespon
         response["Cache-Control"] = "public, max-age=60"
     else:
         response["Cache-Control"] = "private, no-store"
-        if photo.seeker_posting_id and photo.seeker_posting.owner_id != request.user.pk:
-            services.audit_record(actor=request.user, action="seeker_photo.viewed", obj=photo)
+        _audit_private_look(request, photo, action="photo.private_viewed")
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -422,13 +481,17 @@ def photo_face(request: HttpRequest, pk: int, face_pk: int) -> HttpResponseBase:
 
     photo = _photo_for(request, pk, manage=False)
     face = get_object_or_404(Face, pk=face_pk, photo=photo)
-    with photo.image.open("rb") as handle, Image.open(handle) as image:
-        margin = max(face.box_w, face.box_h) // 4
-        crop = image.convert("RGB").crop((
-            max(face.box_x - margin, 0), max(face.box_y - margin, 0),
-            min(face.box_x + face.box_w + margin, image.width),
-            min(face.box_y + face.box_h + margin, image.height),
-        ))
+    try:
+        with photo.image.open("rb") as handle, Image.open(handle) as image:
+            margin = max(face.box_w, face.box_h) // 4
+            crop = image.convert("RGB").crop((
+                max(face.box_x - margin, 0), max(face.box_y - margin, 0),
+                min(face.box_x + face.box_w + margin, image.width),
+                min(face.box_y + face.box_h + margin, image.height),
+            ))
+    except OSError as error:  # the file is gone or unreadable: nothing to show
+        logger.warning("face %s of photo %s not shown: %s", face.pk, photo.pk, error)
+        raise Http404 from None
     crop.thumbnail((256, 256))
     out = io.BytesIO()
     crop.save(out, format="JPEG", quality=88)
@@ -456,6 +519,8 @@ def photo_edit(request: HttpRequest, pk: int) -> HttpResponse:
         services.photo_update(actor=request.user, photo=photo, fields=fields)
         messages.success(request, _("The photo's details are saved."))
         return redirect(_photo_return_url(photo))
+    if request.method == "GET":
+        _audit_private_look(request, photo, action="photo.private_viewed")
     return _no_store(render(request, "families/photo_edit.html", {
         "form": form, "photo": photo, "back": _photo_return_url(photo),
         "name": _person_name(photo),
@@ -511,6 +576,8 @@ def face_picker(request: HttpRequest, pk: int) -> HttpResponse:
         }
         for number, face in enumerate(detected, start=1)
     ] if photo.width and photo.height else []
+    if request.method == "GET":
+        _audit_private_look(request, photo, action="photo.private_viewed")
     return _no_store(render(request, "families/face_picker.html", {
         "form": form, "photo": photo, "boxes": boxes, "back": _photo_return_url(photo),
         "name": _person_name(photo),
@@ -549,6 +616,7 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 
 @login_required
+@limit("age_progression", key="user")
 @require_http_methods(["GET", "POST"])
 def photo_age_progression(request: HttpRequest, pk: int) -> HttpResponse:
     """A childhood photo beside Reunion's estimates of it at older ages, and the family's choices.
@@ -566,11 +634,13 @@ def photo_age_progression(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST if "target_age" in request.POST else None
     )
     status = 200
+    use_form = None
     if request.method == "POST" and "estimate" in request.POST:
-        estimate = get_object_or_404(photo.estimates, pk=request.POST.get("estimate"))
-        use_form = forms.EstimateUseForm(request.POST)
+        use_form = forms.EstimateUseForm(request.POST, estimates=photo.estimates.all())
         if use_form.is_valid():
-            photo_set_estimate_use(actor=request.user, photo=estimate, **use_form.cleaned_data)
+            choice = dict(use_form.cleaned_data)
+            estimate = choice.pop("estimate")
+            photo_set_estimate_use(actor=request.user, photo=estimate, **choice)
             messages.success(request, _("Your choice for this estimate is saved."))
             return redirect(request.path)
         status = 400
@@ -593,14 +663,14 @@ def photo_age_progression(request: HttpRequest, pk: int) -> HttpResponse:
     rows = [
         {"photo": estimate, "form": forms.EstimateUseForm(
             initial={"use_in_matching": estimate.use_in_matching,
-                     "use_on_poster": estimate.use_on_poster},
-            auto_id=f"estimate-{estimate.pk}-%s",
+                     "use_on_poster": estimate.use_on_poster, "estimate": estimate.pk},
+            auto_id=f"estimate-{estimate.pk}-%s", estimates=photo.estimates.all(),
         )}
         for estimate in estimates
     ]
     return _no_store(render(request, "families/age_progression.html", {
         "photo": photo, "case": photo.case, "form": create_form, "estimates": rows,
-        "back": _photo_return_url(photo),
+        "use_form": use_form, "back": _photo_return_url(photo),
     }, status=status))
 
 

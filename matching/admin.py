@@ -1,7 +1,9 @@
 """Django admin for faces, match jobs, candidates, reviews and DNA tests.
 
 Raw embeddings are never shown: a face shows its dimensions and model version.
-Failed match jobs show their error, so admins see and retry them.
+Failed match jobs show their error, so admins see and retry them. A deletion here
+is audited and takes the path of every deletion (``families.admin.DeletionMixin``):
+a deleted candidate's notices go with it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from families.admin import AuditedViewMixin
+from families.admin import AuditedViewMixin, DeletionMixin
 from matching.models import Candidate, DnaTest, Face, MatchJob, Review
 
 
@@ -33,7 +35,8 @@ def reindex_face_photos(
 
 
 @admin.register(Face)
-class FaceAdmin(admin.ModelAdmin):
+class FaceAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
+    deletion_action = "face.deleted"
     list_display = ("pk", "photo", "side", "sex", "birth_year_min", "birth_year_max",
                     "age_in_photo", "searchable", "embedding_dimensions", "model_version",
                     "picked_by", "created_at")
@@ -77,7 +80,8 @@ def retry_jobs(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Que
 
 
 @admin.register(MatchJob)
-class MatchJobAdmin(admin.ModelAdmin):
+class MatchJobAdmin(DeletionMixin, admin.ModelAdmin):
+    deletion_action = "match_job.deleted"
     list_display = ("pk", "kind", "status", "photo", "face", "attempts", "short_error",
                     "created_at", "started_at", "finished_at")
     list_filter = ("status", "kind")
@@ -108,7 +112,8 @@ class ReviewInline(admin.TabularInline):
 
 
 @admin.register(Candidate)
-class CandidateAdmin(AuditedViewMixin, admin.ModelAdmin):
+class CandidateAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
+    deletion_action = "candidate.deleted"
     list_display = ("pk", "case", "seeker_posting", "score", "best_distance", "age_gap_years",
                     "status", "claimed_by", "model_version", "created_at")
     list_filter = ("status", "model_version", "case__missing_province")
@@ -121,7 +126,8 @@ class CandidateAdmin(AuditedViewMixin, admin.ModelAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
+    deletion_action = "review.deleted"
     list_display = ("candidate", "decision", "reason", "reviewer", "created_at")
     list_filter = ("decision", "reason")
     search_fields = ("note", "reviewer__email", "candidate__pk")
@@ -133,7 +139,8 @@ class ReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(DnaTest)
-class DnaTestAdmin(AuditedViewMixin, admin.ModelAdmin):
+class DnaTestAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
+    deletion_action = "dna_test.deleted"
     list_display = ("candidate", "status", "result", "lab_reference", "requested_at",
                     "samples_collected_at", "result_at", "requested_by")
     list_filter = ("status", "result")

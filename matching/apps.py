@@ -7,3 +7,7 @@ class MatchingConfig(AppConfig):
 
     name = "matching"
     verbose_name = _("Matching")
+
+    def ready(self) -> None:
+        # However a candidate is deleted (cascade, admin), the notices about it go too.
+        from matching import signals  # noqa: F401

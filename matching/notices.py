@@ -2,9 +2,10 @@
 
 Each notice goes to the inbox and by email through
 ``families.services.notification_send``, in the recipient's language, with a
-``dedupe_key`` naming the event and the recipient so it is sent once. What a
-notice may say follows docs/REVIEW.md: before a volunteer confirms, the family
-and the seeker hear only that a possible match is under review; emails never
+``dedupe_key`` naming the event and the recipient so it is sent once, and
+``about`` the candidate, so the notices go when the candidate ends or is
+deleted. What a notice may say follows docs/PRIVACY.md: before a volunteer
+confirms, the family and the seeker hear nothing at all; emails never
 carry the other side's name, photos or contacts (email leaves the portal's
 access control): they point to the page that shows what the confirmation grants.
 """
@@ -16,12 +17,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from families.models import User
+from families.models import Notification, User
 from families.services import notification_send
 from matching.models import Candidate, DnaTest
 
 SUBJECTS = {
-    "candidate_under_review": _("A possible match is under review"),
     "candidate_for_volunteer": _("A new candidate is waiting for review in %(province)s"),
     "candidate_for_second_review": _("A confirmed candidate needs a second reviewer"),
     "candidate_confirmed": _("A volunteer confirmed a possible match: a DNA test is next"),
@@ -30,6 +30,7 @@ SUBJECTS = {
     "dna_result_match": _("The DNA test confirms the match"),
     "dna_result_no_match": _("The DNA test did not confirm the match"),
     "dna_result_inconclusive": _("The DNA test was inconclusive"),
+    "candidate_ended": _("A possible match is no longer being followed"),
 }
 
 
@@ -42,7 +43,8 @@ def _link(name: str, *args: object) -> str:
 
 
 def _send(
-    *, recipient: User, kind: str, dedupe_key: str, link: tuple, context: dict
+    *, recipient: User, kind: str, dedupe_key: str, link: tuple, context: dict,
+    about: Candidate | None,
 ) -> None:
     with translation.override(recipient.preferred_language or "en"):
         path = _link(*link)
@@ -52,7 +54,7 @@ def _send(
         body = render_to_string(f"emails/notifications/{kind}.txt", context).strip()
     notification_send(
         recipient=recipient, kind=kind, subject=subject, body=body, link=path,
-        dedupe_key=dedupe_key,
+        dedupe_key=dedupe_key, about=about,
     )
 
 
@@ -65,26 +67,43 @@ def _sides(candidate: Candidate) -> list[tuple[str, User]]:
 
 
 def candidate_created(candidate: Candidate) -> None:
-    """Tells both sides that a possible match is under review (no details), and the volunteers."""
+    """Tells the volunteers of the case's province; the two sides hear nothing yet."""
     case, posting = candidate.case, candidate.seeker_posting
-    for side, recipient in _sides(candidate):
-        own = ("families:case_detail", case.pk) if side == "family" else (
-            "families:seeker_detail", posting.pk)
-        _send(
-            recipient=recipient, kind="candidate_under_review",
-            dedupe_key=f"candidate:{candidate.pk}:created:{side}",
-            link=own,
-            context={"side": side, "case": case if side == "family" else None,
-                     "posting": posting if side == "seeker" else None},
-        )
     for volunteer in volunteers_for_province(case.missing_province):
         if volunteer.pk in (case.family_id, posting.owner_id):
             continue
         _send(
             recipient=volunteer, kind="candidate_for_volunteer",
-            dedupe_key=f"candidate:{candidate.pk}:created:volunteer:{volunteer.pk}",
+            dedupe_key=f"candidate:{candidate.pk}:created:volunteer:{volunteer.pk}:"
+                       f"{int(candidate.updated_at.timestamp() * 1_000_000)}",
             link=("matching:review", candidate.pk),
             context={"province": case.missing_province, "candidate": candidate},
+            about=candidate,
+        )
+
+
+def candidate_ended(candidate: Candidate, *, was_told: bool, ended_by: str) -> None:
+    """The candidate ended: its notices go; the other side hears it ended if it had been told.
+
+    A side learns of a candidate only at its confirmation, so before that the
+    other side hears nothing now either. The notice says no more than that the
+    possible match is no longer followed: not who withdrew, nor why.
+    """
+    Notification.objects.filter(
+        about_type=candidate._meta.label_lower, about_id=str(candidate.pk)
+    ).delete()
+    if not was_told:
+        return
+    for side, recipient in _sides(candidate):
+        if side == ended_by:
+            continue
+        own = (("families:case_detail", candidate.case_id) if side == "family"
+               else ("families:seeker_detail", candidate.seeker_posting_id))
+        _send(
+            recipient=recipient, kind="candidate_ended",
+            dedupe_key=f"candidate:{candidate.pk}:ended:{side}:"
+                       f"{int(candidate.ended_at.timestamp() * 1_000_000)}",
+            link=own, context={"side": side}, about=None,
         )
 
 
@@ -108,6 +127,7 @@ def candidate_awaits_second_review(candidate: Candidate, *, first_reviewer: User
                        f"{int(candidate.updated_at.timestamp() * 1_000_000)}:{volunteer.pk}",
             link=("matching:review", candidate.pk),
             context={"candidate": candidate, "reviewer": first_reviewer},
+            about=candidate,
         )
 
 
@@ -119,6 +139,7 @@ def candidate_confirmed(candidate: Candidate, *, reviewer: User) -> None:
             dedupe_key=f"candidate:{candidate.pk}:confirmed:{side}",
             link=("matching:match_detail", candidate.pk),
             context={"side": side, "reviewer": reviewer},
+            about=candidate,
         )
 
 
@@ -133,4 +154,5 @@ def dna_step(dna_test: DnaTest, *, kind: str) -> None:
             dedupe_key=f"dna:{dna_test.pk}:{round_key}:{kind}:{side}",
             link=("matching:match_detail", candidate.pk),
             context={"side": side, "dna_test": dna_test},
+            about=candidate,
         )

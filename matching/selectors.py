@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from families.models import Photo, Sex
+from families.models import Photo, Sex, User
 from matching.models import Candidate, Face, MatchJob, Side
 
 
@@ -168,6 +168,7 @@ def faces_needing_embedding(*, model_version: str, after_id: int = 0, limit: int
 
 def review_queue(
     *,
+    viewer: User | None = None,
     region: str = "",
     created_from: date | None = None,
     created_to: date | None = None,
@@ -177,7 +178,8 @@ def review_queue(
     """Candidates waiting for review: highest score first, then the case that waited longest.
 
     ``region`` matches the province (or city) the child went missing from or
-    where the seeker grew up; dates bound when the candidate appeared.
+    where the seeker grew up; dates bound when the candidate appeared. The
+    ``viewer``'s own cases and postings are left out: nobody reviews their own.
     """
     from families.models import MATCHABLE_STATUSES
 
@@ -190,6 +192,10 @@ def review_queue(
         case__status__in=MATCHABLE_STATUSES,
         seeker_posting__status__in=MATCHABLE_STATUSES,
     )
+    if viewer is not None:
+        candidates = candidates.exclude(case__family=viewer).exclude(
+            seeker_posting__owner=viewer
+        )
     region = region.strip()
     if region:
         candidates = candidates.filter(
@@ -368,6 +374,24 @@ def candidate_facts(candidate: Candidate) -> list[FactRow]:
     return rows
 
 
+def is_party_to(*, user: User, candidate: Candidate) -> bool:
+    """Whether ``user`` posted the candidate's case or seeker posting."""
+    return user.pk in (candidate.case.family_id, candidate.seeker_posting.owner_id)
+
+
+def candidate_reviewable_by(*, user: User, candidate: Candidate) -> bool:
+    """Who may open a candidate's review, DNA, photo and face pages as a reviewer.
+
+    Volunteers and admins, never about their own case or posting; an ended
+    candidate (consent or a posting withdrawn) only admins, who keep the record.
+    """
+    if not (user.is_authenticated and user.is_volunteer) or is_party_to(
+        user=user, candidate=candidate
+    ):
+        return False
+    return candidate.status != Candidate.Status.ENDED or user.is_superuser
+
+
 # What the family and the seeker see of each other (docs/REVIEW.md).
 #: Candidate statuses after a volunteer's confirmation: the grant is open.
 GRANTED_STATUSES = (Candidate.Status.CONFIRMED, Candidate.Status.REUNITED)
@@ -408,7 +432,7 @@ def candidate_photo_viewable_by(*, user, candidate: Candidate, photo: Photo) -> 
         return False
     if not user.is_authenticated:
         return False
-    if user.is_volunteer:
+    if candidate_reviewable_by(user=user, candidate=candidate):
         return True
     side = match_side_of(user=user, candidate=candidate)
     if side is None:

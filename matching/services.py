@@ -27,7 +27,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from families.models import CaseStatus, MissingChildCase, Photo, SeekerPosting, User
+from families.models import (
+    MATCHABLE_STATUSES,
+    CaseStatus,
+    MissingChildCase,
+    Photo,
+    SeekerPosting,
+    User,
+)
 from families.selectors import photo_manageable_by
 from families.services import audit_record
 from matching import faces, notices, queueing, ranking, selectors
@@ -509,12 +516,6 @@ def candidate_record(
             case_id=case_id, seeker_posting_id=seeker_posting_id, defaults=values
         )
         if created:
-            MissingChildCase.objects.filter(
-                pk=case_id, status=CaseStatus.PUBLISHED
-            ).update(status=CaseStatus.UNDER_REVIEW, updated_at=timezone.now())
-            SeekerPosting.objects.filter(
-                pk=seeker_posting_id, status=CaseStatus.PUBLISHED
-            ).update(status=CaseStatus.UNDER_REVIEW, updated_at=timezone.now())
             audit_record(
                 actor=None, action="candidate.created", obj=candidate,
                 detail={"distance": round(distance, 5), "age_gap_years": age_gap_years,
@@ -522,6 +523,14 @@ def candidate_record(
             )
             _on_candidate_created(candidate)
             return candidate
+        if candidate.status == Candidate.Status.ENDED:
+            # Both people are matchable again (consent given anew, a case published
+            # again): the pair is a new candidate for a volunteer to look at.
+            values.update(status=Candidate.Status.PENDING, ended_at=None, ended_reason="",
+                          claimed_by=None, claimed_at=None)
+            audit_record(actor=None, action="candidate.reopened", obj=candidate,
+                         detail={"ended_reason": candidate.ended_reason})
+            transaction.on_commit(lambda: _on_candidate_created(candidate))
         changed = [
             name for name, value in values.items()
             if getattr(candidate, name) != value
@@ -535,15 +544,63 @@ def candidate_record(
 
 
 def _on_candidate_created(candidate: Candidate) -> None:
-    """Hook run inside the transaction that created ``candidate`` (once per pair, ever).
+    """Hook run when a candidate appears (or reappears after it ended).
 
-    The case and posting are already "under review" and the creation audited.
-    Notifications ("a possible match is under review", no details) are added
-    here; anything added must be idempotent or queued with ``on_commit``.
+    Only volunteers hear of it: neither the family nor the seeker learns
+    anything of a candidate, not even its existence, until a volunteer
+    confirms it (docs/PRIVACY.md). Anything added must be idempotent.
     """
-    # The family, the seeker and the volunteers of the case's province hear of it
-    # (once per candidate: each notice has its own dedupe key; emails go on commit).
     notices.candidate_created(candidate)
+
+
+#: Why a candidate ended: the person who withdrew decides, and nobody else sees it again.
+END_REASONS = ("consent_withdrawn", "seeker_posting_withdrawn", "case_withdrawn")
+
+
+def candidates_end(
+    *,
+    actor: User | None,
+    reason: str,
+    case: MissingChildCase | None = None,
+    seeker_posting: SeekerPosting | None = None,
+) -> list[int]:
+    """Ends every candidate of a case or posting that is not reunited or already over.
+
+    Called when a seeker withdraws consent, or a case or posting is withdrawn:
+    the candidate leaves every queue, its review, DNA, match, photo and face
+    pages answer 404 to everyone but admins, and the notices about it go. A side
+    that had been told of it (after a confirmation) hears only that it ended.
+    Returns the ids of the candidates ended.
+    """
+    if (case is None) == (seeker_posting is None) or reason not in END_REASONS:
+        raise ValueError("Pass a case or a seeker posting, and a known reason.")
+    owner_filter = {"case": case} if case is not None else {"seeker_posting": seeker_posting}
+    ended = []
+    with transaction.atomic():
+        candidates = Candidate.objects.select_for_update().select_related(
+            "case", "seeker_posting"
+        ).filter(**owner_filter).exclude(
+            status__in=(Candidate.Status.REUNITED, Candidate.Status.ENDED,
+                        Candidate.Status.REJECTED)
+        )
+        for candidate in candidates.order_by("pk"):
+            was_told = candidate.status == Candidate.Status.CONFIRMED
+            previous = candidate.status
+            candidate.status = Candidate.Status.ENDED
+            candidate.ended_at = timezone.now()
+            candidate.ended_reason = reason
+            candidate.claimed_by = None
+            candidate.claimed_at = None
+            candidate.save(update_fields=[
+                "status", "ended_at", "ended_reason", "claimed_by", "claimed_at", "updated_at"
+            ])
+            audit_record(actor=actor, action="candidate.ended", obj=candidate,
+                         detail={"reason": reason, "from": previous})
+            notices.candidate_ended(candidate, was_told=was_told,
+                                    ended_by="family" if case is not None else "seeker")
+            _people_status_refresh(candidate)
+            ended.append(candidate.pk)
+    return ended
 
 
 # --- Facts copied onto faces ------------------------------------------------------
@@ -672,9 +729,16 @@ def _locked_candidate(candidate: Candidate) -> Candidate:
 
 
 def _refuse_own(actor: User, candidate: Candidate) -> None:
-    """A volunteer never reviews a candidate about their own case or posting."""
+    """Nobody reviews, or takes a DNA step of, a candidate about their own case or posting."""
     if actor.pk in (candidate.case.family_id, candidate.seeker_posting.owner_id):
         raise ReviewRefused(_("You can't review a possible match about your own posting."))
+
+
+def _require_confirmed(actor: User, candidate: Candidate) -> None:
+    """DNA steps: only on a confirmed candidate, never by one of its two sides."""
+    _refuse_own(actor, candidate)
+    if candidate.status != Candidate.Status.CONFIRMED:
+        raise ReviewRefused(_("Only a confirmed candidate gets a DNA test."))
 
 
 def _claim_is_live(candidate: Candidate) -> bool:
@@ -710,6 +774,7 @@ def candidate_release(*, actor: User, candidate: Candidate) -> Candidate:
     _require_volunteer(actor)
     with transaction.atomic():
         candidate = _locked_candidate(candidate)
+        _refuse_own(actor, candidate)
         if candidate.claimed_by_id is None:
             return candidate
         if candidate.claimed_by_id != actor.pk and not actor.is_superuser:
@@ -795,25 +860,21 @@ def candidate_review(
 def _people_status_refresh(candidate: Candidate) -> None:
     """Keeps the case's and the posting's status in step with their candidates.
 
-    DNA pending while a candidate is confirmed, under review while one is open,
-    published otherwise; reunited, withdrawn and draft are never changed here.
+    DNA pending while a candidate is confirmed, published otherwise (an open
+    candidate changes nothing anyone outside the volunteers can see); reunited,
+    withdrawn and draft are never changed here.
     """
     for model, owner_field, obj in (
         (MissingChildCase, "case", candidate.case),
         (SeekerPosting, "seeker_posting", candidate.seeker_posting),
     ):
         current = model.objects.filter(pk=obj.pk).values_list("status", flat=True).first()
-        if current not in (CaseStatus.PUBLISHED, CaseStatus.UNDER_REVIEW, CaseStatus.DNA_PENDING):
+        if current not in (CaseStatus.PUBLISHED, CaseStatus.DNA_PENDING):
             continue
-        statuses = set(
-            Candidate.objects.filter(**{owner_field: obj}).values_list("status", flat=True)
-        )
-        if Candidate.Status.CONFIRMED in statuses:
-            wanted = CaseStatus.DNA_PENDING
-        elif statuses & set(OPEN_CANDIDATE_STATUSES):
-            wanted = CaseStatus.UNDER_REVIEW
-        else:
-            wanted = CaseStatus.PUBLISHED
+        confirmed = Candidate.objects.filter(
+            **{owner_field: obj}, status=Candidate.Status.CONFIRMED
+        ).exists()
+        wanted = CaseStatus.DNA_PENDING if confirmed else CaseStatus.PUBLISHED
         if wanted != current:
             model.objects.filter(pk=obj.pk).update(status=wanted, updated_at=timezone.now())
 
@@ -843,8 +904,7 @@ def dna_test_request(*, actor: User, candidate: Candidate, lab_reference: str = 
     _require_volunteer(actor)
     with transaction.atomic():
         candidate = _locked_candidate(candidate)
-        if candidate.status != Candidate.Status.CONFIRMED:
-            raise ReviewRefused(_("Only a confirmed candidate gets a DNA test."))
+        _require_confirmed(actor, candidate)
         existing = DnaTest.objects.filter(candidate=candidate).first()
         if existing is not None and existing.status != DnaTest.Status.RESULT:
             raise ReviewRefused(_("A DNA test is already under way for this candidate."))
@@ -865,6 +925,7 @@ def dna_test_record_samples(
         test = DnaTest.objects.select_for_update().select_related(
             "candidate__case", "candidate__seeker_posting"
         ).get(pk=dna_test.pk)
+        _require_confirmed(actor, _locked_candidate(test.candidate))
         if test.status != DnaTest.Status.REQUESTED:
             raise ReviewRefused(_("The samples of this DNA test were already recorded."))
         test.status = DnaTest.Status.SAMPLES_COLLECTED
@@ -892,9 +953,10 @@ def dna_test_record_result(
         raise ReviewRefused(_("Choose the result."))
     with transaction.atomic():
         test = DnaTest.objects.select_for_update().get(pk=dna_test.pk)
+        candidate = _locked_candidate(test.candidate)
+        _require_confirmed(actor, candidate)
         if test.status != DnaTest.Status.SAMPLES_COLLECTED:
             raise ReviewRefused(_("Record the samples before the result."))
-        candidate = _locked_candidate(test.candidate)
         test.status = DnaTest.Status.RESULT
         test.result = result
         test.result_at = result_at or timezone.now()
@@ -925,10 +987,11 @@ def _reunion_record(*, actor: User, candidate: Candidate, note: str = "") -> Non
     candidate.save(update_fields=["status", "updated_at"])
     audit_record(actor=actor, action="candidate.reunited", obj=candidate, detail={"note": note})
     for obj in (candidate.case, candidate.seeker_posting):
-        type(obj).objects.filter(pk=obj.pk).update(
+        # Only a case or posting still in matching: a withdrawn one stays withdrawn.
+        type(obj).objects.filter(pk=obj.pk, status__in=MATCHABLE_STATUSES).update(
             status=CaseStatus.REUNITED, updated_at=timezone.now()
         )
-        obj.status = CaseStatus.REUNITED
+        obj.refresh_from_db(fields=["status"])
         audit_record(actor=actor, action=f"{obj._meta.model_name}.reunited", obj=obj,
                      detail={"candidate": candidate.pk})
     faces_refresh_facts(case=candidate.case, actor=actor)

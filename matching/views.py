@@ -61,6 +61,14 @@ def _candidate(pk: int) -> Candidate:
     )
 
 
+def _reviewable(request: HttpRequest, pk: int) -> Candidate:
+    """The candidate, if the volunteer may review it: never their own, never an ended one."""
+    candidate = _candidate(pk)
+    if not selectors.candidate_reviewable_by(user=request.user, candidate=candidate):
+        raise Http404
+    return candidate
+
+
 def _on_date(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(12, 0)))
 
@@ -72,6 +80,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     form = forms.QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     candidates = selectors.review_queue(
+        viewer=request.user,
         region=filters.get("region") or "",
         created_from=filters.get("created_from"),
         created_to=filters.get("created_to"),
@@ -88,7 +97,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @volunteer_required
 @require_POST
 def claim(request: HttpRequest, pk: int) -> HttpResponse:
-    candidate = _candidate(pk)
+    candidate = _reviewable(request, pk)
     try:
         services.candidate_claim(actor=request.user, candidate=candidate)
     except services.ReviewRefused as refused:
@@ -100,7 +109,7 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
 @volunteer_required
 @require_POST
 def release(request: HttpRequest, pk: int) -> HttpResponse:
-    candidate = _candidate(pk)
+    candidate = _reviewable(request, pk)
     try:
         services.candidate_release(actor=request.user, candidate=candidate)
     except services.ReviewRefused as refused:
@@ -114,7 +123,7 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, pk: int) -> HttpResponse:
     """Both people side by side: photos, aligned faces, every pair's distance, the facts."""
-    candidate = _candidate(pk)
+    candidate = _reviewable(request, pk)
     awaiting_second = candidate.status == Candidate.Status.AWAITING_SECOND_REVIEW
     form = forms.ReviewDecisionForm(request.POST or None, awaiting_second=awaiting_second)
     if request.method == "POST" and form.is_valid():
@@ -156,7 +165,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def dna_test(request: HttpRequest, pk: int) -> HttpResponse:
     """The DNA test of a confirmed candidate: requested, samples collected, result."""
-    candidate = _candidate(pk)
+    candidate = _reviewable(request, pk)
     test = DnaTest.objects.filter(candidate=candidate).first()
     step = request.POST.get("step", "")
     request_form = forms.DnaRequestForm(request.POST if step == "request" else None)

@@ -1,7 +1,15 @@
-"""``/healthz``: is every part the portal needs up? JSON, and 503 when not."""
+"""``/healthz``: is every part the portal needs up? JSON, and 503 when not.
+
+The public learns only ``{"status": "ok"}`` or ``{"status": "down"}``: versions,
+error text, queue lengths and file names help an attacker more than a visitor.
+The details go to a signed-in volunteer or admin, or to a caller that sends the
+operator's token (``HEALTHZ_TOKEN``) as ``Authorization: Bearer <token>``, such
+as the container health check; only they may narrow the checks with ``?checks=``.
+"""
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +24,6 @@ logger = logging.getLogger(__name__)
 
 
 def _database() -> dict[str, Any]:
-    # The answer is public: say that it works, not which server version runs.
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         return {"ok": cursor.fetchone() == (1,)}
@@ -65,18 +72,40 @@ CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
 }
 
 
+def _token_matches(request: HttpRequest) -> bool:
+    """Whether the request carries the operator's token (compared in constant time)."""
+    expected = getattr(settings, "HEALTHZ_TOKEN", "")
+    scheme, _space, given = request.headers.get("Authorization", "").partition(" ")
+    if not expected or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), expected.encode())
+
+
+def may_see_details(request: HttpRequest) -> bool:
+    """Staff (volunteers, admins) and holders of the token see each part; others the verdict."""
+    from families.selectors import is_staff_reader
+
+    if _token_matches(request):
+        return True
+    user = getattr(request, "user", None)
+    return user is not None and is_staff_reader(user)
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
-    """All checks, or those named in ``?checks=a,b`` (a web container's own liveness)."""
+    """All checks, or (for those who see details) those named in ``?checks=a,b``."""
+    details = may_see_details(request)
     wanted = [name for name in request.GET.get("checks", "").split(",") if name in CHECKS]
     report: dict[str, Any] = {}
-    for name in wanted or CHECKS:
-        check = CHECKS[name]
+    for name in (wanted if details and wanted else CHECKS):
         try:
-            report[name] = check()
+            report[name] = CHECKS[name]()
         except Exception as error:  # each check reports its own failure
             logger.warning("health check %s failed: %s", name, error)
             report[name] = {"ok": False, "error": str(error)[:200]}
     healthy = all(part["ok"] for part in report.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **report}, status=200 if healthy else 503
-    )
+    body: dict[str, Any] = {"status": "ok" if healthy else "down"}
+    if details:
+        body.update(report)
+    response = JsonResponse(body, status=200 if healthy else 503)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -16,8 +16,9 @@ import logging
 import sys
 from collections.abc import Callable
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, UnreadablePostError
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 
@@ -75,7 +76,14 @@ class RequestSizeLimitMiddleware:
 
     Django bounds form fields but not uploaded files, which it would spool to disk
     whatever their size; a photo is at most ``PHOTO_MAX_BYTES``, so a much larger
-    body is refused at once with 413 and a message.
+    body is refused at once with 413 and a message. A smaller body is parsed here,
+    so that form fields over Django's own bound (``DATA_UPLOAD_MAX_MEMORY_SIZE``,
+    ``RequestDataTooBig``) get the same page rather than a bare 400 (or, with
+    DEBUG on, the debug page); the CSRF check would parse it next anyway.
+
+    The answer sets no ``Connection`` header: it is hop-by-hop, which a WSGI
+    application must not send (the development server refuses the whole response
+    with a 500); the server decides whether to keep the connection.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -89,11 +97,17 @@ class RequestSizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.REQUEST_MAX_BYTES:
+        too_large = length > settings.REQUEST_MAX_BYTES
+        if not too_large and request.method == "POST":
+            try:
+                request.POST  # noqa: B018 (parsed now, within Django's bounds, or refused)
+            except RequestDataTooBig:
+                too_large = True
+            except UnreadablePostError:
+                pass  # the client went away; the CSRF check answers as it always has
+        if too_large:
             logger.warning("refused a %d-byte request to %s", length, request.path)
-            response = render(request, "413.html", {
+            return render(request, "413.html", {
                 "limit_mb": settings.PHOTO_MAX_BYTES // 2**20,
             }, status=413)
-            response["Connection"] = "close"
-            return response
         return self.get_response(request)

@@ -1,4 +1,5 @@
-"""Rate limits on the doors abuse comes through: sign-up, log-in, password reset, uploads.
+"""Rate limits on the doors abuse comes through: sign-up, log-in, password reset, uploads,
+the emails a person can make the portal send, and the CPU-heavy pages.
 
 Counting is django-ratelimit's, in the shared Redis cache; the rates are
 settings (``RATE_LIMITS``) read at request time, so an operator can tune them
@@ -6,11 +7,16 @@ and tests can tighten them. When Redis itself is briefly unreachable the
 limits fail open (and say so in the log): a family must still be able to log
 in while the queue server restarts. Repeated failed log-ins for one account
 are locked out separately by django-axes.
+
+Both count by the client's address, found by ``client_ip`` (their settings
+``AXES_CLIENT_IP_CALLABLE`` and ``RATELIMIT_IP_META_KEY`` name it), so a proxy
+header is believed by both or by neither.
 """
 
 from __future__ import annotations
 
 import functools
+import ipaddress
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -26,6 +32,31 @@ from redis.exceptions import RedisError
 logger = logging.getLogger(__name__)
 
 View = Callable[..., HttpResponse]
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address the request came from, as the trusted proxies saw it.
+
+    Without ``TRUSTED_PROXY_HEADER`` it is ``REMOTE_ADDR`` and any forwarding
+    header is ignored (a client can write whatever it likes there). With it, each
+    of the ``TRUSTED_PROXY_COUNT`` proxies in front appends the address it saw,
+    so the one that count from the right is the client's; what the client itself
+    put to the left is never read. A request that did not pass those proxies
+    (too few addresses, or not an address) counts as ``REMOTE_ADDR``.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    header = getattr(settings, "TRUSTED_PROXY_HEADER", "")
+    if not header:
+        return remote
+    meta_key = "HTTP_" + header.upper().replace("-", "_")
+    hops = [hop.strip() for hop in request.META.get(meta_key, "").split(",") if hop.strip()]
+    count = max(getattr(settings, "TRUSTED_PROXY_COUNT", 1), 1)
+    if len(hops) < count:
+        return remote
+    try:
+        return str(ipaddress.ip_address(hops[-count]))
+    except ValueError:
+        return remote
 
 
 def rate_for(group: str, request: HttpRequest | None = None) -> str | None:
@@ -46,22 +77,32 @@ def limit(
     def decorator(view: View) -> View:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            try:
-                over = is_ratelimited(
-                    request, group=group, key=key, rate=rate_for, method=method_list,
-                    increment=True,
-                )
-            except RedisError as error:
-                logger.warning("rate limit %s not checked, cache unavailable: %s", group, error)
-                over = False
-            if over:
-                logger.warning("rate limit %s reached for %s", group, request.path)
-                raise Ratelimited()
+            if request.method in method_list:
+                enforce(request, group, key=key)
             return view(request, *args, **kwargs)
 
         return wrapped
 
     return decorator
+
+
+def enforce(request: HttpRequest, group: str, *, key: str | Callable[..., str] = "ip") -> None:
+    """Counts this request in ``group`` and raises ``Ratelimited`` (a 429 page) once over.
+
+    For a view that limits only some of its requests (an email change, not
+    every save of the profile form).
+    """
+    try:
+        over = is_ratelimited(
+            request, group=group, key=key, rate=rate_for, method=is_ratelimited.ALL,
+            increment=True,
+        )
+    except RedisError as error:
+        logger.warning("rate limit %s not checked, cache unavailable: %s", group, error)
+        over = False
+    if over:
+        logger.warning("rate limit %s reached for %s", group, request.path)
+        raise Ratelimited()
 
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -85,16 +126,16 @@ def locked_out(
     return response
 
 
-def _posted_account(group: str, request: HttpRequest) -> str:
+def posted_account(group: str, request: HttpRequest) -> str:
     """The account a log-in or reset form names, as typed (case and spaces ignored)."""
     return (request.POST.get("username") or request.POST.get("email") or "").strip().lower()
 
 
 #: django.contrib.auth's pages that take a password guess or send an email.
 AUTH_LIMITS: dict[str, tuple[Callable[[View], View], ...]] = {
-    "login": (limit("login"), limit("login_account", key=_posted_account)),
+    "login": (limit("login"), limit("login_account", key=posted_account)),
     "password_reset": (
-        limit("password_reset"), limit("password_reset_account", key=_posted_account),
+        limit("password_reset"), limit("password_reset_account", key=posted_account),
     ),
 }
 

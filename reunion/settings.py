@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "axes",
     "families",
     "matching",
+    "reunion",  # the project's own management commands (demo)
 ]
 
 MIDDLEWARE = [
@@ -219,6 +220,8 @@ PHOTO_STORED_MAX_SIDE = env.int("PHOTO_STORED_MAX_SIDE", default=3000)
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Reunion <no-reply@reunion.invalid>")
+# A notice whose email fails this many times is given up (and shown in the admin).
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", default=10)
 
 # --- Security --------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -247,9 +250,17 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "reunion.ratelimits.locked_out"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The client's address, for both the lock-out and the rate limits: REMOTE_ADDR,
+# unless the portal runs behind reverse proxies that append the address they
+# saw to a header (TRUSTED_PROXY_HEADER, e.g. X-Forwarded-For): then the
+# TRUSTED_PROXY_COUNT-th address from the right of it. Without the setting the
+# header is ignored, since anyone can send it.
+TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="")
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+AXES_CLIENT_IP_CALLABLE = "reunion.ratelimits.client_ip"
+RATELIMIT_IP_META_KEY = "reunion.ratelimits.client_ip"
 # Requests counted per address (or per account) and window, in the Redis cache;
-# reunion/ratelimits.py applies them. A reverse proxy must set REMOTE_ADDR.
+# reunion/ratelimits.py applies them.
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_VIEW = "reunion.ratelimits.rate_limited"
 RATE_LIMITS = {
@@ -260,7 +271,18 @@ RATE_LIMITS = {
     "password_reset_account": env.str("RATE_LIMIT_PASSWORD_RESET_ACCOUNT", default="3/h"),
     "upload": env.str("RATE_LIMIT_UPLOAD", default="120/h"),
     "export": env.str("RATE_LIMIT_EXPORT", default="10/h"),
+    # Sign-ups naming one address: each mails its owner.
+    "signup_account": env.str("RATE_LIMIT_SIGNUP_ACCOUNT", default="3/h"),
+    # Emails a signed-in person asks for: the confirmation link again, a new address's link.
+    "confirmation_email": env.str("RATE_LIMIT_CONFIRMATION_EMAIL", default="5/h"),
+    "email_change": env.str("RATE_LIMIT_EMAIL_CHANGE", default="5/h"),
+    # Pages that cost seconds of CPU: the printable poster, an age-progressed estimate.
+    "poster": env.str("RATE_LIMIT_POSTER", default="60/h"),
+    "age_progression": env.str("RATE_LIMIT_AGE_PROGRESSION", default="20/h"),
 }
+# The details of /healthz (versions, errors, queue lengths) for a caller that
+# sends "Authorization: Bearer <HEALTHZ_TOKEN>"; the public sees only up or down.
+HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 
 # --- Logging ---------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
