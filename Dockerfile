@@ -15,6 +15,7 @@ RUN apt-get update \
     && useradd --create-home --uid 1000 reunion
 
 WORKDIR /app
+# Runtime packages only: tests, lint, browser and load tests are in requirements-dev.txt.
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 

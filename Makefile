@@ -1,4 +1,4 @@
-# Reunion: `make run` starts the portal, `make test` runs every test.
+# Reunion: `make run` starts the portal, `make test` runs every test, `make demo` shows matching.
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,16 +6,27 @@ PY := $(VENV)/bin/python
 export DEBUG ?= true
 # Tests use their own Redis database so they never touch the portal's queues.
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# What the system must provide; installed with apt-get as root, else one command to run.
+SYSTEM_PACKAGES := PYTHON=$(PYTHON) scripts/system-packages
 
-.PHONY: install run test lint bench browser-deps clean
+.PHONY: install install-dev run test demo demo-remove lint bench browser-deps clean
 
+# Runtime packages only (requirements.txt): what `make run` needs.
 install: $(VENV)/.installed
 
+# Plus tests, lint, browser and load tests, the demo's photos (requirements-dev.txt).
+install-dev: $(VENV)/.installed-dev
+
 $(VENV)/.installed: requirements.txt
+	@$(SYSTEM_PACKAGES) run
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) manage.py install_face_weights
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -23,17 +34,28 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 browser-deps: node_modules/.installed
-	@test -x "$${CHROMIUM:-/usr/bin/chromium}" || { echo "Browser tests need Chromium at /usr/bin/chromium: apt-get install chromium"; exit 1; }
 
+# The portal on http://127.0.0.1:8000/ (REUNION_ADDRESS): web, one face worker, and the
+# embedded PostgreSQL and Redis when DATABASE_URL and REDIS_URL name none. Ctrl-C stops it.
 run: install
 	$(PY) -m reunion.launcher
 
-test: install browser-deps
+test:
+	@$(SYSTEM_PACKAGES) test
+	$(MAKE) install-dev browser-deps
 	$(VENV)/bin/ruff check .
 	REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py makemigrations --check --dry-run
 	REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install
+# Sample cases and seeker postings with real photos, matched by the running portal's worker
+# (start `make run` first); prints where a volunteer logs in to review the candidate.
+demo: install-dev
+	$(PY) manage.py demo
+
+demo-remove: install
+	$(PY) manage.py demo --remove
+
+lint: install-dev
 	$(VENV)/bin/ruff check .
 
 bench: install

