@@ -4,7 +4,7 @@ For every photo named in ``pairs.csv``:
 
 * plain: ``DeepFace.represent(path, model_name="Dlib", detector_backend="dlib")``
   on the original file (the baseline; it decodes the file itself);
-* pipeline: the workers' code (``matching.services.detect_and_embed``) on the
+* pipeline: the workers' code (``matching.faces.detect_and_embed``) on the
   photo as Reunion stores it (normalised by ``families.images``), JPEG decoding
   included, and, for reference, on the original file.
 
@@ -55,9 +55,9 @@ def main() -> None:
     setup()
     from django.conf import settings
 
-    from families.images import normalise_photo
+    from families.uploads import normalise_photo
     from matching import faces
-    from matching.services import DETECT_DECODE_SIDE, detect_and_embed
+    from matching.faces import DETECT_DECODE_SIDE, detect_and_embed
 
     with open(FACES_DIR / "pairs.csv", newline="") as handle:
         pairs = [
@@ -103,7 +103,7 @@ def main() -> None:
     # JPEG decoding alone, of the stored files: in full, and DCT-scaled for the detector.
     from PIL import Image
 
-    from matching.images import decode_scaled
+    from matching.faces.decoding import decode_scaled
 
     def full_decode(data: bytes) -> None:
         with Image.open(io.BytesIO(data)) as image:

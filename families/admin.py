@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from families import services
+from families.audit import audit_record
 from families.models import (
     AuditEntry,
     MissingChildCase,
@@ -31,7 +32,8 @@ from families.models import (
     SeekerPosting,
     User,
 )
-from families.services import audit_record
+from families.notifications import notifications_retry_email
+from matching.services import case_mark_reunited, case_rematch, photo_schedule_processing
 
 
 class AuditedViewMixin:
@@ -164,8 +166,6 @@ class PhotoInline(admin.TabularInline):
 
 @admin.action(description=_("Re-run matching for the selected cases"))
 def rematch_cases(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    from matching.services import case_rematch
-
     jobs = sum(case_rematch(actor=request.user, case=case) for case in queryset)
     modeladmin.message_user(request, ngettext(
         "%(count)d job queued.", "%(count)d jobs queued.", jobs) % {"count": jobs},
@@ -176,8 +176,6 @@ def rematch_cases(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: 
 def mark_cases_reunited(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
 ) -> None:
-    from matching.services import case_mark_reunited
-
     for case in queryset:
         case_mark_reunited(actor=request.user, case=case, note="marked in the admin")
     modeladmin.message_user(request, _("Marked reunited."), messages.SUCCESS)
@@ -220,8 +218,6 @@ class SeekerPostingAdmin(
 
 @admin.action(description=_("Reindex the selected photos (detect and embed again)"))
 def reindex_photos(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    from matching.services import photo_schedule_processing
-
     count = 0
     for photo in queryset:
         photo_schedule_processing(actor=request.user, photo=photo)
@@ -253,8 +249,6 @@ class PhotoAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
 def retry_notification_emails(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
 ) -> None:
-    from families.jobs import notifications_retry_email
-
     count = notifications_retry_email(actor=request.user, notifications=queryset)
     modeladmin.message_user(request, ngettext(
         "%(count)d email queued again.", "%(count)d emails queued again.", count,

@@ -1,8 +1,9 @@
 """RQ entry points for families: sending a notification's email.
 
-A notification row is created once per event (``dedupe_key``); its email job
-is keyed by the row, locks it and sends only while ``emailed_at`` is empty, so
-a job enqueued twice, retried or run twice sends one email.
+A notification row is created once per event (``dedupe_key``,
+``families.notifications.notification_send``); its email job is keyed by the
+row, locks it and sends only while ``emailed_at`` is empty, so a job enqueued
+twice, retried or run twice sends one email.
 
 Every try is counted on the row (``email_attempts``, the last ``email_error``).
 After ``NOTIFICATION_EMAIL_MAX_ATTEMPTS`` failed tries the email is given up
@@ -12,38 +13,18 @@ and the admin lists it and can try it again. The notice stays in the inbox.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from datetime import timedelta
 
-import django_rq
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.utils import timezone
-from rq import Retry
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
 
 from families.models import Notification
+from families.notifications import subject_line
 
 logger = logging.getLogger(__name__)
-
-#: An email server that is down for a moment must not lose a notice: retry with back-off.
-EMAIL_RETRY = Retry(max=5, interval=[10, 60, 300, 900, 3600])
-
-
-def enqueue_notification_email(notification_id: int) -> str:
-    """Queues the email of a notification; the job id makes enqueuing twice harmless."""
-    job = django_rq.get_queue(settings.NOTIFY_QUEUE).enqueue(
-        "families.jobs.send_notification_email",
-        notification_id,
-        job_id=f"notification-email-{notification_id}",
-        retry=EMAIL_RETRY,
-        job_timeout=120,
-    )
-    return job.id
 
 
 def send_notification_email(notification_id: int) -> bool:
@@ -53,8 +34,6 @@ def send_notification_email(notification_id: int) -> bool:
     then sees ``emailed_at``; a failed send rolls back, is counted, and the
     retry tries again until the tries are used up.
     """
-    from families.services import subject_line
-
     try:
         with transaction.atomic():
             notification = (
@@ -115,62 +94,3 @@ def _record_failure(notification_id: int, error: Exception) -> bool:
     logger.warning("notification %s: email try %d of %d failed: %s", notification_id,
                    notification.email_attempts, limit, notification.email_error)
     return False
-
-
-#: RQ states in which a job will still run by itself.
-_LIVE_STATES = {"queued", "started", "scheduled", "deferred"}
-
-
-def notifications_requeue_unsent(*, grace: timedelta = timedelta(minutes=5)) -> int:
-    """Queues again the email of every notice not yet emailed whose job no queue holds.
-
-    For ``reconcile`` after Redis lost its data: a notice older than ``grace``
-    with no live job is enqueued again (sending stays once-only). Returns how many.
-    """
-    connection = django_rq.get_connection(settings.NOTIFY_QUEUE)
-    unsent = Notification.objects.filter(
-        emailed_at__isnull=True, email_given_up_at__isnull=True,
-        created_at__lt=timezone.now() - grace, recipient__is_active=True,
-    ).exclude(recipient__email="").values_list("pk", flat=True)
-    count = 0
-    for notification_id in unsent.iterator():
-        try:
-            status = Job.fetch(f"notification-email-{notification_id}",
-                               connection=connection).get_status()
-        except NoSuchJobError:
-            status = None
-        if status not in _LIVE_STATES:
-            enqueue_notification_email(notification_id)
-            count += 1
-    return count
-
-
-def notifications_retry_email(*, actor: object, notifications: QuerySet) -> int:
-    """Tries again the emails of given-up (or unsent) notices, from a fresh count of tries.
-
-    For the admin, once the cause is fixed (the mail server, the address). Sent
-    notices are left alone. Returns how many were queued.
-    """
-    from families.services import audit_record
-
-    with transaction.atomic():
-        retried = list(
-            notifications.select_for_update().filter(emailed_at__isnull=True)
-        )
-        for notification in retried:
-            Notification.objects.filter(pk=notification.pk).update(
-                email_attempts=0, email_error="", email_given_up_at=None,
-            )
-            audit_record(actor=actor, action="notification.email_retried", obj=notification)
-            transaction.on_commit(
-                lambda pk=notification.pk: _enqueue_again(pk)
-            )
-    return len(retried)
-
-
-def _enqueue_again(notification_id: int) -> None:
-    """Queues the email; a finished or failed job of the same id is replaced."""
-    connection = django_rq.get_connection(settings.NOTIFY_QUEUE)
-    with contextlib.suppress(NoSuchJobError):
-        Job.fetch(f"notification-email-{notification_id}", connection=connection).delete()
-    enqueue_notification_email(notification_id)

@@ -13,7 +13,6 @@ from datetime import date
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.db.models.functions import Concat, ExtractYear
-from django.utils.translation import gettext_lazy as _
 
 from families.models import CaseStatus, MissingChildCase, Photo, SeekerPosting, User
 
@@ -192,37 +191,3 @@ def photos_of_case(case: MissingChildCase) -> QuerySet[Photo]:
 
 def photos_of_posting(posting: SeekerPosting) -> QuerySet[Photo]:
     return posting.photos.all().order_by("uploaded_at", "pk")
-
-
-#: What the photo page says about the search for matches: its progress, never its result.
-MATCH_PROGRESS_LABELS = {
-    "queued": _("Waiting to search for possible matches"),
-    "running": _("Searching for possible matches…"),
-    "done": _("Search for possible matches done"),
-    "failed": _("Search for possible matches will be retried"),
-}
-
-
-def photo_states(*, user: AnyUser, ids: list[int]) -> list[dict[str, object]]:
-    """Face state of each photo in ``ids`` that ``user`` may manage (for live updates)."""
-    from matching.selectors import match_progress_of_photos
-
-    photos = [
-        photo
-        for photo in Photo.objects.filter(pk__in=ids[:200]).select_related(
-            "case", "seeker_posting"
-        )
-        if photo_manageable_by(user=user, photo=photo)
-    ]
-    progress = match_progress_of_photos(photo.pk for photo in photos)
-    return [
-        {
-            "id": photo.pk,
-            "state": photo.face_state,
-            "label": str(photo.get_face_state_display()),
-            "needs_pick": photo.face_state in Photo.NEEDS_PICK,
-            "match_state": progress.get(photo.pk, ""),
-            "match_label": str(MATCH_PROGRESS_LABELS.get(progress.get(photo.pk, ""), "")),
-        }
-        for photo in photos
-    ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.core.files.storage import Storage
 from django.db import models, transaction
 from django.db.models.signals import post_delete
@@ -65,7 +66,5 @@ def account_login_records_delete(
     sender: type[User], instance: User, using: str, **kwargs: Any
 ) -> None:
     """Deletes a deleted account's log-in records (attempts, lock-outs, log-ins)."""
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-
     for model in (AccessAttempt, AccessLog, AccessFailureLog):
         model.objects.using(using).filter(username__iexact=instance.email).delete()

@@ -16,15 +16,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from families.admin import AuditedViewMixin, DeletionMixin
+from families.models import Photo
 from matching.models import Candidate, DnaTest, Face, MatchJob, Review
+from matching.services import face_schedule_matching, photo_schedule_processing
 
 
 @admin.action(description=_("Reindex the photos of the selected faces"))
 def reindex_face_photos(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
 ) -> None:
-    from families.models import Photo
-    from matching.services import photo_schedule_processing
 
     photos = Photo.objects.filter(pk__in=queryset.values("photo_id"))
     for photo in photos:
@@ -65,7 +65,6 @@ class FaceAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
 
 @admin.action(description=_("Retry the selected jobs"))
 def retry_jobs(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    from matching.services import face_schedule_matching, photo_schedule_processing
 
     count = 0
     for job in queryset.select_related("photo", "face"):

@@ -2,7 +2,7 @@
 
 ``evaluate`` reads a folder of labelled photos (``file``, ``identity``, and
 ``age`` and/or ``age_group`` young/adult), embeds every photo with the code the
-workers run (upload normalisation, then ``services.detect_and_embed`` with the
+workers run (upload normalisation, then ``matching.faces.detect_and_embed`` with the
 process's face engine), lets every young photo search all adult people, and
 reports where the true person ranks: rank-1, rank-10, rank-50 and the median
 rank, for plain matching and for each improvement (every photo of a person
@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 from django.core.exceptions import ValidationError
 
-from families.images import normalise_photo
+from families.uploads import normalise_photo
 from matching import age_progression, faces, ranking
-from matching.services import detect_and_embed
+from matching.faces import detect_and_embed
 
 YOUNG, ADULT = "young", "adult"
 #: Photos labelled only by age: younger than this is "young".

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from families.models import Photo
 from matching.models import DnaTest, Review
 
 
@@ -98,3 +100,84 @@ class DnaResultForm(forms.Form):
     lab_reference = forms.CharField(label=_("Laboratory reference"), max_length=100, required=False)
     note = forms.CharField(label=_("Note"), required=False, max_length=4000,
                            widget=forms.Textarea(attrs={"rows": 3}))
+
+
+# --- Faces and estimates (the face picker, the age-progression page) ---------------
+
+
+class FacePickForm(forms.Form):
+    """Either one of the detected boxes, or a box drawn by hand (in the stored photo's pixels)."""
+
+    face = forms.TypedChoiceField(
+        label=_("Detected faces"), required=False, coerce=int, empty_value=None,
+        widget=forms.RadioSelect,
+    )
+    box_x = forms.IntegerField(label=_("Left (pixels)"), required=False, min_value=0)
+    box_y = forms.IntegerField(label=_("Top (pixels)"), required=False, min_value=0)
+    box_w = forms.IntegerField(label=_("Width (pixels)"), required=False, min_value=1)
+    box_h = forms.IntegerField(label=_("Height (pixels)"), required=False, min_value=1)
+
+    #: Smaller regions hold too little of a face to compare.
+    MIN_SIDE = 20
+
+    def __init__(self, *args: Any, photo: Photo, detected: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.photo = photo
+        self.fields["face"].choices = [
+            (face.pk, _("Face %(n)d") % {"n": number})
+            for number, face in enumerate(detected, start=1)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        box = [data.get(name) for name in ("box_x", "box_y", "box_w", "box_h")]
+        has_box = any(value is not None for value in box)
+        if data.get("face") is not None:
+            return data
+        if self.errors:
+            return data
+        if not has_box:
+            raise forms.ValidationError(_("Choose one of the faces found, or draw a box."))
+        if any(value is None for value in box):
+            raise forms.ValidationError(_("Give all four numbers of the box."))
+        x, y, w, h = box
+        if w < self.MIN_SIDE or h < self.MIN_SIDE:
+            raise forms.ValidationError(_("The box is too small: at least %(n)d pixels a side.")
+                                        % {"n": self.MIN_SIDE})
+        if x + w > self.photo.width or y + h > self.photo.height:
+            raise forms.ValidationError(_(
+                "The box goes outside the photo (%(w)d×%(h)d pixels)."
+            ) % {"w": self.photo.width, "h": self.photo.height})
+        return data
+
+
+class AgeProgressionForm(forms.Form):
+    """The age a family asks Reunion to age a childhood photo to."""
+
+    target_age = forms.DecimalField(
+        label=_("Age to show (years)"), max_digits=4, decimal_places=1,
+        min_value=1, max_value=120,
+        help_text=_("For example the age the child would be today."),
+    )
+
+
+class EstimateUseForm(forms.Form):
+    """The family's decision on one age-progressed image (one of ``estimates``)."""
+
+    estimate = forms.ModelChoiceField(
+        queryset=Photo.objects.none(), widget=forms.HiddenInput,
+        error_messages={
+            "required": _("Choose one of the estimates on this page."),
+            "invalid_choice": _("Choose one of the estimates on this page."),
+        },
+    )
+    use_in_matching = forms.BooleanField(label=_("Use in matching"), required=False)
+    use_on_poster = forms.BooleanField(
+        label=_("Show on the public case page and the poster (labelled as an estimate)"),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, estimates: QuerySet[Photo], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A number that is not one of this photo's estimates is a form error, never a 500.
+        self.fields["estimate"].queryset = estimates

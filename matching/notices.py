@@ -17,8 +17,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from families.models import Notification, User
-from families.services import notification_send
+from families.models import VOLUNTEER_GROUP, Notification, User
+from families.notifications import notification_send
 from matching.models import Candidate, DnaTest
 
 SUBJECTS = {
@@ -109,8 +109,6 @@ def candidate_ended(candidate: Candidate, *, was_told: bool, ended_by: str) -> N
 
 def volunteers_for_province(province: str) -> list[User]:
     """Active volunteers who review ``province`` (or every province)."""
-    from families.models import VOLUNTEER_GROUP
-
     volunteers = User.objects.filter(is_active=True, groups__name=VOLUNTEER_GROUP).distinct()
     return [v for v in volunteers.order_by("pk") if v.reviews_province(province)]
 

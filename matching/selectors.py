@@ -21,7 +21,9 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from families.models import Photo, Sex, User
+from families.models import MATCHABLE_STATUSES, Photo, Sex, User
+from families.selectors import AnyUser, photo_manageable_by
+from matching import ranking
 from matching.models import Candidate, Face, MatchJob, Side
 
 
@@ -181,8 +183,6 @@ def review_queue(
     where the seeker grew up; dates bound when the candidate appeared. The
     ``viewer``'s own cases and postings are left out: nobody reviews their own.
     """
-    from families.models import MATCHABLE_STATUSES
-
     wanted = list(statuses) if statuses else [
         Candidate.Status.PENDING, Candidate.Status.NEEDS_INFO,
         Candidate.Status.AWAITING_SECOND_REVIEW,
@@ -233,8 +233,6 @@ def candidate_photo_pairs(candidate: Candidate) -> list[PhotoPair]:
     Distances are computed here from the stored embeddings (cosine, as the
     search does) with the same score as ranking, so each pair can be judged.
     """
-    from matching import ranking
-
     params = ranking.RankingParameters.from_settings()
     case_faces = list(
         Face.objects.filter(photo__case=candidate.case, embedding__isnull=False)
@@ -461,3 +459,35 @@ def match_progress_of_photos(photo_ids: Iterable[int]) -> dict[int, str]:
     for photo_id, status in jobs:
         progress.setdefault(photo_id, status)
     return progress
+
+
+#: What the photo page says about the search for matches: its progress, never its result.
+MATCH_PROGRESS_LABELS = {
+    "queued": _("Waiting to search for possible matches"),
+    "running": _("Searching for possible matches…"),
+    "done": _("Search for possible matches done"),
+    "failed": _("Search for possible matches will be retried"),
+}
+
+
+def photo_states(*, user: AnyUser, ids: list[int]) -> list[dict[str, object]]:
+    """Face state of each photo in ``ids`` that ``user`` may manage (for live updates)."""
+    photos = [
+        photo
+        for photo in Photo.objects.filter(pk__in=ids[:200]).select_related(
+            "case", "seeker_posting"
+        )
+        if photo_manageable_by(user=user, photo=photo)
+    ]
+    progress = match_progress_of_photos(photo.pk for photo in photos)
+    return [
+        {
+            "id": photo.pk,
+            "state": photo.face_state,
+            "label": str(photo.get_face_state_display()),
+            "needs_pick": photo.face_state in Photo.NEEDS_PICK,
+            "match_state": progress.get(photo.pk, ""),
+            "match_label": str(MATCH_PROGRESS_LABELS.get(progress.get(photo.pk, ""), "")),
+        }
+        for photo in photos
+    ]

@@ -2,19 +2,19 @@
 
 from django.urls import path
 
-from matching import views
+from matching.views import dna, matches, review
 
 app_name = "matching"
 
 urlpatterns = [
-    path("review/", views.queue, name="queue"),
-    path("review/<int:pk>/", views.review, name="review"),
-    path("review/<int:pk>/claim/", views.claim, name="claim"),
-    path("review/<int:pk>/release/", views.release, name="release"),
-    path("review/<int:pk>/dna/", views.dna_test, name="dna_test"),
-    path("candidates/<int:pk>/photos/<int:photo_pk>/", views.candidate_photo,
+    path("review/", review.queue, name="queue"),
+    path("review/<int:pk>/", review.review, name="review"),
+    path("review/<int:pk>/claim/", review.claim, name="claim"),
+    path("review/<int:pk>/release/", review.release, name="release"),
+    path("review/<int:pk>/dna/", dna.dna_test, name="dna_test"),
+    path("candidates/<int:pk>/photos/<int:photo_pk>/", matches.candidate_photo,
          name="candidate_photo"),
-    path("candidates/<int:pk>/faces/<int:face_pk>/", views.candidate_face,
+    path("candidates/<int:pk>/faces/<int:face_pk>/", matches.candidate_face,
          name="candidate_face"),
-    path("matches/<int:pk>/", views.match_detail, name="match_detail"),
+    path("matches/<int:pk>/", matches.match_detail, name="match_detail"),
 ]

@@ -20,6 +20,7 @@ from rq.job import Job
 from rq.queue import Queue
 
 from matching import faces
+from matching.services import reconcile_pending
 from reunion.logging import job_context
 
 logger = logging.getLogger(__name__)
@@ -39,8 +40,6 @@ class FaceWorker(SimpleWorker):
         """RQ's registry cleaning, then ``reconcile``: accepted work no queue holds is queued
         again. Runs when the worker starts and every ``RECONCILE_INTERVAL_SECONDS``."""
         super().run_maintenance_tasks()
-        from matching.services import reconcile_pending
-
         try:
             reconcile_pending(actor=None)
         except StopRequested:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from django.contrib.auth.models import Group
 from django.db import models, transaction
+from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
 from families.models import VOLUNTEER_GROUP, MissingChildCase, Photo, SeekerPosting, Sex, User
 from families.services import (
@@ -38,6 +39,7 @@ from families.services import (
     user_confirm_email,
     user_sign_up,
 )
+from matching.models import Candidate
 
 SAMPLE_DOMAIN = "sample.example.org"
 SAMPLE_MARK = "[sample]"
@@ -60,8 +62,6 @@ class SamplePhotosMissing(RuntimeError):
 
 def _sample_image(name: str):
     """An image from scikit-image's data folder, read without importing scikit-image."""
-    from PIL import Image
-
     spec = importlib.util.find_spec("skimage")
     for location in (spec.submodule_search_locations or []) if spec else []:
         path = Path(location) / "data" / name
@@ -89,8 +89,6 @@ def sample_photos() -> dict[str, bytes]:
     takes for a second face. ``found``: the man with a camera, a second real
     face that matches no sample case (his sex and birth years rule them out).
     """
-    from PIL import Image, ImageEnhance, ImageFilter, ImageOps
-
     astronaut = _sample_image("astronaut.png")
     child = astronaut.crop((90, 0, 390, 300)).resize((240, 240), Image.Resampling.LANCZOS)
     child = ImageOps.colorize(ImageOps.grayscale(child), (40, 26, 13), (255, 240, 200))
@@ -129,8 +127,6 @@ def sample_postings() -> models.QuerySet[SeekerPosting]:
 
 def sample_candidates() -> models.QuerySet:
     """Candidates between a sample case and a sample seeker posting."""
-    from matching.models import Candidate
-
     return Candidate.objects.filter(
         case__in=sample_cases(), seeker_posting__in=sample_postings()
     ).select_related("case", "seeker_posting")

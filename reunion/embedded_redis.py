@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+import redis
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCK_DIR = BASE_DIR / "var" / "redis"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -48,8 +50,6 @@ def server_binary() -> Path:
 
 def answers(url: str, timeout: float = 1.0) -> bool:
     """Whether a Redis server answers PING at ``url``."""
-    import redis
-
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
         try:

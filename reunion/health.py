@@ -20,6 +20,9 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from rq import Worker
 
+from families.selectors import is_staff_reader
+from matching.faces.deepface_engine import missing_weight_files
+
 logger = logging.getLogger(__name__)
 
 
@@ -56,8 +59,6 @@ def _workers() -> dict[str, Any]:
 
 
 def _model_files() -> dict[str, Any]:
-    from matching.deepface_engine import missing_weight_files
-
     missing = missing_weight_files()
     return {"ok": not missing, "missing": missing}
 
@@ -83,8 +84,6 @@ def _token_matches(request: HttpRequest) -> bool:
 
 def may_see_details(request: HttpRequest) -> bool:
     """Staff (volunteers, admins) and holders of the token see each part; others the verdict."""
-    from families.selectors import is_staff_reader
-
     if _token_matches(request):
         return True
     user = getattr(request, "user", None)

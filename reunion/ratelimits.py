@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import urls as auth_urls
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
@@ -142,8 +143,6 @@ AUTH_LIMITS: dict[str, tuple[Callable[[View], View], ...]] = {
 
 def auth_urlpatterns() -> list[URLPattern]:
     """django.contrib.auth's account pages, log-in and password reset rate-limited."""
-    from django.contrib.auth import urls as auth_urls
-
     patterns = []
     for pattern in auth_urls.urlpatterns:
         view = pattern.callback

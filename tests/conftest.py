@@ -11,12 +11,15 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import django_rq
 import pytest
 from django.conf import settings
 from django.db import connection
+
+from tests import builders
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 FACES_DIR = Path(os.environ.get("REUNION_FACES_DIR", BASE_DIR.parent / "shared" / "faces"))
@@ -40,6 +43,17 @@ def identities(faces_dir: Path) -> dict[str, str]:
 @pytest.fixture
 def photo_bytes(faces_dir: Path) -> Callable[[str], bytes]:
     return lambda name: (faces_dir / name).read_bytes()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_server() -> Iterator[None]:
+    """On a machine with no Redis at REDIS_URL, the packaged one serves this test run."""
+    from reunion import embedded_redis
+
+    server = embedded_redis.start(settings.REDIS_URL)
+    yield
+    if server is not None:
+        server.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -113,6 +127,25 @@ def worker_process(media_root: Path, redis_queues) -> Callable[..., subprocess.P
 
 
 @pytest.fixture
+def database_outage() -> Callable[[], AbstractContextManager[None]]:
+    """``with database_outage():`` points this process's database connection at a port
+    nobody listens on, then back."""
+
+    @contextmanager
+    def outage() -> Iterator[None]:
+        saved_port = connection.settings_dict.get("PORT")
+        connection.close()
+        connection.settings_dict["PORT"] = "1"
+        try:
+            yield
+        finally:
+            connection.close()
+            connection.settings_dict["PORT"] = saved_port
+
+    return outage
+
+
+@pytest.fixture
 def make_user(django_user_model) -> Callable[..., object]:
     counter = iter(range(1, 10_000))
 
@@ -130,6 +163,30 @@ def make_user(django_user_model) -> Callable[..., object]:
             group, _ = Group.objects.get_or_create(name="volunteer")
             user.groups.add(group)
         return user
+
+    return make
+
+
+@pytest.fixture
+def make_people(make_user) -> Callable[..., tuple[object, object]]:
+    """A family's published case and an adult's consenting seeker posting, each posted from an
+    account of its own, with no photos: ``make_people(missing_province="Sichuan")``. Case
+    fields are given as keywords, the posting's as ``posting_fields``."""
+    def make(*, posting_fields: dict | None = None, **case_fields: object):
+        case = builders.case(family=make_user(), **case_fields)
+        posting = builders.seeker_posting(seeker=make_user(), **(posting_fields or {}))
+        return case, posting
+
+    return make
+
+
+@pytest.fixture
+def make_candidate(make_people) -> Callable[..., object]:
+    """A candidate between a new case and a new seeker posting (``make_people``), recorded
+    as a match job records one, where the face model is not the point."""
+    def make(*, score: float = 0.5, posting_fields: dict | None = None, **case_fields: object):
+        case, posting = make_people(posting_fields=posting_fields, **case_fields)
+        return builders.candidate(case=case, posting=posting, score=score)
 
     return make
 

@@ -6,14 +6,16 @@ listed one by one; the Django admin and the django-rq dashboard (everything unde
 ``admin/``) follow one rule: staff only, everyone else is sent to the admin log-in.
 
 Roles: anonymous; family A (posted case A, its draft, its photos); family B
-(another family); a seeker (posted seeker posting S); a volunteer; an admin.
+(another family); a seeker (posted seeker posting S); a volunteer; an admin; and a
+volunteer who owns the case (family A, also a volunteer): they manage case A as its
+family and review others' candidates, but never see or touch candidate C (case A ×
+posting S) nor the private data of seeker S on the other side of it.
 A page that must not be shown answers 404 (never 403), so nobody learns what
 exists. Refused POSTs must change nothing; every POST needs its CSRF token.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,10 +27,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
 from django.utils import timezone
-from PIL import Image
 from rq import Queue, SimpleWorker
 
-from families import services as family_services
 from families.models import (
     CaseStatus,
     MissingChildCase,
@@ -39,23 +39,30 @@ from families.models import (
     User,
 )
 from matching.models import Candidate, DnaTest, Face, MatchJob, Review
+from tests import builders
 
-ROLES = ("anonymous", "family_a", "family_b", "seeker", "volunteer", "admin")
+ROLES = ("anonymous", "family_a", "family_b", "seeker", "volunteer", "admin", "volunteer_owner")
 LOGIN = "login"  # expected: a redirect to the log-in page
 ADMIN_LOGIN = "admin-login"  # expected: a redirect to the admin's log-in page
 
 
-def codes(anonymous, family_a, family_b, seeker, volunteer, admin) -> dict[str, object]:
-    return dict(zip(ROLES, (anonymous, family_a, family_b, seeker, volunteer, admin),
+def codes(
+    anonymous, family_a, family_b, seeker, volunteer, admin, volunteer_owner
+) -> dict[str, object]:
+    return dict(zip(ROLES, (anonymous, family_a, family_b, seeker, volunteer, admin,
+                            volunteer_owner),
                     strict=True))
 
 
-EVERYONE = codes(200, 200, 200, 200, 200, 200)
-MEMBERS = codes(LOGIN, 200, 200, 200, 200, 200)
-POST_ONLY = codes(LOGIN, 405, 405, 405, 405, 405)
-CASE_A_MANAGERS = codes(LOGIN, 200, 404, 404, 200, 200)
-SEEKER_MANAGERS = codes(LOGIN, 404, 404, 200, 200, 200)
-VOLUNTEERS = codes(LOGIN, 404, 404, 404, 200, 200)
+EVERYONE = codes(200, 200, 200, 200, 200, 200, 200)
+MEMBERS = codes(LOGIN, 200, 200, 200, 200, 200, 200)
+POST_ONLY = codes(LOGIN, 405, 405, 405, 405, 405, 405)
+CASE_A_MANAGERS = codes(LOGIN, 200, 404, 404, 200, 200, 200)
+# A volunteer on the other side of a candidate with posting S never reads S's private data.
+SEEKER_MANAGERS = codes(LOGIN, 404, 404, 200, 200, 200, 404)
+VOLUNTEERS = codes(LOGIN, 404, 404, 404, 200, 200, 200)
+# Candidate C's pages: volunteers and admins, never a volunteer who owns its case.
+REVIEWERS_OF_C = codes(LOGIN, 404, 404, 404, 200, 200, 404)
 
 
 @dataclass
@@ -109,12 +116,12 @@ def candidate(w: World) -> int:
 
 MATRIX: dict[str, list[Probe]] = {
     "healthz": [Probe(lambda w: "/healthz", EVERYONE, label="the public health check")],
-    "i18n/setlang/": [Probe(lambda w: "/i18n/setlang/", codes(*[302] * 6),
+    "i18n/setlang/": [Probe(lambda w: "/i18n/setlang/", codes(*[302] * 7),
                             label="a GET changes nothing and goes back")],
     "": [Probe(_r("home"), EVERYONE)],
     # --- accounts (django.contrib.auth, rate-limited) ---
     "accounts/login/": [Probe(_r("login"), EVERYONE)],
-    "accounts/logout/": [Probe(_r("logout"), codes(*[405] * 6))],
+    "accounts/logout/": [Probe(_r("logout"), codes(*[405] * 7))],
     "accounts/password_change/": [Probe(_r("password_change"), MEMBERS)],
     "accounts/password_change/done/": [Probe(_r("password_change_done"), MEMBERS)],
     "accounts/password_reset/": [Probe(_r("password_reset"), EVERYONE)],
@@ -125,10 +132,15 @@ MATRIX: dict[str, list[Probe]] = {
     ],
     "accounts/reset/done/": [Probe(_r("password_reset_complete"), EVERYONE)],
     # --- families: accounts ---
-    "signup/": [Probe(_r("families:signup"), codes(200, 302, 302, 302, 302, 302))],
-    "signup/sent/": [Probe(_r("families:signup_done"), MEMBERS)],
+    "signup/": [Probe(_r("families:signup"), codes(200, 302, 302, 302, 302, 302, 302))],
+    "signup/sent/": [Probe(_r("families:signup_done"), EVERYONE,
+                           label="the same page whether or not the address has an account")],
     "confirm/<str:token>/": [
-        Probe(_r("families:confirm_email", token=lambda w: "forged"), codes(*[400] * 6)),
+        Probe(_r("families:confirm_email", token=lambda w: "forged"), codes(*[400] * 7)),
+    ],
+    "confirm/new-address/<str:token>/": [
+        Probe(_r("families:confirm_email_change", token=lambda w: "forged"),
+              codes(*[400] * 7)),
     ],
     "me/": [Probe(_r("families:dashboard"), MEMBERS)],
     "me/profile/": [Probe(_r("families:profile"), MEMBERS)],
@@ -136,7 +148,7 @@ MATRIX: dict[str, list[Probe]] = {
     "me/inbox/": [Probe(_r("families:inbox"), MEMBERS)],
     "me/inbox/<int:pk>/open/": [
         Probe(_r("families:notification_open", pk=lambda w: w.notification.pk), POST_ONLY,
-              post=codes(LOGIN, 302, 404, 404, 404, 404), label="family A's notification"),
+              post=codes(LOGIN, 302, 404, 404, 404, 404, 302), label="family A's notification"),
     ],
     "me/export/": [Probe(_r("families:account_export"), MEMBERS)],
     "me/delete/": [Probe(_r("families:account_delete"), MEMBERS)],
@@ -145,24 +157,25 @@ MATRIX: dict[str, list[Probe]] = {
     "cases/new/": [Probe(_r("families:case_create"), MEMBERS)],
     "cases/<int:pk>/": [
         Probe(_r("families:case_detail", pk=case_a), EVERYONE, label="published"),
-        Probe(_r("families:case_detail", pk=draft_a), codes(404, 200, 404, 404, 200, 200),
+        Probe(_r("families:case_detail", pk=draft_a), codes(404, 200, 404, 404, 200, 200, 200),
               label="draft"),
     ],
     "cases/<int:pk>/edit/": [Probe(_r("families:case_edit", pk=case_a), CASE_A_MANAGERS)],
     "cases/<int:pk>/publish/": [
         Probe(_r("families:case_publish", pk=draft_a), POST_ONLY,
-              post=codes(LOGIN, 302, 404, 404, 302, 302)),
+              post=codes(LOGIN, 302, 404, 404, 404, 404, 302),
+              label="publishing is the family's decision alone"),
     ],
     "cases/<int:pk>/withdraw/": [Probe(_r("families:case_withdraw", pk=case_a),
                                        CASE_A_MANAGERS)],
     "cases/<int:pk>/photos/": [Probe(_r("families:case_photos", pk=case_a), CASE_A_MANAGERS)],
     "cases/<int:pk>/poster.pdf": [
         Probe(_r("families:case_poster", pk=case_a), EVERYONE, label="published"),
-        Probe(_r("families:case_poster", pk=draft_a), codes(*[404] * 6),
+        Probe(_r("families:case_poster", pk=draft_a), codes(*[404] * 7),
               label="a draft has no poster, even for its family"),
     ],
     "cases/<int:pk>/delete/": [
-        Probe(_r("families:case_delete", pk=case_a), codes(LOGIN, 200, 404, 404, 404, 200)),
+        Probe(_r("families:case_delete", pk=case_a), codes(LOGIN, 200, 404, 404, 404, 200, 200)),
     ],
     # --- families: seeker postings (never public, never to a family) ---
     "seekers/new/": [Probe(_r("families:seeker_create"), MEMBERS)],
@@ -173,7 +186,7 @@ MATRIX: dict[str, list[Probe]] = {
     "seekers/<int:pk>/photos/": [Probe(_r("families:seeker_photos", pk=posting),
                                        SEEKER_MANAGERS)],
     "seekers/<int:pk>/delete/": [
-        Probe(_r("families:seeker_delete", pk=posting), codes(LOGIN, 404, 404, 200, 404, 200)),
+        Probe(_r("families:seeker_delete", pk=posting), codes(LOGIN, 404, 404, 200, 404, 200, 404)),
     ],
     # --- families: photos (never from a public media URL) ---
     "photos/states/": [Probe(lambda w: reverse("families:photo_states") + "?ids="
@@ -183,19 +196,19 @@ MATRIX: dict[str, list[Probe]] = {
         Probe(_r("families:photo_image", pk=lambda w: w.poster_photo.pk), EVERYONE,
               label="on the poster of a published case"),
         Probe(_r("families:photo_image", pk=lambda w: w.private_photo.pk),
-              codes(404, 200, 404, 404, 200, 200), label="case photo off the poster"),
+              codes(404, 200, 404, 404, 200, 200, 200), label="case photo off the poster"),
         Probe(_r("families:photo_image", pk=lambda w: w.seeker_photo.pk),
-              codes(404, 404, 404, 200, 200, 200), label="seeker photo"),
+              codes(404, 404, 404, 200, 200, 200, 404), label="seeker photo"),
     ],
     "photos/<int:pk>/faces/<int:face_pk>/": [
         Probe(_r("families:photo_face", pk=lambda w: w.poster_photo.pk,
                  face_pk=lambda w: w.case_face.pk), EVERYONE,
               label="a face of a poster photo is as public as the photo"),
         Probe(_r("families:photo_face", pk=lambda w: w.private_photo.pk,
-                 face_pk=lambda w: w.private_face.pk), codes(404, 200, 404, 404, 200, 200),
+                 face_pk=lambda w: w.private_face.pk), codes(404, 200, 404, 404, 200, 200, 200),
               label="a face of a photo off the poster"),
         Probe(_r("families:photo_face", pk=lambda w: w.seeker_photo.pk,
-                 face_pk=lambda w: w.seeker_face.pk), codes(404, 404, 404, 200, 200, 200)),
+                 face_pk=lambda w: w.seeker_face.pk), codes(404, 404, 404, 200, 200, 200, 404)),
     ],
     "photos/<int:pk>/edit/": [
         Probe(_r("families:photo_edit", pk=lambda w: w.poster_photo.pk), CASE_A_MANAGERS),
@@ -213,36 +226,36 @@ MATRIX: dict[str, list[Probe]] = {
         Probe(_r("families:photo_age_progression", pk=lambda w: w.poster_photo.pk),
               CASE_A_MANAGERS),
         Probe(_r("families:photo_age_progression", pk=lambda w: w.seeker_photo.pk),
-              codes(LOGIN, 404, 404, 404, 404, 404), label="only a child's photo ages"),
+              codes(LOGIN, 404, 404, 404, 404, 404, 404), label="only a child's photo ages"),
     ],
     # --- matching: review (volunteers) and the match page (the two people, once confirmed) ---
     "matching/review/": [Probe(_r("matching:queue"), VOLUNTEERS)],
-    "matching/review/<int:pk>/": [Probe(_r("matching:review", pk=candidate), VOLUNTEERS)],
+    "matching/review/<int:pk>/": [Probe(_r("matching:review", pk=candidate), REVIEWERS_OF_C)],
     "matching/review/<int:pk>/claim/": [
-        Probe(_r("matching:claim", pk=candidate), codes(LOGIN, 404, 404, 404, 405, 405),
-              post=codes(LOGIN, 404, 404, 404, 302, 302)),
+        Probe(_r("matching:claim", pk=candidate), codes(LOGIN, 404, 404, 404, 405, 405, 405),
+              post=codes(LOGIN, 404, 404, 404, 302, 302, 404)),
     ],
     "matching/review/<int:pk>/release/": [
-        Probe(_r("matching:release", pk=candidate), codes(LOGIN, 404, 404, 404, 405, 405),
-              post=codes(LOGIN, 404, 404, 404, 302, 302)),
+        Probe(_r("matching:release", pk=candidate), codes(LOGIN, 404, 404, 404, 405, 405, 405),
+              post=codes(LOGIN, 404, 404, 404, 302, 302, 404)),
     ],
     "matching/review/<int:pk>/dna/": [
-        Probe(_r("matching:dna_test", pk=candidate), VOLUNTEERS,
+        Probe(_r("matching:dna_test", pk=candidate), REVIEWERS_OF_C,
               label="contacts and the request only once confirmed"),
     ],
     "matching/candidates/<int:pk>/photos/<int:photo_pk>/": [
         Probe(_r("matching:candidate_photo", pk=candidate, photo_pk=lambda w: w.seeker_photo.pk),
-              VOLUNTEERS, label="not to the family before a confirmation"),
+              REVIEWERS_OF_C, label="not to the family before a confirmation"),
         Probe(_r("matching:candidate_photo", pk=candidate,
                  photo_pk=lambda w: w.private_photo.pk),
-              VOLUNTEERS),
+              REVIEWERS_OF_C),
     ],
     "matching/candidates/<int:pk>/faces/<int:face_pk>/": [
         Probe(_r("matching:candidate_face", pk=candidate, face_pk=lambda w: w.seeker_face.pk),
-              VOLUNTEERS),
+              REVIEWERS_OF_C),
     ],
     "matching/matches/<int:pk>/": [
-        Probe(_r("matching:match_detail", pk=candidate), codes(LOGIN, 404, 404, 404, 404, 404),
+        Probe(_r("matching:match_detail", pk=candidate), codes(LOGIN, 404, 404, 404, 404, 404, 404),
               label="nothing to see before a confirmation"),
     ],
 }
@@ -290,8 +303,8 @@ ADMIN_KNOWN_ERRORS = {
 ADMIN_INDEX = "admin-index"  # expected: a redirect to the admin's index (then its log-in)
 #: The admin's own doors: its log-in form is open to anyone; logging out is a POST.
 ADMIN_DOORS = {
-    "admin/login/": codes(200, 200, 200, 200, 200, 302),
-    "admin/logout/": codes(ADMIN_INDEX, ADMIN_INDEX, ADMIN_INDEX, ADMIN_INDEX, ADMIN_INDEX, 405),
+    "admin/login/": codes(200, 200, 200, 200, 200, 302, 200),
+    "admin/logout/": codes(*[ADMIN_INDEX] * 5, 405, ADMIN_INDEX),
 }
 
 
@@ -311,18 +324,10 @@ def admin_expected(route: str, role: str) -> object:
 # --- Building the world --------------------------------------------------------------
 
 
-def _jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (240, 240), (150, 110, 90)).save(out, "JPEG")
-    return out.getvalue()
-
-
-def _face(photo: Photo, side: str) -> Face:
-    return Face.objects.create(
-        photo=photo, box_x=60, box_y=60, box_w=120, box_h=120,
-        landmarks={"left_eye": [100, 100], "right_eye": [140, 100]},
-        side=side, sex=Sex.FEMALE, birth_year_min=1986, birth_year_max=1986,
-    )
+def _face(photo: Photo) -> Face:
+    """A face with a box and eyes the face pages can cut out (no face model needed)."""
+    return builders.face(photo=photo, box_x=60, box_y=60, box_w=120, box_h=120,
+                         landmarks={"left_eye": [100, 100], "right_eye": [140, 100]})
 
 
 @pytest.fixture
@@ -338,24 +343,18 @@ def world(make_user, redis_queues) -> World:
     fields = {"given_name": "Lan", "sex": Sex.FEMALE, "birth_year_min": 1986,
               "birth_year_max": 1986, "missing_date": "1989-03-01",
               "missing_province": "Shaanxi", "contact_name": "Wang"}
-    case_a = family_services.case_create(actor=users["family_a"], fields=fields, publish=True)
-    draft_a = family_services.case_create(actor=users["family_a"], fields=fields)
-    case_b = family_services.case_create(actor=users["family_b"], fields=fields, publish=True)
-    posting = family_services.seeker_posting_create(actor=users["seeker"], fields={
-        "display_name": "Anna", "sex": Sex.FEMALE, "birth_year_min": 1985,
-        "birth_year_max": 1987, "consent_to_matching": True,
-    })
-    poster_photo = family_services.photo_add(actor=users["family_a"], case=case_a, data=_jpeg(),
-                                             kind=Photo.Kind.CHILDHOOD, age_in_photo=2)
-    private_photo = family_services.photo_add(actor=users["family_a"], case=case_a,
-                                              data=_jpeg(), kind=Photo.Kind.CHILDHOOD,
-                                              age_in_photo=1)
+    case_a = builders.case(family=users["family_a"], **fields)
+    draft_a = builders.case(family=users["family_a"], publish=False, **fields)
+    case_b = builders.case(family=users["family_b"], **fields)
+    posting = builders.seeker_posting(seeker=users["seeker"], display_name="Anna",
+                                      sex=Sex.FEMALE)
+    picture = builders.jpeg(size=(240, 240))
+    poster_photo = builders.photo(data=picture, case=case_a, age_in_photo=2)
+    private_photo = builders.photo(data=picture, case=case_a, age_in_photo=1)
     Photo.objects.filter(pk=private_photo.pk).update(use_on_poster=False)
-    seeker_photo = family_services.photo_add(actor=users["seeker"], seeker_posting=posting,
-                                             data=_jpeg(), kind=Photo.Kind.RECENT,
-                                             age_in_photo=30)
-    case_face, seeker_face = _face(poster_photo, "case"), _face(seeker_photo, "seeker")
-    private_face = _face(private_photo, "case")
+    seeker_photo = builders.photo(data=picture, posting=posting, age_in_photo=30)
+    case_face, seeker_face = _face(poster_photo), _face(seeker_photo)
+    private_face = _face(private_photo)
     found = Candidate.objects.create(
         case=case_a, seeker_posting=posting, best_distance=0.08, score=0.9,
         case_face=case_face, seeker_face=seeker_face, age_gap_years=28, model_version="test",
@@ -376,7 +375,14 @@ def world(make_user, redis_queues) -> World:
 def _client(world: World, role: str, **options: object) -> Client:
     # A server error is an answer to list with the others, not a reason to stop.
     client = Client(raise_request_exception=False, **options)
-    if role != "anonymous":
+    if role == "volunteer_owner":
+        # Family A, who is also a volunteer.
+        from django.contrib.auth.models import Group
+
+        user = world.users["family_a"]
+        user.groups.add(Group.objects.get_or_create(name="volunteer")[0])
+        client.force_login(user)
+    elif role != "anonymous":
         client.force_login(world.users[role])
     return client
 

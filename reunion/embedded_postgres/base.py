@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.postgresql import base as postgresql
 
@@ -47,8 +48,6 @@ def ensure_server(pgdata: str, database: str) -> str:
 class DatabaseWrapper(postgresql.DatabaseWrapper):
     def get_connection_params(self) -> dict[str, Any]:
         params = super().get_connection_params()
-        from django.conf import settings
-
         # The configured name, not the test database's: Django creates that itself.
         database = settings.DATABASES.get(self.alias, settings.DATABASES["default"])["NAME"]
         params["host"] = ensure_server(self.settings_dict["PGDATA"], database)

@@ -94,7 +94,7 @@ def test_seeker_posts_a_photo_and_a_candidate_appears_for_volunteers(
     expect(row).to_contain_text("Shaanxi")
     axe_check(queue_page)
     screenshot(queue_page, "review-queue")
-    # Nothing about the candidate shows to the family or the seeker beyond "under review".
+    # Nothing about the candidate shows to the family or the seeker before a confirmation.
     page.goto(reverse("families:seeker_detail", args=[posting.pk]))
     assert "Lin Chen" not in page.locator("main").inner_text()
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from families import services as family_services
-from families.models import AuditEntry, MissingChildCase, Notification, Photo, SeekerPosting, Sex
+from families.models import AuditEntry, MissingChildCase, Notification, Photo, SeekerPosting
 from matching.models import Candidate, Face, MatchJob
+from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,34 +25,13 @@ def _confirmed(user):
     return user
 
 
-def _case(user):
-    return family_services.case_create(
-        actor=user, publish=True,
-        fields={
-            "given_name": "Xiaoming", "family_name": "Zhang", "sex": Sex.FEMALE,
-            "birth_year_min": 1986, "birth_year_max": 1986,
-            "missing_date": "1989-03-01", "missing_province": "Shaanxi",
-            "contact_name": "Zhang Wei", "contact_phone": "+86 139 0000 0000",
-        },
-    )
-
-
-def _posting(user):
-    return family_services.seeker_posting_create(
-        actor=user,
-        fields={
-            "display_name": "Anna Meyer", "sex": Sex.FEMALE, "birth_year_min": 1985,
-            "birth_year_max": 1987, "grew_up_province": "Henan", "consent_to_matching": True,
-        },
-    )
-
-
 @pytest.fixture
 def matched(make_user, photo_bytes, run_worker, media_root):
     """A case and a seeker posting of the same person, processed and matched by a real worker."""
     family = _confirmed(make_user(password=PASSWORD))
     seeker = _confirmed(make_user(password=PASSWORD))
-    case, posting = _case(family), _posting(seeker)
+    case = builders.case(family=family, given_name="Xiaoming", family_name="Zhang")
+    posting = builders.seeker_posting(seeker=seeker)
     case_photos = [
         family_services.photo_add(actor=family, case=case, data=photo_bytes(name),
                                   kind=Photo.Kind.CHILDHOOD, age_in_photo=30)
@@ -85,6 +66,11 @@ def test_deleting_a_case_removes_photos_files_faces_embeddings_and_candidates(
         kind=Photo.Kind.CHILDHOOD, age_in_photo=30,
     )
     names.add(pending.image.name)
+    candidate = Candidate.objects.get(case=case)
+    for recipient, about in ((family, case), (matched["seeker"], candidate)):
+        family_services.notification_send(recipient=recipient, kind="test", subject="s",
+                                          body="b", dedupe_key=f"about-{recipient.pk}",
+                                          about=about)
 
     removed = family_services.case_delete(actor=family, case=case)
 
@@ -95,6 +81,8 @@ def test_deleting_a_case_removes_photos_files_faces_embeddings_and_candidates(
     assert not Candidate.objects.exists()
     assert not MatchJob.objects.filter(photo_id__in=[*ids, pending.pk]).exists()
     assert not names & _files(media_root), "the photo files are gone"
+    assert not Notification.objects.filter(dedupe_key__startswith="about-").exists(), \
+        "notices about the case and its candidate go, the seeker's too"
     assert matched["seeker_photo"].image.name in _files(media_root), "the seeker's stays"
     entry = AuditEntry.objects.get(action="case.deleted", object_id=str(case_pk))
     assert entry.actor == family and entry.detail == removed
@@ -145,8 +133,8 @@ def test_deleting_an_account_removes_everything_it_posted(matched, client, media
 
     family = matched["family"]
     email = family.email
-    second_case = _case(family)
-    posting = _posting(family)
+    second_case = builders.case(family=family)
+    posting = builders.seeker_posting(seeker=family)
     extra = family_services.photo_add(
         actor=family, seeker_posting=posting, data=matched["seeker_photo"].image.open("rb").read(),
         kind=Photo.Kind.RECENT, age_in_photo=30,
@@ -191,7 +179,7 @@ def test_a_volunteers_account_goes_but_the_photo_they_added_to_a_case_stays(
     make_user, photo_bytes, media_root, redis_queues
 ):
     family = _confirmed(make_user())
-    case = _case(family)
+    case = builders.case(family=family)
     volunteer = _confirmed(make_user(volunteer=True))
     photo = family_services.photo_add(
         actor=volunteer, case=case, data=photo_bytes("img1.jpg"), kind=Photo.Kind.CHILDHOOD,
@@ -204,3 +192,52 @@ def test_a_volunteers_account_goes_but_the_photo_they_added_to_a_case_stays(
     photo.refresh_from_db()
     assert photo.owner is None and photo.case == case
     assert stored.is_file()
+
+
+def test_a_deletion_rolled_back_keeps_its_files(make_user, photo_bytes, media_root, redis_queues):
+    family = make_user()
+    case = builders.case(family=family)
+    photos = [
+        family_services.photo_add(actor=family, case=case, data=photo_bytes(name),
+                                  kind=Photo.Kind.CHILDHOOD)
+        for name in ("img1.jpg", "img4.jpg")
+    ]
+    names = {photo.image.name for photo in photos}
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        family_services.case_delete(actor=family, case=MissingChildCase.objects.get(pk=case.pk))
+        assert not Photo.objects.filter(case=case).exists()
+        raise RuntimeError("the surrounding transaction fails after the deletion")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        family_services.photo_delete(actor=family, photo=photos[0])
+        raise RuntimeError("the surrounding transaction fails after the deletion")
+
+    assert Photo.objects.filter(case=case).count() == 2
+    assert names <= _files(media_root), "a deletion rolled back keeps its files"
+    assert not AuditEntry.objects.filter(action__in=["case.deleted", "photo.deleted"]).exists()
+
+    family_services.case_delete(actor=family, case=MissingChildCase.objects.get(pk=case.pk))
+    assert not names & _files(media_root)
+
+
+def test_a_deletion_by_any_code_path_takes_the_files_and_notices(
+    make_user, photo_bytes, media_root, redis_queues
+):
+    """A queryset's bulk delete, which calls no service, still removes files and notices."""
+    family = make_user()
+    case = builders.case(family=family)
+    photo = family_services.photo_add(actor=family, case=case, data=photo_bytes("img1.jpg"),
+                                      kind=Photo.Kind.CHILDHOOD)
+    for about in (case, photo):
+        family_services.notification_send(
+            recipient=family, kind="test", subject="s", body="b",
+            dedupe_key=f"about-{about._meta.model_name}", about=about,
+        )
+    other = family_services.notification_send(recipient=family, kind="test", subject="s",
+                                              body="b", dedupe_key="unrelated")
+
+    MissingChildCase.objects.filter(pk=case.pk).delete()
+
+    assert not Photo.objects.filter(pk=photo.pk).exists()
+    assert photo.image.name not in _files(media_root)
+    assert list(Notification.objects.all()) == [other]

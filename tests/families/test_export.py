@@ -11,8 +11,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from families import services as family_services
-from families.models import AuditEntry, Notification, Photo, Sex
+from families.models import AuditEntry, Notification
+from matching.models import Candidate
+from matching.services import candidate_review
+from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,29 +29,14 @@ def _confirmed(user):
 def people(make_user, photo_bytes, run_worker):
     family = _confirmed(make_user(full_name="Zhang Wei", phone="+86 139 1111 2222"))
     seeker = _confirmed(make_user(full_name="Anna Meyer", phone="+49 170 3333 4444"))
-    case = family_services.case_create(
-        actor=family, publish=True,
-        fields={
-            "given_name": "Xiaoming", "sex": Sex.FEMALE, "birth_year_min": 1986,
-            "birth_year_max": 1986, "missing_date": "1989-03-01",
-            "missing_province": "Shaanxi", "contact_name": "Zhang Wei",
-            "police_report_number": "XA-1989-0042",
-        },
-    )
-    posting = family_services.seeker_posting_create(
-        actor=seeker,
-        fields={
-            "display_name": "Anna Meyer", "sex": Sex.FEMALE, "birth_year_min": 1985,
-            "birth_year_max": 1987, "memories": "a red gate and a river",
-            "contact_phone": "+49 170 3333 4444", "consent_to_matching": True,
-        },
-    )
-    case_photo = family_services.photo_add(actor=family, case=case, data=photo_bytes("img1.jpg"),
-                                           kind=Photo.Kind.CHILDHOOD, age_in_photo=30)
-    seeker_photo = family_services.photo_add(
-        actor=seeker, seeker_posting=posting, data=photo_bytes("img2.jpg"),
-        kind=Photo.Kind.RECENT, age_in_photo=30,
-    )
+    case = builders.case(family=family, given_name="Xiaoming", contact_name="Zhang Wei",
+                         police_report_number="XA-1989-0042")
+    posting = builders.seeker_posting(seeker=seeker, display_name="Anna Meyer",
+                                      memories="a red gate and a river",
+                                      contact_phone="+49 170 3333 4444")
+    case_photo = builders.photo(data=photo_bytes("img1.jpg"), case=case, age_in_photo=30)
+    seeker_photo = builders.photo(data=photo_bytes("img2.jpg"), posting=posting,
+                                  age_in_photo=30)
     Notification.objects.create(recipient=family, kind="candidate", dedupe_key="export-test",
                                 subject="A possible match is under review", body="No details.")
     run_worker()
@@ -93,12 +80,19 @@ def test_a_family_downloads_its_data_and_photos(people, client):
     assert AuditEntry.objects.filter(action="account.exported", actor=family).exists()
 
 
-def test_the_export_holds_nothing_about_anyone_else(people, client):
+def test_the_export_holds_nothing_about_anyone_else(people, client, make_user):
+    # The two photos are of the same person: a candidate waits for review, and the
+    # family learns nothing of it, not even in its export, until a volunteer confirms it.
+    (exported_case,) = json.loads(_download(client, people["family"]).read("cases.json"))
+    assert exported_case["candidates"] == []
+    candidate = Candidate.objects.get()
+    candidate_review(actor=make_user(volunteer=True), candidate=candidate, decision="confirm")
     archive = _download(client, people["family"])
     everything = b"".join(archive.read(name) for name in archive.namelist())
     (exported_case,) = json.loads(archive.read("cases.json"))
-    (candidate,) = exported_case["candidates"]  # the two photos are of the same person
-    assert set(candidate) == {"id", "status", "created_at", "updated_at"}
+    (exported,) = exported_case["candidates"]
+    assert exported == {"id": candidate.pk, "status": "confirmed",
+                        "updated_at": exported["updated_at"]}
     for secret in ("Anna Meyer", "+49 170 3333 4444", "a red gate", people["seeker"].email):
         assert secret.encode() not in everything, secret
     assert f"photos/{people['seeker_photo'].pk}.jpg" not in archive.namelist()

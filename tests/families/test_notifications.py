@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import django_rq
 import pytest
@@ -15,7 +16,7 @@ from django.db import connection
 from django.urls import reverse
 from rq.registry import ScheduledJobRegistry
 
-from families import jobs
+from families import jobs, notifications
 from families.models import AuditEntry, Notification
 from families.services import notification_send
 
@@ -72,7 +73,7 @@ def test_the_same_notice_is_not_sent_twice_when_its_job_runs_twice(
     emailed_at = Notification.objects.get().emailed_at
 
     # The job is put on the queue again (a retry, a reconcile) and run again.
-    jobs.enqueue_notification_email(notice.pk)
+    notifications.enqueue_notification_email(notice.pk)
     assert redis_queues["notify"].count == 1
     run_worker(("notify",))
     assert jobs.send_notification_email(notice.pk) is False
@@ -112,7 +113,7 @@ def test_a_failed_send_is_retried_and_then_sent_once(
     job = queue.fetch_job(f"notification-email-{notice.pk}")
     # RQ keeps the job and schedules it again with back-off.
     assert job.get_status() == "scheduled"
-    assert job.retries_left == jobs.EMAIL_RETRY.max - 1
+    assert job.retries_left == notifications.EMAIL_RETRY.max - 1
     assert job.id in ScheduledJobRegistry(queue=queue)
 
     # The mail server is back; the retry (run here without waiting) sends it once.
@@ -168,13 +169,88 @@ def test_notices_lost_with_redis_are_queued_again_and_sent_once(
                                                    - timedelta(hours=1))
     # Redis restarts empty: the queued emails are gone.
     redis_queues["notify"].connection.flushdb()
-    assert jobs.notifications_requeue_unsent() == 1  # the fresh one is left alone
-    assert jobs.notifications_requeue_unsent() == 0  # already back in the queue
+    assert notifications.notifications_requeue_unsent() == 1  # the fresh one is left alone
+    assert notifications.notifications_requeue_unsent() == 0  # already back in the queue
     run_worker(("notify",))
     assert [m.to for m in mail.outbox] == [[lost.recipient.email]]
-    assert jobs.notifications_requeue_unsent(grace=timedelta(0)) == 1  # the fresh one now
+    assert notifications.notifications_requeue_unsent(grace=timedelta(0)) == 1  # the fresh one now
     run_worker(("notify",))
     assert len(mail.outbox) == 2
-    assert jobs.notifications_requeue_unsent(grace=timedelta(0)) == 0
+    assert notifications.notifications_requeue_unsent(grace=timedelta(0)) == 0
     assert not Notification.objects.filter(emailed_at__isnull=True).exists()
     assert fresh.pk != lost.pk
+
+
+def test_a_subject_with_a_newline_is_sent_on_one_line(make_user, redis_queues, run_worker):
+    """A province typed with a line break once broke the volunteers' email for good."""
+    user = make_user()
+    notice = send(user, subject="New candidate: Shaanxi\nBcc: someone@example.org\r\x00 Xi'an")
+    assert notice.subject == "New candidate: Shaanxi Bcc: someone@example.org Xi'an"
+    run_worker(("notify",))
+    assert [message.subject for message in mail.outbox] == [notice.subject]
+    assert mail.outbox[0].recipients() == [user.email]
+    notice.refresh_from_db()
+    assert notice.emailed_at is not None and notice.email_attempts == 1
+
+    # A row stored before subjects were cleaned is sent on one line too.
+    old = send(user, key="old")
+    Notification.objects.filter(pk=old.pk).update(subject="Line one\nline two")
+    run_worker(("notify",))
+    assert mail.outbox[-1].subject == "Line one line two"
+
+
+def _run_until_settled(queue, run_worker, rounds: int = 10) -> None:
+    """Runs the email job and each scheduled retry at once, without the back-off waits."""
+    registry = ScheduledJobRegistry(queue=queue)
+    for _ in range(rounds):
+        run_worker(("notify",))
+        waiting = registry.get_job_ids()
+        if not waiting:
+            return
+        for job_id in waiting:
+            registry.remove(job_id)
+            queue.enqueue_job(queue.fetch_job(job_id))
+
+
+def test_an_email_that_keeps_failing_is_given_up_and_shown_in_the_admin(
+    make_user, redis_queues, run_worker, settings, client
+):
+    settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS = 3
+    settings.EMAIL_BACKEND = f"{__name__}.FailingBackend"
+    notice = send(make_user())
+    kept = send(make_user(), key="fine")
+    Notification.objects.filter(pk=kept.pk).update(emailed_at="2026-01-01T00:00:00Z")
+    queue = django_rq.get_queue("notify")
+    _run_until_settled(queue, run_worker)
+
+    notice.refresh_from_db()
+    assert notice.email_attempts == 3
+    assert notice.email_given_up_at is not None and notice.emailed_at is None
+    assert "the mail server is down" in notice.email_error
+    assert queue.fetch_job(f"notification-email-{notice.pk}").get_status() == "finished"
+    assert ScheduledJobRegistry(queue=queue).get_job_ids() == []
+    # Reconcile leaves it alone, however often it runs; the job does nothing more.
+    assert notifications.notifications_requeue_unsent(grace=timedelta(0)) == 0
+    assert jobs.send_notification_email(notice.pk) is False
+    notice.refresh_from_db()
+    assert notice.email_attempts == 3
+
+    # The admin lists given-up emails and tries them again once the server is back.
+    admin = make_user(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    changelist = reverse("admin:families_notification_changelist")
+    page = client.get(changelist, {"email_given_up_at__isempty": "0"})
+    assert page.status_code == 200
+    assert list(page.context["cl"].queryset) == [notice]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    response = client.post(changelist, {
+        "action": "retry_notification_emails", "_selected_action": [notice.pk, kept.pk],
+    })
+    assert response.status_code == 302
+    notice.refresh_from_db()
+    assert (notice.email_attempts, notice.email_given_up_at, notice.email_error) == (0, None, "")
+    run_worker(("notify",))
+    notice.refresh_from_db()
+    assert notice.emailed_at is not None and notice.email_attempts == 1
+    assert [message.to for message in mail.outbox] == [[notice.recipient.email]]
+    assert AuditEntry.objects.filter(action="notification.email_retried").count() == 1

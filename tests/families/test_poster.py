@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from families.poster import case_poster_pdf
-from tests.families.test_services import new_case, new_photo
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +36,8 @@ def test_poster_holds_the_name_and_a_qr_code_to_the_case_page(
 ):
     settings.SITE_URL = "https://reunion.example.org"
     family = make_user()
-    case = new_case(family)
-    new_photo(family, photo_bytes("img1.jpg"), case=case)
+    case = builders.case(family=family)
+    builders.photo(data=photo_bytes("img1.jpg"), case=case)
     text, image, pages = _pdf_text_and_image(case_poster_pdf(case))
     assert pages == 1
     assert "Ming Li" in text
@@ -51,8 +51,8 @@ def test_poster_holds_the_name_and_a_qr_code_to_the_case_page(
 def test_poster_through_the_view_in_chinese(client, make_user, photo_bytes, settings):
     settings.SITE_URL = "http://127.0.0.1:8000"
     family = make_user()
-    case = new_case(family, given_name="明", family_name="李", missing_province="陕西")
-    new_photo(family, photo_bytes("img2.jpg"), case=case)
+    case = builders.case(family=family, given_name="明", family_name="李", missing_province="陕西")
+    builders.photo(data=photo_bytes("img2.jpg"), case=case)
     with translation.override("zh-hans"):
         response = client.get(reverse("families:case_poster", args=[case.pk]))
     assert response.status_code == 200
@@ -66,5 +66,36 @@ def test_poster_through_the_view_in_chinese(client, make_user, photo_bytes, sett
 
 
 def test_no_poster_for_a_draft(client, make_user):
-    case = new_case(make_user(), publish=False)
+    case = builders.case(family=make_user(), publish=False)
     assert client.get(reverse("families:case_poster", args=[case.pk])).status_code == 404
+
+
+def test_a_missing_photo_file_leaves_the_photo_off_the_poster(
+    client, make_user, photo_bytes, caplog, settings
+):
+    """A photo whose file is gone (a disk restored from an older backup) costs the
+    poster that photo, not the whole poster: the next readable photo takes its place."""
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    family = make_user()
+    case = builders.case(family=family)
+    lost = builders.photo(data=photo_bytes("img1.jpg"), case=case)
+    url = reverse("families:case_poster", args=[case.pk])
+    text, with_photo, _pages = _pdf_text_and_image(client.get(url).content)
+    assert "Photo at age 2" in text
+    lost.image.storage.delete(lost.image.name)
+
+    with caplog.at_level("WARNING", logger="families.poster"):
+        response = client.get(url)
+    assert response.status_code == 200
+    text, without_photo, pages = _pdf_text_and_image(response.content)
+    assert pages == 1 and "Ming Li" in text
+    assert "Photo at age" not in text
+    assert _decoded(without_photo) == [f"http://127.0.0.1:8000/cases/{case.pk}/"]
+    assert f"photo {lost.pk} left out" in caplog.text
+    # The photo area is blank now: far fewer dark pixels than with the photo.
+    assert (without_photo < 128).sum() < (with_photo < 128).sum()
+
+    # Another public photo is drawn instead of the lost one.
+    builders.photo(data=photo_bytes("img2.jpg"), case=case, age_in_photo=3)
+    text = _pdf_text_and_image(client.get(url).content)[0]
+    assert "Photo at age 3" in text

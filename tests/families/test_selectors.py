@@ -7,7 +7,8 @@ from django.contrib.auth.models import AnonymousUser
 
 from families import selectors, services
 from families.models import CaseStatus, Photo, Sex
-from tests.families.test_services import new_case, new_photo, new_posting
+from matching import selectors as match_selectors
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +23,8 @@ def people(make_user, django_user_model):
 
 
 def test_case_visibility_and_management(people):
-    published = new_case(people["family"])
-    draft = new_case(people["family"], publish=False)
+    published = builders.case(family=people["family"])
+    draft = builders.case(family=people["family"], publish=False)
     for name, user in people.items():
         owner_or_staff = name in ("family", "volunteer", "admin")
         assert selectors.case_visible_to(user=user, case=published)
@@ -32,19 +33,19 @@ def test_case_visibility_and_management(people):
 
 
 def test_seeker_postings_are_never_public(people):
-    posting = new_posting(people["seeker"])
+    posting = builders.seeker_posting(seeker=people["seeker"])
     for name, user in people.items():
         allowed = name in ("seeker", "volunteer", "admin")
         assert selectors.seeker_posting_visible_to(user=user, posting=posting) == allowed, name
 
 
 def test_photo_rules(people, photo_bytes):
-    case = new_case(people["family"])
-    public = new_photo(people["family"], photo_bytes("img1.jpg"), case=case)
-    hidden = new_photo(people["family"], photo_bytes("img2.jpg"), case=case)
+    case = builders.case(family=people["family"])
+    public = builders.photo(data=photo_bytes("img1.jpg"), case=case)
+    hidden = builders.photo(data=photo_bytes("img2.jpg"), case=case)
     services.photo_update(actor=people["family"], photo=hidden, fields={"use_on_poster": False})
-    seeker_photo = new_photo(people["seeker"], photo_bytes("img3.jpg"),
-                             posting=new_posting(people["seeker"]))
+    seeker_photo = builders.photo(data=photo_bytes("img3.jpg"),
+                                  posting=builders.seeker_posting(seeker=people["seeker"]))
     for name, user in people.items():
         staff = name in ("volunteer", "admin")
         assert selectors.photo_viewable_by(user=user, photo=public), name
@@ -63,13 +64,13 @@ def test_photo_rules(people, photo_bytes):
 
 def test_public_search_filters(make_user):
     family = make_user()
-    ming = new_case(family)  # boy, born 1986, missing 1988 from Xi'an, Shaanxi
-    new_case(family, given_name="Hong", family_name="Zhang", nicknames="Hong-hong",
-                    sex=Sex.FEMALE, birth_year_min=1990, birth_year_max=1991,
-                    missing_date="1999-06-01", missing_province="Sichuan",
-                    missing_city="Chengdu", missing_district="Wuhou")
-    new_case(family, given_name="Draft", publish=False)
-    withdrawn = new_case(family, given_name="Gone")
+    ming = builders.case(family=family)  # boy, born 1986, missing 1988 from Xi'an, Shaanxi
+    builders.case(family=family, given_name="Hong", family_name="Zhang", nicknames="Hong-hong",
+                  sex=Sex.FEMALE, birth_year_min=1990, birth_year_max=1991,
+                  missing_date="1999-06-01", missing_province="Sichuan",
+                  missing_city="Chengdu", missing_district="Wuhou")
+    builders.case(family=family, given_name="Draft", publish=False)
+    withdrawn = builders.case(family=family, given_name="Gone")
     services.case_withdraw(actor=family, case=withdrawn)
 
     def found(**filters):
@@ -87,22 +88,22 @@ def test_public_search_filters(make_user):
     assert found(place="chengdu") == {"Hong"}
     assert found(place="shaanxi") == {"Ming"}
     assert found(place="nowhere") == set()
-    new_case(family, given_name="明", family_name="李", missing_province="陕西省",
-             missing_city="西安市", missing_district="碑林区")
+    builders.case(family=family, given_name="明", family_name="李", missing_province="陕西省",
+                  missing_city="西安市", missing_district="碑林区")
     assert found(name="李明") == {"明"}
     assert found(place="陕西省西安市") == {"明"}
     assert found(place="西安市碑林区") == {"明"}
     assert found(place="西安") == {"明"}
-    ming.status = CaseStatus.UNDER_REVIEW
+    ming.status = CaseStatus.DNA_PENDING
     ming.save()
     assert found(sex=Sex.MALE) == {"Ming", "明"}
 
 
 def test_photo_states_only_for_managers(people, photo_bytes):
-    case = new_case(people["family"])
-    photo = new_photo(people["family"], photo_bytes("img1.jpg"), case=case)
-    assert selectors.photo_states(user=people["family"], ids=[photo.pk]) == [{
+    case = builders.case(family=people["family"])
+    photo = builders.photo(data=photo_bytes("img1.jpg"), case=case)
+    assert match_selectors.photo_states(user=people["family"], ids=[photo.pk]) == [{
         "id": photo.pk, "state": Photo.FaceState.WAITING, "label": "waiting",
         "needs_pick": False, "match_state": "", "match_label": ""}]
-    assert selectors.photo_states(user=people["other"], ids=[photo.pk]) == []
-    assert selectors.photo_states(user=people["anonymous"], ids=[photo.pk]) == []
+    assert match_selectors.photo_states(user=people["other"], ids=[photo.pk]) == []
+    assert match_selectors.photo_states(user=people["anonymous"], ids=[photo.pk]) == []

@@ -9,40 +9,14 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from families import services
-from families.models import AuditEntry, CaseStatus, MissingChildCase, Photo, SeekerPosting, Sex
-from families.tokens import email_confirmation_token, user_for_confirmation_token
+from families.models import AuditEntry, CaseStatus, Photo
+from families.tokens import (
+    email_confirmation_token,
+    user_for_confirmation_token,
+    user_for_email_change_token,
+)
 from matching.models import Face, MatchJob
-
-CASE_FIELDS = {
-    "given_name": "Ming", "family_name": "Li", "nicknames": "Xiao Ming", "sex": Sex.MALE,
-    "birth_year_min": 1986, "birth_year_max": 1986, "missing_date": "1988-03-01",
-    "missing_province": "Shaanxi", "missing_city": "Xi'an", "missing_district": "Beilin",
-    "circumstances": "Taken outside a hotel.",
-    "police_report_number": "PR-1988-0042", "police_station": "Beilin police station",
-    "contact_name": "Li Hua", "contact_phone": "+86 139 0000 0000",
-    "contact_email": "li.hua@example.org",
-}
-
-POSTING_FIELDS = {
-    "display_name": "Wang Jun", "sex": Sex.MALE, "birth_year_min": 1985,
-    "birth_year_max": 1987, "grew_up_province": "Hebei", "memories": "A big gate, a river.",
-    "contact_phone": "+86 138 0000 0000", "consent_to_matching": True,
-}
-
-
-def new_case(user, *, publish: bool = True, **fields) -> MissingChildCase:
-    """A case posted through the service, published unless told otherwise."""
-    return services.case_create(actor=user, fields={**CASE_FIELDS, **fields}, publish=publish)
-
-
-def new_posting(user, **fields) -> SeekerPosting:
-    return services.seeker_posting_create(actor=user, fields={**POSTING_FIELDS, **fields})
-
-
-def new_photo(user, data: bytes, *, case=None, posting=None, **extra) -> Photo:
-    extra.setdefault("kind", Photo.Kind.CHILDHOOD if case else Photo.Kind.RECENT)
-    extra.setdefault("age_in_photo", 2 if case else 35)
-    return services.photo_add(actor=user, data=data, case=case, seeker_posting=posting, **extra)
+from tests import builders
 
 
 def actions(obj) -> list[str]:
@@ -81,21 +55,32 @@ def test_a_confirmation_token_stops_working_when_the_address_changes(make_user):
     assert user_for_confirmation_token(token) == user
     assert user_for_confirmation_token(token[:-2] + "xx") is None
     services.profile_update(actor=user, user=user, fields={"email": "new@example.org"})
+    assert user_for_confirmation_token(token) == user  # not changed until confirmed
+    assert services.user_confirm_email_change(user=user).email == "new@example.org"
     assert user_for_confirmation_token(token) is None
 
 
 @pytest.mark.django_db
-def test_changing_the_email_asks_for_a_new_confirmation(
+def test_changing_the_email_confirms_the_new_address_first(
     make_user, django_capture_on_commit_callbacks
 ):
     user = make_user()
+    old = user.email
     services.user_confirm_email(user=user)
     with django_capture_on_commit_callbacks(execute=True):
         services.profile_update(actor=user, user=user, fields={
             "email": "Other@Example.org", "phone": "123"})
     user.refresh_from_db()
-    assert (user.email, user.phone, user.email_confirmed_at) == ("other@example.org", "123", None)
+    assert (user.email, user.pending_email, user.phone) == (old, "other@example.org", "123")
+    assert user.email_confirmed_at is not None
     assert mail.outbox[-1].to == ["other@example.org"]
+    token = mail.outbox[-1].body.split("/confirm/new-address/")[1].split("/")[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.user_confirm_email_change(user=user_for_email_change_token(token))
+    user.refresh_from_db()
+    assert (user.email, user.pending_email) == ("other@example.org", "")
+    assert mail.outbox[-1].to == [old]  # the old address hears of the change
+    assert user_for_email_change_token(token) is None  # once only
 
 
 # --- Cases --------------------------------------------------------------------
@@ -104,7 +89,7 @@ def test_changing_the_email_asks_for_a_new_confirmation(
 @pytest.mark.django_db
 def test_case_update_publish_withdraw_are_audited(make_user):
     family = make_user()
-    case = new_case(family, publish=False)
+    case = builders.case(family=family, publish=False)
     assert case.status == CaseStatus.DRAFT
     services.case_update(actor=family, case=case, fields={"given_name": "Ming-ming"})
     services.case_publish(actor=family, case=case)
@@ -124,7 +109,7 @@ def test_case_update_publish_withdraw_are_audited(make_user):
 @pytest.mark.django_db
 def test_case_update_refuses_fields_outside_the_form_and_invalid_years(make_user):
     family = make_user()
-    case = new_case(family)
+    case = builders.case(family=family)
     with pytest.raises(ValueError, match="status"):
         services.case_update(actor=family, case=case, fields={"status": "reunited"})
     with pytest.raises(ValidationError):
@@ -137,7 +122,7 @@ def test_case_update_refuses_fields_outside_the_form_and_invalid_years(make_user
 @pytest.mark.django_db
 def test_seeker_consent_is_stamped_and_taken_back(make_user):
     seeker = make_user()
-    posting = new_posting(seeker, consent_to_matching=False)
+    posting = builders.seeker_posting(seeker=seeker, consent_to_matching=False)
     assert posting.consented_at is None and not posting.is_matchable
     services.seeker_posting_update(actor=seeker, posting=posting,
                                    fields={"consent_to_matching": True})
@@ -160,8 +145,8 @@ def test_publishing_a_draft_makes_its_processed_faces_searchable_and_matched(
 ):
     """A case whose photos were processed while it was a draft is still matched once public."""
     family = make_user()
-    case = new_case(family, publish=False)
-    photo = new_photo(family, photo_bytes("img1.jpg"), case=case)
+    case = builders.case(family=family, publish=False)
+    photo = builders.photo(data=photo_bytes("img1.jpg"), case=case)
     run_worker(("face",))
     face = Face.objects.get(photo=photo)
     assert face.embedding is not None and not face.searchable
@@ -177,8 +162,8 @@ def test_publishing_a_draft_makes_its_processed_faces_searchable_and_matched(
 @pytest.mark.django_db(transaction=True)
 def test_photo_update_and_delete(make_user, photo_bytes, media_root: Path, redis_queues):
     family = make_user()
-    case = new_case(family)
-    photo = new_photo(family, photo_bytes("img1.jpg"), case=case)
+    case = builders.case(family=family)
+    photo = builders.photo(data=photo_bytes("img1.jpg"), case=case)
     stored = Path(photo.image.path)
     assert stored.is_file()
     services.photo_update(actor=family, photo=photo, fields={
@@ -197,8 +182,8 @@ def test_a_seeker_is_matched_only_with_consent_and_only_chosen_photos(
     make_user, photo_bytes, redis_queues, run_worker
 ):
     seeker = make_user()
-    posting = new_posting(seeker, consent_to_matching=False)
-    photo = new_photo(seeker, photo_bytes("img3.jpg"), posting=posting)
+    posting = builders.seeker_posting(seeker=seeker, consent_to_matching=False)
+    photo = builders.photo(data=photo_bytes("img3.jpg"), posting=posting)
     run_worker(("face",))
     face = Face.objects.get(photo=photo)
     assert face.embedding is not None and not face.searchable

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
@@ -28,8 +29,14 @@ def test_sign_up_confirm_and_post(client, settings):
     })
     assert response.status_code == 302
     assert response["Location"] == reverse("families:signup_done")
+    assert client.get(response["Location"]).status_code == 200
     user = User.objects.get(email="mother@example.org")
     assert user.email_confirmed_at is None
+    # Sign-up logs nobody in (its answer must not differ for a taken address); log in.
+    assert "_auth_user_id" not in client.session
+    response = client.post(reverse("login"), {"username": "mother@example.org",
+                                              "password": PASSWORD})
+    assert response.status_code == 302
     # Before confirming, posting is refused with a message.
     response = client.get(reverse("families:case_create"), follow=True)
     assert response.redirect_chain[-1][0] == reverse("families:dashboard")
@@ -47,6 +54,116 @@ def test_a_bad_confirmation_link_is_refused(client):
     response = client.get(reverse("families:confirm_email", args=["not-a-token"]))
     assert response.status_code == 400
     assert "not valid" in response.content.decode()
+    response = client.get(reverse("families:confirm_email_change", args=["not-a-token"]))
+    assert response.status_code == 400
+    assert "not valid" in response.content.decode()
+
+
+SIGN_UP = {"full_name": "Li Hua", "password1": PASSWORD, "password2": PASSWORD,
+           "preferred_language": "en"}
+
+
+def _visible(response) -> tuple:
+    """What a visitor can tell of an answer: status, where it leads, its cookies, its page."""
+    return (response.status_code, response.get("Location"), sorted(response.cookies),
+            response.content)
+
+
+def test_sign_up_answers_the_same_whether_the_address_has_an_account(
+    client, make_user, settings
+):
+    settings.SITE_URL = "http://testserver"
+    owner = make_user(email="mother@example.org", password=PASSWORD, full_name="Li Hua")
+    new = client.post(reverse("families:signup"), {**SIGN_UP, "email": "father@example.org"})
+    taken = client.post(reverse("families:signup"), {**SIGN_UP, "email": "Mother@Example.org"})
+    assert _visible(taken) == _visible(new)
+    assert new["Location"] == reverse("families:signup_done")
+    page = client.get(reverse("families:signup_done"))
+    assert page.status_code == 200 and "mother@example.org" in page.content.decode()
+
+    assert User.objects.filter(email__iexact="mother@example.org").count() == 1
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD)  # nothing about the account changed
+    assert [message.to for message in mail.outbox] == [["father@example.org"],
+                                                       ["mother@example.org"]]
+    warning = mail.outbox[1]
+    assert "tried to sign up" in warning.subject
+    assert "/confirm/" not in warning.body
+    response = client.get("/" + _link(warning.body.split("choose a new one here:")[1]))
+    assert response.status_code == 200 and "password" in response.content.decode().lower()
+    assert AuditEntry.objects.filter(action="user.sign_up_refused_address_in_use",
+                                     object_id=str(owner.pk)).exists()
+
+
+def test_changing_the_email_confirms_the_new_address_first(client, make_user, settings):
+    settings.SITE_URL = "http://testserver"
+    user = make_user(email="mother@example.org", password=PASSWORD, full_name="Li Hua")
+    client.force_login(user)
+    form = {"full_name": "Li Hua", "email": "New@Example.org", "phone": "", "address": "",
+            "preferred_language": "en"}
+    response = client.post(reverse("families:profile"), form, follow=True)
+    assert response.status_code == 200
+    assert "We sent an email to new@example.org" in response.content.decode()
+    user.refresh_from_db()
+    assert (user.email, user.pending_email) == ("mother@example.org", "new@example.org")
+    # Until the link is opened, the old address is the account's: it still logs in.
+    client.logout()
+    assert client.post(reverse("login"), {"username": "mother@example.org",
+                                          "password": PASSWORD}).status_code == 302
+    assert [message.to for message in mail.outbox] == [["new@example.org"]]
+    link = "/" + _link(mail.outbox[0].body)
+    assert "/confirm/new-address/" in link
+
+    # Anyone opening the link (it logs nobody in) makes the new address the account's.
+    other = Client()
+    response = other.get(link)
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    user.refresh_from_db()
+    assert (user.email, user.pending_email) == ("new@example.org", "")
+    assert user.email_confirmed_at is not None
+    assert "_auth_user_id" not in other.session
+    assert mail.outbox[-1].to == ["mother@example.org"]  # the old address is told
+    assert "changed" in mail.outbox[-1].subject
+    assert other.get(link).status_code == 400  # once only
+    assert AuditEntry.objects.filter(action="user.email_changed", actor=user).exists()
+
+
+def test_the_profile_never_says_whether_an_address_is_taken(client, make_user, settings):
+    settings.SITE_URL = "http://testserver"
+    make_user(email="taken@example.org", full_name="Wang Fang")
+    user = make_user(email="mother@example.org", password=PASSWORD)
+    client.force_login(user)
+    base = {"full_name": "", "phone": "", "address": "", "preferred_language": "en"}
+
+    def change_to(address: str) -> tuple:
+        response = client.post(reverse("families:profile"), {**base, "email": address},
+                               follow=True)
+        page = response.content.decode().replace(address, "ADDRESS")
+        page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
+        return response.status_code, response.redirect_chain, page
+
+    free = change_to("free@example.org")
+    taken = change_to("taken@example.org")
+    assert free == taken
+    assert free[0] == 200 and "already" not in free[2] and "Another account" not in free[2]
+    user.refresh_from_db()
+    assert (user.email, user.pending_email) == ("mother@example.org", "taken@example.org")
+
+    # No link goes to the taken address; its owner is told someone tried to use it.
+    free_mail, taken_mail = mail.outbox
+    assert free_mail.to == ["free@example.org"] and "/confirm/new-address/" in free_mail.body
+    assert taken_mail.to == ["taken@example.org"]
+    assert "/confirm/new-address/" not in taken_mail.body
+    assert "tried to use your email address" in taken_mail.subject
+    # The link sent to the free address died when another address was asked for.
+    assert client.get("/" + _link(free_mail.body)).status_code == 400
+    user.refresh_from_db()
+    assert user.email == "mother@example.org"
+
+    # Typing the current address again cancels the pending change.
+    client.post(reverse("families:profile"), {**base, "email": "mother@example.org"})
+    user.refresh_from_db()
+    assert user.pending_email == ""
 
 
 def test_sign_up_errors_are_shown_beside_the_fields_and_nothing_is_saved(client):

@@ -8,7 +8,7 @@ from django.utils import translation
 
 from families import services
 from families.models import AuditEntry, CaseStatus, MissingChildCase
-from tests.families.test_services import CASE_FIELDS, new_case, new_photo, new_posting
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ PRIVATE = ("PR-1988-0042", "Beilin police station", "Li Hua", "139 0000 0000",
 
 
 def _form_data(**changes):
-    data = {k: v for k, v in CASE_FIELDS.items()}
+    data = {k: v for k, v in builders.CASE_FIELDS.items()}
     data.update(changes)
     return data
 
@@ -54,17 +54,17 @@ def test_a_failed_form_saves_nothing_and_says_why_beside_the_field(client, make_
 
 def test_anonymous_visitors_see_public_fields_and_photos_only(client, make_user, photo_bytes):
     family = make_user()
-    case = new_case(family)
-    shown = new_photo(family, photo_bytes("img1.jpg"), case=case)
-    hidden = new_photo(family, photo_bytes("img2.jpg"), case=case)
+    case = builders.case(family=family)
+    shown = builders.photo(data=photo_bytes("img1.jpg"), case=case)
+    hidden = builders.photo(data=photo_bytes("img2.jpg"), case=case)
     services.photo_update(actor=family, photo=hidden, fields={"use_on_poster": False})
-    posting = new_posting(make_user(), display_name="Secret Seeker")
-    case.status = CaseStatus.UNDER_REVIEW
+    posting = builders.seeker_posting(seeker=make_user(), display_name="Secret Seeker")
+    case.status = CaseStatus.DNA_PENDING
     case.save()
 
     page = client.get(case.get_absolute_url()).content.decode()
     assert "Ming Li" in page and "Shaanxi" in page and "Taken outside a hotel." in page
-    for secret in (*PRIVATE, "Secret Seeker", "under review"):
+    for secret in (*PRIVATE, "Secret Seeker", "DNA test pending", "DNA test is under way"):
         assert secret not in page, secret
     assert reverse("families:photo_image", args=[shown.pk]) in page
     assert reverse("families:photo_image", args=[hidden.pk]) not in page
@@ -76,24 +76,23 @@ def test_anonymous_visitors_see_public_fields_and_photos_only(client, make_user,
     assert client.get(posting.get_absolute_url()).status_code in (302, 404)
 
 
-def test_the_family_sees_that_a_match_is_under_review_without_details(client, make_user):
+def test_the_family_sees_that_a_dna_test_is_under_way_without_details(client, make_user):
     family = make_user()
-    case = new_case(family)
-    case.status = CaseStatus.UNDER_REVIEW
+    case = builders.case(family=family)
+    case.status = CaseStatus.DNA_PENDING
     case.save()
     client.force_login(family)
     page = client.get(case.get_absolute_url()).content.decode()
-    assert "A possible match is under review" in page
+    assert "A DNA test is under way" in page
     assert "PR-1988-0042" in page
-    assert "A possible match is under review" in client.get(
-        reverse("families:dashboard")).content.decode()
+    assert "DNA test pending" in client.get(reverse("families:dashboard")).content.decode()
 
 
 def test_one_family_cannot_see_or_change_anothers_case(client, make_user):
     owner, other = make_user(), make_user()
     services.user_confirm_email(user=other)
-    draft = new_case(owner, publish=False)
-    public = new_case(owner)
+    draft = builders.case(family=owner, publish=False)
+    public = builders.case(family=owner)
     client.force_login(other)
     assert client.get(draft.get_absolute_url()).status_code == 404
     page = client.get(public.get_absolute_url()).content.decode()
@@ -115,7 +114,7 @@ def test_one_family_cannot_see_or_change_anothers_case(client, make_user):
 
 def test_the_family_edits_and_withdraws(client, make_user):
     family = make_user()
-    case = new_case(family)
+    case = builders.case(family=family)
     client.force_login(family)
     response = client.post(reverse("families:case_edit", args=[case.pk]),
                            _form_data(given_name="Mingming"))
@@ -130,7 +129,7 @@ def test_the_family_edits_and_withdraws(client, make_user):
 
 
 def test_volunteer_views_of_private_fields_are_audited(client, make_user):
-    case = new_case(make_user())
+    case = builders.case(family=make_user())
     volunteer = make_user(volunteer=True)
     client.force_login(volunteer)
     page = client.get(case.get_absolute_url()).content.decode()
@@ -142,9 +141,9 @@ def test_volunteer_views_of_private_fields_are_audited(client, make_user):
 def test_search_filters_and_pagination(client, make_user):
     family = make_user()
     for number in range(30):
-        new_case(family, given_name=f"Child{number:02d}")
-    new_case(family, given_name="Hong", sex="F", birth_year_min=1990, birth_year_max=1990,
-             missing_date="1996-01-01", missing_province="Sichuan")
+        builders.case(family=family, given_name=f"Child{number:02d}")
+    builders.case(family=family, given_name="Hong", sex="F", birth_year_min=1990,
+                  birth_year_max=1990, missing_date="1996-01-01", missing_province="Sichuan")
     url = reverse("families:case_list")
     first = client.get(url).content.decode()
     assert "31 cases" in first and "Page 1 of 2" in first
@@ -159,7 +158,7 @@ def test_search_filters_and_pagination(client, make_user):
 
 
 def test_public_pages_in_chinese(client, make_user):
-    case = new_case(make_user())
+    case = builders.case(family=make_user())
     with translation.override("zh-hans"):
         page = client.get(case.get_absolute_url()).content.decode()
     assert case.get_absolute_url() == f"/cases/{case.pk}/"

@@ -14,7 +14,7 @@ from PIL import ExifTags, Image
 from families import services
 from families.models import AuditEntry, Photo
 from matching.models import Face
-from tests.families.test_services import new_case, new_photo, new_posting
+from tests import builders
 
 
 def _files(media_root: Path) -> list[Path]:
@@ -56,7 +56,7 @@ def test_a_jpeg_with_gps_is_stored_with_no_exif_at_all(client, family, photo_byt
     upload = _jpeg_with_gps(photo_bytes("img1.jpg"))
     with Image.open(io.BytesIO(upload)) as original:  # the test file really carries GPS
         assert original.getexif().get_ifd(ExifTags.IFD.GPSInfo)[ExifTags.GPS.GPSLatitudeRef] == "N"
-    case = new_case(family)
+    case = builders.case(family=family)
     client.force_login(family)
     response = _upload(client, case, upload)
     assert response.status_code == 302
@@ -76,7 +76,7 @@ def test_a_jpeg_with_gps_is_stored_with_no_exif_at_all(client, family, photo_byt
 
 @pytest.mark.django_db
 def test_a_text_file_named_jpg_is_refused_and_nothing_is_stored(client, family, media_root):
-    case = new_case(family)
+    case = builders.case(family=family)
     client.force_login(family)
     audit_before = AuditEntry.objects.count()
     response = _upload(client, case, b"not a photo at all\n" * 54, name="child.jpg")
@@ -92,7 +92,7 @@ def test_a_text_file_named_jpg_is_refused_and_nothing_is_stored(client, family, 
 
 @pytest.mark.django_db
 def test_upload_form_errors_are_beside_the_fields(client, family, photo_bytes, media_root):
-    case = new_case(family)
+    case = builders.case(family=family)
     client.force_login(family)
     response = _upload(client, case, photo_bytes("img1.jpg"), age_in_photo="", year_taken="")
     assert response.status_code == 400
@@ -103,7 +103,7 @@ def test_upload_form_errors_are_beside_the_fields(client, family, photo_bytes, m
 @pytest.mark.django_db
 def test_unconfirmed_accounts_cannot_upload(client, make_user, photo_bytes, media_root):
     user = make_user()
-    case = new_case(user)
+    case = builders.case(family=user)
     client.force_login(user)
     response = _upload(client, case, photo_bytes("img1.jpg"))
     assert response.status_code == 302
@@ -124,9 +124,9 @@ def everyone(make_user, django_user_model):
 def test_a_seekers_photo_answers_404_to_everyone_but_the_seeker_and_staff(
     client, everyone, photo_bytes
 ):
-    posting = new_posting(everyone["seeker"])
-    new_posting(everyone["other seeker"])
-    photo = new_photo(everyone["seeker"], photo_bytes("img3.jpg"), posting=posting)
+    posting = builders.seeker_posting(seeker=everyone["seeker"])
+    builders.seeker_posting(seeker=everyone["other seeker"])
+    photo = builders.photo(data=photo_bytes("img3.jpg"), posting=posting)
     url = reverse("families:photo_image", args=[photo.pk])
     assert "/media" not in url
     for name, user in everyone.items():
@@ -143,7 +143,7 @@ def test_a_seekers_photo_answers_404_to_everyone_but_the_seeker_and_staff(
         for page in ("seeker_detail", "seeker_photos"):
             status = client.get(reverse(f"families:{page}", args=[posting.pk])).status_code
             assert status == (200 if allowed else 404 if user else 302), (name, page)
-    viewers = set(AuditEntry.objects.filter(action="seeker_photo.viewed")
+    viewers = set(AuditEntry.objects.filter(action="photo.private_viewed")
                   .values_list("actor__email", flat=True))
     assert viewers == {everyone["volunteer"].email, everyone["admin"].email}
 
@@ -151,9 +151,9 @@ def test_a_seekers_photo_answers_404_to_everyone_but_the_seeker_and_staff(
 @pytest.mark.django_db
 def test_case_photos_public_or_private(client, everyone, photo_bytes):
     family = everyone["family"]
-    case = new_case(family)
-    public = new_photo(family, photo_bytes("img1.jpg"), case=case)
-    private = new_photo(family, photo_bytes("img2.jpg"), case=case)
+    case = builders.case(family=family)
+    public = builders.photo(data=photo_bytes("img1.jpg"), case=case)
+    private = builders.photo(data=photo_bytes("img2.jpg"), case=case)
     services.photo_update(actor=family, photo=private, fields={"use_on_poster": False})
     response = client.get(reverse("families:photo_image", args=[public.pk]))
     assert response.status_code == 200 and "public" in response["Cache-Control"]
@@ -181,7 +181,7 @@ def test_face_states_update_and_the_owner_picks_a_face(
     client, family, photo_bytes, redis_queues, run_worker
 ):
     """couple.jpg holds two faces: the page shows it, and the owner picks one in the picker."""
-    case = new_case(family)
+    case = builders.case(family=family)
     client.force_login(family)
     assert _upload(client, case, photo_bytes("couple.jpg"), age_in_photo="",
                    year_taken="1987").status_code == 302
@@ -232,8 +232,8 @@ def test_a_volunteer_draws_a_box_on_a_seeker_photo(
     client, make_user, photo_bytes, redis_queues, run_worker
 ):
     seeker = make_user()
-    posting = new_posting(seeker)
-    photo = new_photo(seeker, photo_bytes("couple.jpg"), posting=posting)
+    posting = builders.seeker_posting(seeker=seeker)
+    photo = builders.photo(data=photo_bytes("couple.jpg"), posting=posting)
     run_worker(("face",))
     face = Face.objects.filter(photo=photo).order_by("box_x").first()
     client.force_login(make_user())
@@ -250,8 +250,8 @@ def test_a_volunteer_draws_a_box_on_a_seeker_photo(
 
 @pytest.mark.django_db
 def test_face_crop_for_review_pages(client, everyone, photo_bytes):
-    posting = new_posting(everyone["seeker"])
-    photo = new_photo(everyone["seeker"], photo_bytes("img3.jpg"), posting=posting)
+    posting = builders.seeker_posting(seeker=everyone["seeker"])
+    photo = builders.photo(data=photo_bytes("img3.jpg"), posting=posting)
     face = Face.objects.create(photo=photo, box_x=10, box_y=10, box_w=60, box_h=60,
                                side="seeker", sex="M", birth_year_min=1985,
                                birth_year_max=1987)
@@ -266,8 +266,8 @@ def test_face_crop_for_review_pages(client, everyone, photo_bytes):
 
 @pytest.mark.django_db
 def test_photo_states_answer_only_the_photos_one_manages(client, everyone, photo_bytes):
-    case = new_case(everyone["family"])
-    photo = new_photo(everyone["family"], photo_bytes("img1.jpg"), case=case)
+    case = builders.case(family=everyone["family"])
+    photo = builders.photo(data=photo_bytes("img1.jpg"), case=case)
     url = reverse("families:photo_states") + f"?ids={photo.pk},999999,abc"
     assert client.get(url).status_code == 302  # to the log-in page
     client.force_login(everyone["other family"])

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from families import services
 from families.models import AuditEntry, CaseStatus, SeekerPosting
-from tests.families.test_services import new_posting
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def test_only_the_seeker_and_staff_see_a_posting_and_staff_views_are_audited(
     client, make_user, django_user_model
 ):
     seeker = make_user()
-    posting = new_posting(seeker, contact_email="wang@example.org")
+    posting = builders.seeker_posting(seeker=seeker, contact_email="wang@example.org")
     url = posting.get_absolute_url()
     assert client.get(url).status_code == 302  # to the log-in page
     client.force_login(make_user())
@@ -76,13 +76,13 @@ def test_only_the_seeker_and_staff_see_a_posting_and_staff_views_are_audited(
     assert sorted(viewers) == sorted([volunteer.pk, admin.pk])
 
 
-def test_the_seeker_sees_that_a_match_is_under_review_and_withdraws(client, make_user):
+def test_the_seeker_sees_that_a_dna_test_is_under_way_and_withdraws(client, make_user):
     seeker = make_user()
-    posting = new_posting(seeker)
-    posting.status = CaseStatus.UNDER_REVIEW
+    posting = builders.seeker_posting(seeker=seeker)
+    posting.status = CaseStatus.DNA_PENDING
     posting.save()
     client.force_login(seeker)
-    assert "A possible match is under review" in client.get(
+    assert "A DNA test is under way" in client.get(
         posting.get_absolute_url()).content.decode()
     assert client.post(reverse("families:seeker_withdraw", args=[posting.pk]),
                        {"reason": ""}).status_code == 302
@@ -91,7 +91,7 @@ def test_the_seeker_sees_that_a_match_is_under_review_and_withdraws(client, make
 
 
 def test_seeker_postings_never_appear_on_public_pages(client, make_user):
-    new_posting(make_user(), display_name="Hidden Seeker")
+    builders.seeker_posting(seeker=make_user(), display_name="Hidden Seeker")
     for url in (reverse("home"), reverse("families:case_list"),
                 reverse("families:case_list") + "?name=Hidden"):
         assert "Hidden Seeker" not in client.get(url).content.decode()

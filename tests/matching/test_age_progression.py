@@ -15,10 +15,11 @@ from django.urls import reverse
 
 from families import selectors as family_selectors
 from families import services as family_services
-from families.models import AuditEntry, Photo, Sex
+from families.models import AuditEntry, Photo
 from matching import age_progression
 from matching.models import Face, MatchJob
 from matching.services import photo_estimate_age_progression, photo_set_estimate_use
+from tests import builders
 
 # --- The growth model ----------------------------------------------------------------
 
@@ -132,32 +133,13 @@ def test_a_photo_without_a_face_is_refused():
 # --- Storing an estimate, and the family's decision ------------------------------------
 
 
-def make_case(user, *, publish=True):
-    return family_services.case_create(
-        actor=user, publish=publish,
-        fields={
-            "given_name": "Lei", "family_name": "Wang", "sex": Sex.MALE,
-            "birth_year_min": 1986, "birth_year_max": 1986,
-            "missing_date": "1988-06-01", "missing_province": "Shaanxi",
-            "contact_name": "Wang Fang",
-        },
-    )
-
-
-def childhood_photo(user, case, photo_bytes, *, age=2.0, name="img10.jpg"):
-    return family_services.photo_add(
-        actor=user, data=photo_bytes(name), case=case, kind=Photo.Kind.CHILDHOOD,
-        age_in_photo=age,
-    )
-
-
 @pytest.mark.django_db(transaction=True)
 def test_an_estimate_is_stored_labelled_and_kept_out_of_matching_until_the_family_decides(
     make_user, photo_bytes, run_worker
 ):
     family = make_user()
-    case = make_case(family)
-    photo = childhood_photo(family, case, photo_bytes)
+    case = builders.case(family=family)
+    photo = builders.photo(data=photo_bytes("img10.jpg"), case=case)
     run_worker()
 
     estimate = photo_estimate_age_progression(actor=family, photo=photo, target_age=38)
@@ -200,8 +182,8 @@ def test_only_the_family_or_a_volunteer_may_make_or_decide_on_an_estimate(
     make_user, photo_bytes, redis_queues
 ):
     family, stranger, volunteer = make_user(), make_user(), make_user(volunteer=True)
-    case = make_case(family)
-    photo = childhood_photo(family, case, photo_bytes)
+    case = builders.case(family=family)
+    photo = builders.photo(data=photo_bytes("img10.jpg"), case=case)
     with pytest.raises(PermissionDenied):
         photo_estimate_age_progression(actor=stranger, photo=photo, target_age=30)
     estimate = photo_estimate_age_progression(actor=volunteer, photo=photo, target_age=30)
@@ -216,13 +198,13 @@ def test_only_the_family_or_a_volunteer_may_make_or_decide_on_an_estimate(
 @pytest.mark.django_db(transaction=True)
 def test_photos_that_cannot_be_aged_are_refused_with_a_reason(make_user, photo_bytes, redis_queues):
     family = make_user()
-    case = make_case(family)
+    case = builders.case(family=family)
     no_age = family_services.photo_add(
         actor=family, data=photo_bytes("img10.jpg"), case=case, kind=Photo.Kind.CHILDHOOD,
     )
     with pytest.raises(ValidationError):
         photo_estimate_age_progression(actor=family, photo=no_age, target_age=30)
-    photo = childhood_photo(family, case, photo_bytes, age=4)
+    photo = builders.photo(data=photo_bytes("img10.jpg"), case=case, age_in_photo=4)
     with pytest.raises(ValidationError):
         photo_estimate_age_progression(actor=family, photo=photo, target_age=3)
     estimate = photo_estimate_age_progression(actor=family, photo=photo, target_age=30)
@@ -239,7 +221,7 @@ def test_an_artists_age_progressed_image_is_matched_at_its_target_age_as_an_esti
     make_user, photo_bytes, run_worker
 ):
     family = make_user()
-    case = make_case(family)
+    case = builders.case(family=family)
     artist = family_services.photo_add(
         actor=family, data=photo_bytes("img12.jpg"), case=case,
         kind=Photo.Kind.AGE_PROGRESSED, age_in_photo=36,
@@ -258,8 +240,8 @@ def test_the_family_makes_an_estimate_sees_it_labelled_beside_the_original_and_d
     make_user, photo_bytes, client, redis_queues
 ):
     family = make_user(email_confirmed_at="2026-01-01T00:00:00Z")
-    case = make_case(family)
-    photo = childhood_photo(family, case, photo_bytes)
+    case = builders.case(family=family)
+    photo = builders.photo(data=photo_bytes("img10.jpg"), case=case)
     url = reverse("families:photo_age_progression", args=[photo.pk])
 
     assert client.get(url).status_code == 302  # anonymous: log in first

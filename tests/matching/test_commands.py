@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from families import services as family_services
-from families.models import Photo, Sex
+from families.models import Sex
 from matching.faces import cosine_distance
 from matching.models import Candidate, Face
+from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,23 +51,15 @@ def test_calibrate_threshold_refuses_a_bad_pairs_file(faces_dir, tmp_path):
 
 
 def _case_and_seeker(make_user, photo_bytes):
-    family, adult = make_user(), make_user()
-    case = family_services.case_create(
-        actor=family, publish=True,
-        fields={"given_name": "Jie", "sex": Sex.FEMALE, "birth_year_min": 1975,
-                "birth_year_max": 1975, "missing_date": "1979-01-01",
-                "missing_province": "Anhui", "contact_name": "Family"},
-    )
-    seeker = family_services.seeker_posting_create(
-        actor=adult,
-        fields={"display_name": "Jie", "sex": Sex.FEMALE, "birth_year_min": 1973,
-                "birth_year_max": 1977, "consent_to_matching": True},
-    )
-    family_services.photo_add(actor=family, case=case, data=photo_bytes("img1.jpg"),
-                              kind=Photo.Kind.CHILDHOOD)
+    """A woman born in 1975: one childhood photo of hers on a case, two later ones on her
+    seeker posting (no ages stated)."""
+    case = builders.case(family=make_user(), sex=Sex.FEMALE, birth_year_min=1975,
+                         birth_year_max=1975, missing_date="1979-01-01")
+    seeker = builders.seeker_posting(seeker=make_user(), sex=Sex.FEMALE, birth_year_min=1973,
+                                     birth_year_max=1977)
+    builders.photo(data=photo_bytes("img1.jpg"), case=case, age_in_photo=None)
     for name in ("img2.jpg", "img4.jpg"):
-        family_services.photo_add(actor=adult, seeker_posting=seeker, data=photo_bytes(name),
-                                  kind=Photo.Kind.RECENT)
+        builders.photo(data=photo_bytes(name), posting=seeker, age_in_photo=None)
     return case, seeker
 
 

@@ -157,19 +157,11 @@ def test_real_photos_are_embedded_with_the_workers_code_and_the_true_person_foun
 def test_the_evaluation_embeds_a_photo_exactly_as_the_workers_do(
     make_user, photo_bytes, run_worker
 ):
-    from families import services as family_services
-    from families.models import Photo, Sex
     from matching.models import Face
+    from tests import builders
 
-    family = make_user()
-    case = family_services.case_create(actor=family, publish=True, fields={
-        "given_name": "Mei", "sex": Sex.FEMALE, "birth_year_min": 1980, "birth_year_max": 1980,
-        "missing_date": "1984-06-01", "missing_province": "Yunnan", "contact_name": "Li",
-    })
-    family_services.photo_add(
-        actor=family, data=photo_bytes("img12.jpg"), case=case, kind=Photo.Kind.CHILDHOOD,
-        age_in_photo=4,
-    )
+    case = builders.case(family=make_user())
+    builders.photo(data=photo_bytes("img12.jpg"), case=case, age_in_photo=4)
     run_worker()
     stored = np.asarray(Face.objects.get(photo__case=case).embedding)
     evaluated = crossage.embed_photo_bytes(faces.get_engine(), photo_bytes("img12.jpg"))

@@ -12,7 +12,6 @@ from django.utils import timezone
 from families.models import AuditEntry, CaseStatus, Notification
 from matching import services
 from matching.models import Candidate, DnaTest, Review
-from tests.matching.test_review import make_candidate, make_people
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,10 +21,11 @@ def _queues(redis_queues):
     return redis_queues
 
 
-def confirmed(make_user):
+@pytest.fixture
+def confirmed(make_user, make_candidate):
+    """A candidate a volunteer confirmed, and the DNA test that opened."""
     volunteer = make_user(volunteer=True)
-    case, posting = make_people(make_user)
-    candidate = make_candidate(case, posting)
+    candidate = make_candidate()
     services.candidate_review(actor=volunteer, candidate=candidate,
                               decision=Review.Decision.CONFIRM)
     return volunteer, candidate, DnaTest.objects.get(candidate=candidate)
@@ -43,8 +43,8 @@ def test_no_genetic_data_is_stored():
     }
 
 
-def test_the_steps_come_in_order(make_user):
-    volunteer, candidate, test = confirmed(make_user)
+def test_the_steps_come_in_order(confirmed):
+    volunteer, candidate, test = confirmed
     with pytest.raises(services.ReviewRefused):
         services.dna_test_record_result(actor=volunteer, dna_test=test, result="match")
     with pytest.raises(services.ReviewRefused):
@@ -64,8 +64,8 @@ def test_the_steps_come_in_order(make_user):
                                         result="match")
 
 
-def test_no_match_rejects_the_candidate_with_that_reason(make_user, client):
-    volunteer, candidate, test = confirmed(make_user)
+def test_no_match_rejects_the_candidate_with_that_reason(confirmed, client):
+    volunteer, candidate, test = confirmed
     case, posting = candidate.case, candidate.seeker_posting
     services.dna_test_record_samples(actor=volunteer, dna_test=test)
     services.dna_test_record_result(actor=volunteer, dna_test=test, result="no_match",
@@ -78,8 +78,7 @@ def test_no_match_rejects_the_candidate_with_that_reason(make_user, client):
     assert (review.decision, review.reason, review.reviewer) == (
         "reject", Review.Reason.DNA_NO_MATCH, volunteer)
     assert (case.status, posting.status) == (CaseStatus.PUBLISHED, CaseStatus.PUBLISHED)
-    expected = ["candidate_under_review", "candidate_confirmed", "dna_samples_collected",
-                "dna_result_no_match"]
+    expected = ["candidate_confirmed", "dna_samples_collected", "dna_result_no_match"]
     assert kinds_to(case.family) == expected
     assert kinds_to(posting.owner) == expected
     assert AuditEntry.objects.filter(action="candidate.rejected_by_dna",
@@ -89,8 +88,8 @@ def test_no_match_rejects_the_candidate_with_that_reason(make_user, client):
     assert client.get(reverse("matching:match_detail", args=[candidate.pk])).status_code == 404
 
 
-def test_an_inconclusive_result_allows_a_new_test(make_user):
-    volunteer, candidate, test = confirmed(make_user)
+def test_an_inconclusive_result_allows_a_new_test(confirmed):
+    volunteer, candidate, test = confirmed
     family = candidate.case.family
     services.dna_test_record_samples(actor=volunteer, dna_test=test)
     services.dna_test_record_result(actor=volunteer, dna_test=test, result="inconclusive")
@@ -105,20 +104,22 @@ def test_an_inconclusive_result_allows_a_new_test(make_user):
     candidate.refresh_from_db()
     assert candidate.status == Candidate.Status.REUNITED
     assert kinds_to(family) == [
-        "candidate_under_review", "candidate_confirmed", "dna_samples_collected",
-        "dna_result_inconclusive", "dna_requested", "dna_samples_collected", "dna_result_match",
+        "candidate_confirmed", "dna_samples_collected", "dna_result_inconclusive",
+        "dna_requested", "dna_samples_collected", "dna_result_match",
     ]
     with pytest.raises(services.ReviewRefused):
         services.dna_test_request(actor=volunteer, candidate=candidate)
 
 
-def test_the_dna_page_is_for_volunteers_and_records_each_step(make_user, client):
-    volunteer, candidate, test = confirmed(make_user)
+def test_the_dna_page_is_for_volunteers_and_records_each_step(confirmed, make_user, client):
+    volunteer, candidate, test = confirmed
     url = reverse("matching:dna_test", args=[candidate.pk])
+    today = timezone.localdate()
+    collected_on, result_on = today - timedelta(days=15), today - timedelta(days=1)
     for outsider in (candidate.case.family, candidate.seeker_posting.owner, make_user()):
         client.force_login(outsider)
         assert client.get(url).status_code == 404
-        assert client.post(url, {"step": "samples", "collected_on": "2026-01-01"}).status_code \
+        assert client.post(url, {"step": "samples", "collected_on": collected_on}).status_code \
             == 404
     client.logout()
     assert client.get(url).status_code == 302
@@ -128,24 +129,24 @@ def test_the_dna_page_is_for_volunteers_and_records_each_step(make_user, client)
     assert page.status_code == 200
     assert "Samples collected" in page.content.decode()
     # The volunteer arranging the test sees both sides' contacts, and that is recorded.
-    assert "+86 138 0000 1111" in page.content.decode()
-    assert "+86 139 2222 3333" in page.content.decode()
+    assert candidate.case.contact_phone in page.content.decode()
+    assert candidate.seeker_posting.contact_phone in page.content.decode()
     viewed = AuditEntry.objects.get(action="dna_test.viewed", actor=volunteer)
     assert viewed.detail == {"contacts_shown": True}
-    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    tomorrow = (today + timedelta(days=1)).isoformat()
     refused = client.post(url, {"step": "samples", "collected_on": tomorrow})
     assert refused.status_code == 200
     assert refused.context["samples_form"].errors["collected_on"]
     test.refresh_from_db()
     assert test.status == DnaTest.Status.REQUESTED
 
-    assert client.post(url, {"step": "samples", "collected_on": "2026-01-05",
+    assert client.post(url, {"step": "samples", "collected_on": collected_on,
                              "lab_reference": "GX-9"}).status_code == 302
     assert client.post(url, {"step": "result", "result": "inconclusive",
-                             "result_on": "2026-01-20"}).status_code == 302
+                             "result_on": result_on}).status_code == 302
     test.refresh_from_db()
     assert (test.status, test.result, test.lab_reference) == ("result", "inconclusive", "GX-9")
-    assert str(test.result_at.date()) == "2026-01-20"
+    assert test.result_at.date() == result_on
     assert client.post(url, {"step": "request", "lab_reference": "GX-10"}).status_code == 302
     test.refresh_from_db()
     assert (test.status, test.lab_reference) == ("requested", "GX-10")

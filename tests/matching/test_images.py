@@ -7,9 +7,9 @@ import io
 import numpy as np
 from PIL import Image
 
-from families.images import normalise_photo
+from families.uploads import normalise_photo
 from matching.faces import Box
-from matching.images import decode_region, decode_scaled
+from matching.faces.decoding import decode_region, decode_scaled
 
 
 def stored(photo_bytes, name: str) -> bytes:

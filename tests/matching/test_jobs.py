@@ -10,36 +10,20 @@ import pytest
 from django.db import connection, transaction
 from rq.registry import StartedJobRegistry
 
-from families import services as family_services
 from families.models import AuditEntry, Photo, Sex
 from matching import queueing, services
 from matching.models import Candidate, Face, MatchJob
 from matching.worker import FaceWorker
+from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _case(user):
-    return family_services.case_create(
-        actor=user,
-        publish=True,
-        fields={
-            "given_name": "Ming", "family_name": "Li", "sex": Sex.MALE,
-            "birth_year_min": 1986, "birth_year_max": 1986,
-            "missing_date": "1988-03-01", "missing_province": "Shaanxi",
-            "contact_name": "Li Hua",
-        },
-    )
 
 
 def test_photo_job_stores_a_128_number_embedding_in_pgvector(
     make_user, photo_bytes, redis_queues, run_worker
 ):
     family = make_user()
-    photo = family_services.photo_add(
-        actor=family, case=_case(family), data=photo_bytes("img1.jpg"),
-        kind=Photo.Kind.CHILDHOOD, age_in_photo=2,
-    )
+    photo = builders.photo(data=photo_bytes("img1.jpg"), case=builders.case(family=family))
     assert redis_queues["face"].count == 1
 
     run_worker()
@@ -60,10 +44,8 @@ def test_photo_job_stores_a_128_number_embedding_in_pgvector(
 
 def test_photo_with_several_faces_waits_for_a_person(make_user, photo_bytes, run_worker):
     family = make_user()
-    photo = family_services.photo_add(
-        actor=family, case=_case(family), data=photo_bytes("couple.jpg"),
-        kind=Photo.Kind.CHILDHOOD,
-    )
+    photo = builders.photo(data=photo_bytes("couple.jpg"), case=builders.case(family=family),
+                           age_in_photo=None)
     run_worker()
     photo.refresh_from_db()
     assert photo.face_state == Photo.FaceState.SEVERAL_FACES
@@ -103,22 +85,17 @@ def test_a_worker_killed_during_a_match_job_loses_nothing(
     cases, seekers = {}, {}
     for person, (sex, born, names) in PEOPLE.items():
         family, adult = make_user(), make_user()
-        cases[person] = family_services.case_create(
-            actor=family, publish=True,
-            fields={"given_name": person, "sex": sex, "birth_year_min": born,
-                    "birth_year_max": born, "missing_date": f"{born + 3}-01-01",
-                    "missing_province": "Hebei", "contact_name": "Family"},
+        cases[person] = builders.case(
+            family=family, given_name=person, sex=sex, birth_year_min=born,
+            birth_year_max=born, missing_date=f"{born + 3}-01-01",
         )
-        seekers[person] = family_services.seeker_posting_create(
-            actor=adult,
-            fields={"display_name": person, "sex": sex, "birth_year_min": born - 2,
-                    "birth_year_max": born + 2, "consent_to_matching": True},
+        seekers[person] = builders.seeker_posting(
+            seeker=adult, display_name=person, sex=sex, birth_year_min=born - 2,
+            birth_year_max=born + 2,
         )
-        family_services.photo_add(actor=family, case=cases[person], data=photo_bytes(names[0]),
-                                  kind=Photo.Kind.CHILDHOOD)
+        builders.photo(data=photo_bytes(names[0]), case=cases[person], age_in_photo=None)
         for name in names[1:]:
-            family_services.photo_add(actor=adult, seeker_posting=seekers[person],
-                                      data=photo_bytes(name), kind=Photo.Kind.RECENT)
+            builders.photo(data=photo_bytes(name), posting=seekers[person], age_in_photo=None)
     run_worker(("face",))
     match_queue = redis_queues["match"]
     assert match_queue.count == 7 and not Candidate.objects.exists()

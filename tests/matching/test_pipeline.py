@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from families import services as family_services
-from families.models import CaseStatus, Photo, Sex
+from families.models import CaseStatus, Sex
 from matching.models import Candidate, Face, MatchJob
+from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,30 +45,17 @@ def load_people(make_user, identities, photo_bytes):
     for person, names in sorted(by_person.items()):
         sex, born = PEOPLE[person]
         family, adult = make_user(), make_user()
-        cases[person] = family_services.case_create(
-            actor=family, publish=True,
-            fields={
-                "given_name": person, "sex": sex, "birth_year_min": born - 1,
-                "birth_year_max": born + 1, "missing_date": f"{born + 4}-05-01",
-                "missing_province": "Henan", "contact_name": "Family",
-            },
+        cases[person] = builders.case(
+            family=family, given_name=person, sex=sex, birth_year_min=born - 1,
+            birth_year_max=born + 1, missing_date=f"{born + 4}-05-01",
         )
-        seekers[person] = family_services.seeker_posting_create(
-            actor=adult,
-            fields={
-                "display_name": person, "sex": sex, "birth_year_min": born - 2,
-                "birth_year_max": born + 2, "consent_to_matching": True,
-            },
+        seekers[person] = builders.seeker_posting(
+            seeker=adult, display_name=person, sex=sex, birth_year_min=born - 2,
+            birth_year_max=born + 2,
         )
-        family_services.photo_add(
-            actor=family, case=cases[person], data=photo_bytes(names[0]),
-            kind=Photo.Kind.CHILDHOOD,
-        )
+        builders.photo(data=photo_bytes(names[0]), case=cases[person], age_in_photo=None)
         for name in names[1:]:
-            family_services.photo_add(
-                actor=adult, seeker_posting=seekers[person], data=photo_bytes(name),
-                kind=Photo.Kind.RECENT,
-            )
+            builders.photo(data=photo_bytes(name), posting=seekers[person], age_in_photo=None)
     return cases, seekers
 
 
@@ -100,7 +87,7 @@ def test_every_person_finds_their_counterpart_among_the_candidates(
     # Every true pair ranks above every false candidate of the same case.
     for person, candidate in found.items():
         assert not false.filter(case=cases[person], score__gt=candidate.score).exists(), person
-    # A case and a posting with a candidate say "under review" (and nothing more).
+    # A case with a candidate shows nothing of it before a volunteer confirms it.
     for person in PEOPLE:
         cases[person].refresh_from_db()
-        assert cases[person].status == CaseStatus.UNDER_REVIEW
+        assert cases[person].status == CaseStatus.PUBLISHED

@@ -9,9 +9,10 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from families import services as family_services
-from families.models import AuditEntry, CaseStatus, Notification, Photo, Sex
+from families.models import AuditEntry, CaseStatus, MissingChildCase, Notification
 from matching import selectors, services
-from matching.models import Candidate, DnaTest, Face, Review
+from matching.models import Candidate, DnaTest, Review
+from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,55 +23,12 @@ def _queues(redis_queues):
     return redis_queues
 
 
-def make_people(make_user, *, province="Guangdong", published_days_ago=0, **case_fields):
-    """A family's published case and an adult's consenting seeker posting (no photos yet)."""
-    family, adult = make_user(), make_user()
-    case = family_services.case_create(actor=family, publish=True, fields={
-        "given_name": "Mei", "family_name": "Chen", "sex": Sex.FEMALE,
-        "birth_year_min": 1974, "birth_year_max": 1976, "missing_date": "1979-06-01",
-        "missing_province": province, "contact_name": "Chen Li",
-        "contact_phone": "+86 138 0000 1111", **case_fields,
-    })
-    if published_days_ago:
-        case.published_at = timezone.now() - timedelta(days=published_days_ago)
-        case.save(update_fields=["published_at"])
-    posting = family_services.seeker_posting_create(actor=adult, fields={
-        "display_name": "Anna", "sex": Sex.FEMALE, "birth_year_min": 1972,
-        "birth_year_max": 1978, "consent_to_matching": True, "grew_up_province": "Hunan",
-        "contact_phone": "+86 139 2222 3333",
-    })
-    return case, posting
-
-
-def _face(owner, **where) -> Face:
-    """A face record for a photo row (no file, no embedding): enough for review services."""
-    photo = Photo.objects.create(
-        owner=owner.family if hasattr(owner, "family") else owner.owner, kind=Photo.Kind.RECENT,
-        image="photos/none.jpg", sha256="0" * 64, **where,
-    )
-    return Face.objects.create(
-        photo=photo, box_x=0, box_y=0, box_w=10, box_h=10,
-        side="case" if "case" in where else "seeker", sex=owner.sex,
-        birth_year_min=owner.birth_year_min, birth_year_max=owner.birth_year_max,
-    )
-
-
-def make_candidate(case, posting, *, score=0.5, distance=0.06) -> Candidate:
-    """A candidate recorded through the matching service (as a match job would)."""
-    return services.candidate_record(
-        case_id=case.pk, seeker_posting_id=posting.pk, distance=distance,
-        case_face_id=_face(case, case=case).pk,
-        seeker_face_id=_face(posting, seeker_posting=posting).pk,
-        age_gap_years=10.0, model_version="test", score=score,
-    )
-
-
 # --- claims -------------------------------------------------------------------
 
 
-def test_two_volunteers_never_hold_the_same_candidate(make_user):
+def test_two_volunteers_never_hold_the_same_candidate(make_user, make_candidate):
     first, second = make_user(volunteer=True), make_user(volunteer=True)
-    candidate = make_candidate(*make_people(make_user))
+    candidate = make_candidate()
     services.candidate_claim(actor=first, candidate=candidate)
     with pytest.raises(services.ReviewRefused):
         services.candidate_claim(actor=second, candidate=candidate)
@@ -88,19 +46,19 @@ def test_two_volunteers_never_hold_the_same_candidate(make_user):
                        ("candidate.claimed", second.pk)]
 
 
-def test_a_forgotten_claim_can_be_taken_over(make_user, settings):
+def test_a_forgotten_claim_can_be_taken_over(make_user, settings, make_candidate):
     settings.REVIEW_CLAIM_HOURS = 24
     first, second = make_user(volunteer=True), make_user(volunteer=True)
-    candidate = make_candidate(*make_people(make_user))
+    candidate = make_candidate()
     services.candidate_claim(actor=first, candidate=candidate)
     Candidate.objects.filter(pk=candidate.pk).update(
         claimed_at=timezone.now() - timedelta(hours=25))
     assert services.candidate_claim(actor=second, candidate=candidate).claimed_by == second
 
 
-def test_only_volunteers_review(make_user):
-    case, posting = make_people(make_user)
-    candidate = make_candidate(case, posting)
+def test_only_volunteers_review(make_user, make_people):
+    case, posting = make_people()
+    candidate = builders.candidate(case=case, posting=posting)
     for outsider in (case.family, posting.owner, make_user()):
         with pytest.raises(PermissionDenied):
             services.candidate_claim(actor=outsider, candidate=candidate)
@@ -113,12 +71,12 @@ def test_only_volunteers_review(make_user):
 # --- decisions ----------------------------------------------------------------
 
 
-def test_rejecting_needs_a_reason_and_puts_the_case_back(make_user):
+def test_rejecting_needs_a_reason_and_puts_the_case_back(make_user, make_people):
     volunteer = make_user(volunteer=True)
-    case, posting = make_people(make_user)
-    candidate = make_candidate(case, posting)
+    case, posting = make_people()
+    candidate = builders.candidate(case=case, posting=posting)
     case.refresh_from_db()
-    assert case.status == CaseStatus.UNDER_REVIEW
+    assert case.status == CaseStatus.PUBLISHED  # an unreviewed candidate shows nowhere
     with pytest.raises(services.ReviewRefused):
         services.candidate_review(actor=volunteer, candidate=candidate,
                                   decision=Review.Decision.REJECT)
@@ -152,10 +110,10 @@ def test_rejecting_needs_a_reason_and_puts_the_case_back(make_user):
                                   decision=Review.Decision.CONFIRM)
 
 
-def test_needs_more_information_keeps_the_candidate_open(make_user):
+def test_needs_more_information_keeps_the_candidate_open(make_user, make_people):
     volunteer = make_user(volunteer=True)
-    case, posting = make_people(make_user)
-    candidate = make_candidate(case, posting)
+    case, posting = make_people()
+    candidate = builders.candidate(case=case, posting=posting)
     with pytest.raises(services.ReviewRefused):
         services.candidate_review(actor=volunteer, candidate=candidate,
                                   decision=Review.Decision.NEEDS_INFO)
@@ -165,14 +123,14 @@ def test_needs_more_information_keeps_the_candidate_open(make_user):
     candidate.refresh_from_db()
     case.refresh_from_db()
     assert candidate.status == Candidate.Status.NEEDS_INFO
-    assert case.status == CaseStatus.UNDER_REVIEW
+    assert case.status == CaseStatus.PUBLISHED
     assert candidate in selectors.review_queue()
 
 
-def test_confirming_opens_the_dna_step_and_tells_both_sides(make_user):
+def test_confirming_opens_the_dna_step_and_tells_both_sides(make_user, make_people):
     volunteer = make_user(volunteer=True, full_name="Zhou")
-    case, posting = make_people(make_user)
-    candidate = make_candidate(case, posting)
+    case, posting = make_people()
+    candidate = builders.candidate(case=case, posting=posting)
     services.candidate_claim(actor=volunteer, candidate=candidate)
     services.candidate_review(actor=volunteer, candidate=candidate,
                               decision=Review.Decision.CONFIRM, note="Strong likeness.")
@@ -189,11 +147,11 @@ def test_confirming_opens_the_dna_step_and_tells_both_sides(make_user):
     assert candidate not in selectors.review_queue()
 
 
-def test_a_second_reviewer_must_confirm_when_the_setting_asks(make_user, settings):
+def test_a_second_reviewer_must_confirm_when_the_setting_asks(make_user, settings, make_people):
     settings.REVIEW_REQUIRES_SECOND_REVIEWER = True
     first, second = make_user(volunteer=True), make_user(volunteer=True)
-    case, posting = make_people(make_user)
-    candidate = make_candidate(case, posting)
+    case, posting = make_people()
+    candidate = builders.candidate(case=case, posting=posting)
     services.candidate_review(actor=first, candidate=candidate, decision=Review.Decision.CONFIRM)
     candidate.refresh_from_db()
     assert candidate.status == Candidate.Status.AWAITING_SECOND_REVIEW
@@ -214,10 +172,10 @@ def test_a_second_reviewer_must_confirm_when_the_setting_asks(make_user, setting
     assert Notification.objects.filter(kind="candidate_confirmed").count() == 2
 
 
-def test_a_second_reviewer_may_reject(make_user, settings):
+def test_a_second_reviewer_may_reject(make_user, settings, make_candidate):
     settings.REVIEW_REQUIRES_SECOND_REVIEWER = True
     first, second = make_user(volunteer=True), make_user(volunteer=True)
-    candidate = make_candidate(*make_people(make_user))
+    candidate = make_candidate()
     services.candidate_review(actor=first, candidate=candidate, decision=Review.Decision.CONFIRM)
     services.candidate_review(actor=second, candidate=candidate,
                               decision=Review.Decision.REJECT,
@@ -230,17 +188,25 @@ def test_a_second_reviewer_may_reject(make_user, settings):
 # --- the queue ----------------------------------------------------------------
 
 
-def test_the_queue_orders_by_score_then_by_how_long_the_case_waited(make_user):
-    old = make_candidate(*make_people(make_user, published_days_ago=900), score=0.4)
-    new = make_candidate(*make_people(make_user, published_days_ago=3), score=0.4)
-    best = make_candidate(*make_people(make_user, published_days_ago=1), score=0.8)
+def test_the_queue_orders_by_score_then_by_how_long_the_case_waited(make_candidate):
+    def published_days_ago(days: int, *, score: float) -> Candidate:
+        candidate = make_candidate(score=score)
+        MissingChildCase.objects.filter(pk=candidate.case_id).update(
+            published_at=timezone.now() - timedelta(days=days))
+        return candidate
+
+    old = published_days_ago(900, score=0.4)
+    new = published_days_ago(3, score=0.4)
+    best = published_days_ago(1, score=0.8)
     assert list(selectors.review_queue()) == [best, old, new]
 
 
-def test_the_queue_filters_by_region_date_and_score(make_user):
-    guangdong = make_candidate(*make_people(make_user, province="Guangdong"), score=0.3)
-    sichuan = make_candidate(*make_people(make_user, province="Sichuan", missing_city="Chengdu"),
-                             score=0.7)
+def test_the_queue_filters_by_region_date_and_score(make_candidate):
+    hunan = {"grew_up_province": "Hunan"}
+    guangdong = make_candidate(missing_province="Guangdong", missing_city="Shenzhen",
+                               posting_fields=hunan, score=0.3)
+    sichuan = make_candidate(missing_province="Sichuan", missing_city="Chengdu",
+                             posting_fields=hunan, score=0.7)
     Candidate.objects.filter(pk=guangdong.pk).update(
         created_at=timezone.now() - timedelta(days=40))
     assert list(selectors.review_queue(region="sichuan")) == [sichuan]
@@ -252,15 +218,17 @@ def test_the_queue_filters_by_region_date_and_score(make_user):
     assert list(selectors.review_queue(created_to=today - timedelta(days=7))) == [guangdong]
 
 
-def test_the_queue_leaves_out_decided_candidates_and_withdrawn_cases(make_user):
+def test_the_queue_leaves_out_decided_candidates_and_withdrawn_cases(
+    make_user, make_people, make_candidate
+):
     volunteer = make_user(volunteer=True)
-    rejected = make_candidate(*make_people(make_user))
+    rejected = make_candidate()
     services.candidate_review(actor=volunteer, candidate=rejected,
                               decision=Review.Decision.REJECT, reason=Review.Reason.POOR_PHOTO)
-    case, posting = make_people(make_user)
-    withdrawn = make_candidate(case, posting)
+    case, posting = make_people()
+    withdrawn = builders.candidate(case=case, posting=posting)
     family_services.case_withdraw(actor=case.family, case=case)
-    waiting = make_candidate(*make_people(make_user))
+    waiting = make_candidate()
     assert list(selectors.review_queue()) == [waiting]
     assert withdrawn not in selectors.review_queue()
 
@@ -268,42 +236,41 @@ def test_the_queue_leaves_out_decided_candidates_and_withdrawn_cases(make_user):
 # --- notices at creation ------------------------------------------------------
 
 
-def test_a_new_candidate_tells_both_sides_and_the_volunteers_of_its_region(make_user):
+def test_a_new_candidate_tells_only_the_volunteers_of_its_region(make_user, make_people):
     here = make_user(volunteer=True, review_provinces="guangdong ,Fujian")
     anywhere = make_user(volunteer=True)
     there = make_user(volunteer=True, review_provinces="Sichuan")
-    case, posting = make_people(make_user)
-    candidate = make_candidate(case, posting)
+    case, posting = make_people(missing_province="Guangdong")
+    candidate = builders.candidate(case=case, posting=posting)
     notices = Notification.objects.order_by("pk")
+    # Neither the family nor the seeker hears of a candidate no volunteer has looked at.
     assert [(n.kind, n.recipient_id) for n in notices] == [
-        ("candidate_under_review", case.family_id),
-        ("candidate_under_review", posting.owner_id),
         ("candidate_for_volunteer", here.pk),
         ("candidate_for_volunteer", anywhere.pk),
     ]
     assert not Notification.objects.filter(recipient=there).exists()
     # Recording the candidate again (a rerun of the match job) tells no one again.
-    make_candidate(case, posting, score=0.55)
-    assert Notification.objects.count() == 4
-    assert notices[0].link == f"/cases/{case.pk}/"
-    assert notices[2].link == f"/matching/review/{candidate.pk}/"
+    builders.candidate(case=case, posting=posting, score=0.55)
+    assert Notification.objects.count() == 2
+    assert notices[0].link == f"/matching/review/{candidate.pk}/"
+    assert {(n.about_type, n.about_id) for n in notices} == {
+        ("matching.candidate", str(candidate.pk))}
 
 
-def test_notices_speak_the_recipients_language(make_user):
-    case, posting = make_people(make_user)
-    posting.owner.preferred_language = "zh-hans"
-    posting.owner.save()
-    make_candidate(case, posting)
-    to_seeker = Notification.objects.get(recipient=posting.owner)
-    assert to_seeker.link.startswith("/zh-hans/")
+def test_notices_speak_the_recipients_language(make_user, make_people):
+    volunteer = make_user(volunteer=True, preferred_language="zh-hans")
+    case, posting = make_people()
+    builders.candidate(case=case, posting=posting)
+    to_volunteer = Notification.objects.get(recipient=volunteer)
+    assert to_volunteer.link.startswith("/zh-hans/")
 
 
-def test_a_volunteer_never_reviews_their_own_case_or_posting(make_user):
+def test_a_volunteer_never_reviews_their_own_case_or_posting(make_user, make_people):
     family_volunteer = make_user(volunteer=True)
-    case, _ = make_people(make_user)
+    case, _ = make_people()
     case.family = family_volunteer
     case.save()
-    own = make_candidate(case, make_people(make_user)[1])
+    own = builders.candidate(case=case, posting=make_people()[1])
     with pytest.raises(services.ReviewRefused):
         services.candidate_claim(actor=family_volunteer, candidate=own)
     with pytest.raises(services.ReviewRefused):

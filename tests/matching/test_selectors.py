@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from families import services as family_services
-from families.models import Photo, Sex
+from families.models import Sex
 from matching import selectors
 from matching.faces import cosine_distance
 from matching.models import Face, Side
+from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,13 +20,9 @@ def seekers(make_user, photo_bytes, run_worker):
     for key, name, born in (("a", "img2.jpg", 1973), ("b", "img4.jpg", 1975),
                             ("c", "img3.jpg", 1967)):
         adult = make_user()
-        posting = family_services.seeker_posting_create(
-            actor=adult,
-            fields={"display_name": key, "sex": Sex.FEMALE, "birth_year_min": born,
-                    "birth_year_max": born + 4, "consent_to_matching": True},
-        )
-        family_services.photo_add(actor=adult, seeker_posting=posting, data=photo_bytes(name),
-                                  kind=Photo.Kind.RECENT)
+        posting = builders.seeker_posting(seeker=adult, display_name=key, sex=Sex.FEMALE,
+                                          birth_year_min=born, birth_year_max=born + 4)
+        builders.photo(data=photo_bytes(name), posting=posting, age_in_photo=None)
         made[key] = posting
     run_worker()
     return made

@@ -6,42 +6,13 @@ import numpy as np
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from families import services as family_services
 from families.models import AuditEntry, CaseStatus, Photo, Sex
 from matching import services
 from matching.faces import Box, cosine_distance
 from matching.models import Candidate, Face, MatchJob
+from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def make_case(user, *, sex=Sex.FEMALE, born=(1974, 1976), publish=True):
-    return family_services.case_create(
-        actor=user, publish=publish,
-        fields={
-            "given_name": "Mei", "family_name": "Chen", "sex": sex,
-            "birth_year_min": born[0], "birth_year_max": born[1],
-            "missing_date": f"{born[1] + 3}-06-01", "missing_province": "Guangdong",
-            "contact_name": "Chen Li",
-        },
-    )
-
-
-def make_seeker(user, *, sex=Sex.FEMALE, born=(1972, 1978), consent=True):
-    return family_services.seeker_posting_create(
-        actor=user,
-        fields={
-            "display_name": "Anna", "sex": sex, "birth_year_min": born[0],
-            "birth_year_max": born[1], "consent_to_matching": consent,
-        },
-    )
-
-
-def add(user, photo_bytes, name, *, case=None, seeker=None, age=None):
-    return family_services.photo_add(
-        actor=user, data=photo_bytes(name), case=case, seeker_posting=seeker,
-        kind=Photo.Kind.CHILDHOOD if case else Photo.Kind.RECENT, age_in_photo=age,
-    )
 
 
 # --- face_pick --------------------------------------------------------------------
@@ -51,8 +22,8 @@ def test_picking_a_detected_face_embeds_it_and_removes_the_other_boxes(
     make_user, photo_bytes, run_worker
 ):
     family = make_user()
-    case = make_case(family)
-    photo = add(family, photo_bytes, "couple.jpg", case=case)
+    case = builders.case(family=family)
+    photo = builders.photo(data=photo_bytes("couple.jpg"), case=case, age_in_photo=None)
     run_worker()
     photo.refresh_from_db()
     assert photo.face_state == Photo.FaceState.SEVERAL_FACES
@@ -79,9 +50,9 @@ def test_a_drawn_box_is_embedded_like_the_detected_face_it_surrounds(
     make_user, photo_bytes, run_worker, settings
 ):
     family = make_user()
-    case = make_case(family)
-    first = add(family, photo_bytes, "couple.jpg", case=case)
-    second = add(family, photo_bytes, "couple.jpg", case=case)
+    case = builders.case(family=family)
+    first = builders.photo(data=photo_bytes("couple.jpg"), case=case, age_in_photo=None)
+    second = builders.photo(data=photo_bytes("couple.jpg"), case=case, age_in_photo=None)
     run_worker()
     detected = first.faces.order_by("box_x").first()
     services.face_pick(actor=family, photo=first, face_id=detected.pk)
@@ -107,7 +78,8 @@ def test_a_drawn_box_is_embedded_like_the_detected_face_it_surrounds(
 
 def test_only_the_owner_or_a_volunteer_may_pick(make_user, photo_bytes, run_worker):
     family, stranger, volunteer = make_user(), make_user(), make_user(volunteer=True)
-    photo = add(family, photo_bytes, "couple.jpg", case=make_case(family))
+    photo = builders.photo(data=photo_bytes("couple.jpg"), case=builders.case(family=family),
+                           age_in_photo=None)
     run_worker()
     face = photo.faces.first()
     with pytest.raises(PermissionDenied):
@@ -129,12 +101,12 @@ def test_a_case_and_a_seeker_of_the_same_person_become_one_candidate(
     make_user, photo_bytes, run_worker
 ):
     family, adult = make_user(), make_user()
-    case = make_case(family)
-    seeker = make_seeker(adult)
-    add(family, photo_bytes, "img1.jpg", case=case, age=30)
-    add(family, photo_bytes, "img5.jpg", case=case, age=33)
-    add(adult, photo_bytes, "img2.jpg", seeker=seeker, age=40)
-    add(adult, photo_bytes, "img4.jpg", seeker=seeker, age=42)
+    case = builders.case(family=family)
+    seeker = builders.seeker_posting(seeker=adult)
+    builders.photo(data=photo_bytes("img1.jpg"), case=case, age_in_photo=30)
+    builders.photo(data=photo_bytes("img5.jpg"), case=case, age_in_photo=33)
+    builders.photo(data=photo_bytes("img2.jpg"), posting=seeker, age_in_photo=40)
+    builders.photo(data=photo_bytes("img4.jpg"), posting=seeker, age_in_photo=42)
     run_worker()
 
     candidate = Candidate.objects.get()
@@ -155,17 +127,18 @@ def test_a_case_and_a_seeker_of_the_same_person_become_one_candidate(
     assert 0 < candidate.score <= 1
     case.refresh_from_db()
     seeker.refresh_from_db()
-    assert case.status == CaseStatus.UNDER_REVIEW
-    assert seeker.status == CaseStatus.UNDER_REVIEW
+    # Nothing of a candidate shows before a volunteer confirms it.
+    assert case.status == CaseStatus.PUBLISHED
+    assert seeker.status == CaseStatus.PUBLISHED
     assert AuditEntry.objects.filter(action="candidate.created").count() == 1
 
 
 def test_running_a_match_job_again_changes_nothing(make_user, photo_bytes, run_worker):
     family, adult = make_user(), make_user()
-    case = make_case(family)
-    seeker = make_seeker(adult)
-    add(family, photo_bytes, "img1.jpg", case=case)
-    add(adult, photo_bytes, "img2.jpg", seeker=seeker)
+    case = builders.case(family=family)
+    seeker = builders.seeker_posting(seeker=adult)
+    builders.photo(data=photo_bytes("img1.jpg"), case=case, age_in_photo=None)
+    builders.photo(data=photo_bytes("img2.jpg"), posting=seeker, age_in_photo=None)
     run_worker()
     before = list(Candidate.objects.values())
     assert len(before) == 1
@@ -182,19 +155,22 @@ def test_running_a_match_job_again_changes_nothing(make_user, photo_bytes, run_w
 @pytest.mark.parametrize(
     ("seeker_sex", "seeker_born", "consent"),
     [
-        (Sex.MALE, (1972, 1978), True),     # another sex
-        (Sex.FEMALE, (1980, 1990), True),   # born too late to be the child
-        (Sex.FEMALE, (1972, 1978), False),  # no consent
+        (Sex.FEMALE, (1985, 1987), True),  # another sex: the child is a boy born in 1986
+        (Sex.MALE, (1990, 2000), True),    # born too late to be the child
+        (Sex.MALE, (1985, 1987), False),   # no consent
     ],
 )
 def test_impossible_pairs_are_left_out(
     make_user, photo_bytes, run_worker, seeker_sex, seeker_born, consent
 ):
     family, adult = make_user(), make_user()
-    case = make_case(family)
-    seeker = make_seeker(adult, sex=seeker_sex, born=seeker_born, consent=consent)
-    add(family, photo_bytes, "img1.jpg", case=case)
-    add(adult, photo_bytes, "img2.jpg", seeker=seeker)
+    case = builders.case(family=family)
+    seeker = builders.seeker_posting(
+        seeker=adult, sex=seeker_sex, birth_year_min=seeker_born[0],
+        birth_year_max=seeker_born[1], consent_to_matching=consent,
+    )
+    builders.photo(data=photo_bytes("img1.jpg"), case=case, age_in_photo=None)
+    builders.photo(data=photo_bytes("img2.jpg"), posting=seeker, age_in_photo=None)
     run_worker()
     assert not Candidate.objects.exists()
     case.refresh_from_db()
@@ -203,10 +179,10 @@ def test_impossible_pairs_are_left_out(
 
 def test_unknown_sex_is_never_excluded(make_user, photo_bytes, run_worker):
     family, adult = make_user(), make_user()
-    case = make_case(family, sex=Sex.UNKNOWN)
-    seeker = make_seeker(adult, sex=Sex.FEMALE)
-    add(family, photo_bytes, "img1.jpg", case=case)
-    add(adult, photo_bytes, "img2.jpg", seeker=seeker)
+    case = builders.case(family=family, sex=Sex.UNKNOWN)
+    seeker = builders.seeker_posting(seeker=adult, sex=Sex.FEMALE)
+    builders.photo(data=photo_bytes("img1.jpg"), case=case, age_in_photo=None)
+    builders.photo(data=photo_bytes("img2.jpg"), posting=seeker, age_in_photo=None)
     run_worker()
     assert Candidate.objects.filter(case=case, seeker_posting=seeker).exists()
 
@@ -215,10 +191,10 @@ def test_consent_given_later_refreshes_the_faces_and_matches_them(
     make_user, photo_bytes, run_worker
 ):
     family, adult = make_user(), make_user()
-    case = make_case(family)
-    seeker = make_seeker(adult, consent=False)
-    add(family, photo_bytes, "img1.jpg", case=case)
-    add(adult, photo_bytes, "img2.jpg", seeker=seeker)
+    case = builders.case(family=family)
+    seeker = builders.seeker_posting(seeker=adult, consent_to_matching=False)
+    builders.photo(data=photo_bytes("img1.jpg"), case=case, age_in_photo=None)
+    builders.photo(data=photo_bytes("img2.jpg"), posting=seeker, age_in_photo=None)
     run_worker()
     face = Face.objects.get(photo__seeker_posting=seeker)
     assert face.embedding is not None and not face.searchable
@@ -238,8 +214,8 @@ def test_refreshing_facts_copies_sex_and_birth_years_and_withdrawal(
     make_user, photo_bytes, run_worker
 ):
     family = make_user()
-    case = make_case(family)
-    add(family, photo_bytes, "img1.jpg", case=case, age=3)
+    case = builders.case(family=family)
+    builders.photo(data=photo_bytes("img1.jpg"), case=case, age_in_photo=3)
     run_worker()
     case.sex, case.birth_year_min, case.birth_year_max = Sex.UNKNOWN, 1970, 1980
     case.save()
@@ -258,7 +234,8 @@ def test_a_failing_match_job_is_recorded_for_admins_and_retried(
     make_user, photo_bytes, redis_queues, run_worker, settings
 ):
     family = make_user()
-    add(family, photo_bytes, "img1.jpg", case=make_case(family))
+    builders.photo(data=photo_bytes("img1.jpg"), case=builders.case(family=family),
+                   age_in_photo=None)
     run_worker(("face",))
     settings.MATCH_SEARCH_LIMIT = -1  # PostgreSQL refuses a negative LIMIT
     run_worker(("match",))
@@ -275,7 +252,8 @@ def test_a_match_job_for_a_face_removed_meanwhile_finishes_quietly(
     make_user, photo_bytes, run_worker
 ):
     family = make_user()
-    photo = add(family, photo_bytes, "img1.jpg", case=make_case(family))
+    photo = builders.photo(data=photo_bytes("img1.jpg"), case=builders.case(family=family),
+                           age_in_photo=None)
     run_worker(("face",))
     job = MatchJob.objects.get(kind=MatchJob.Kind.MATCH_FACE)
     photo.delete()  # the face and its match job rows go with it

@@ -10,12 +10,11 @@ from django.urls import reverse
 from django.utils import translation
 from PIL import Image
 
-from families import services as family_services
-from families.models import AuditEntry, Photo, Sex
+from families.models import AuditEntry, Sex
 from matching import ranking
 from matching.faces import cosine_distance
 from matching.models import Candidate, Face, Review
-from tests.matching.test_review import make_candidate, make_people
+from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,26 +24,25 @@ def pair(make_user, photo_bytes, run_worker):
     """A case with two photos and a seeker posting with one, of the same person, matched."""
     family = make_user(email="family@example.org")
     adult = make_user(email="adult@example.org")
-    case = family_services.case_create(actor=family, publish=True, fields={
-        "given_name": "Mei", "family_name": "Chen", "sex": Sex.FEMALE,
-        "birth_year_min": 1974, "birth_year_max": 1976, "missing_date": "1979-06-01",
-        "missing_province": "Guangdong", "missing_city": "Shenzhen", "dialect": "Cantonese",
-        "circumstances": "Taken from the market near the river gate.",
-        "contact_name": "Chen Li", "contact_phone": "+86 138 0000 1111",
-        "contact_email": "chen.family@example.org", "police_report_number": "GD-1979-42",
-    })
-    posting = family_services.seeker_posting_create(actor=adult, fields={
-        "display_name": "Anna", "sex": Sex.FEMALE, "birth_year_min": 1972,
-        "birth_year_max": 1978, "consent_to_matching": True, "grew_up_province": "Hunan",
-        "grew_up_city": "Changsha", "grew_up_district": "Yuelu", "dialect": "Cantonese",
-        "arrived_year": 1980, "memories": "A big river gate and a market with red lanterns.",
-        "contact_phone": "+86 139 2222 3333", "contact_email": "anna.private@example.org",
-    })
+    case = builders.case(
+        family=family, given_name="Mei", family_name="Chen", nicknames="", sex=Sex.FEMALE,
+        birth_year_min=1974, birth_year_max=1976, missing_date="1979-06-01",
+        missing_province="Guangdong", missing_city="Shenzhen", missing_district="",
+        dialect="Cantonese", circumstances="Taken from the market near the river gate.",
+        contact_name="Chen Li", contact_phone="+86 138 0000 1111",
+        contact_email="chen.family@example.org", police_report_number="GD-1979-42",
+        police_station="",
+    )
+    posting = builders.seeker_posting(
+        seeker=adult, display_name="Anna", sex=Sex.FEMALE, birth_year_min=1972,
+        birth_year_max=1978, grew_up_province="Hunan", grew_up_city="Changsha",
+        grew_up_district="Yuelu", dialect="Cantonese", arrived_year=1980,
+        memories="A big river gate and a market with red lanterns.",
+        contact_phone="+86 139 2222 3333", contact_email="anna.private@example.org",
+    )
     for name, age in (("img1.jpg", 30), ("img5.jpg", 33)):
-        family_services.photo_add(actor=family, case=case, data=photo_bytes(name),
-                                  kind=Photo.Kind.CHILDHOOD, age_in_photo=age)
-    family_services.photo_add(actor=adult, seeker_posting=posting, data=photo_bytes("img2.jpg"),
-                              kind=Photo.Kind.RECENT, age_in_photo=40)
+        builders.photo(data=photo_bytes(name), case=case, age_in_photo=age)
+    builders.photo(data=photo_bytes("img2.jpg"), posting=posting, age_in_photo=40)
     run_worker()
     return Candidate.objects.get(case=case, seeker_posting=posting)
 
@@ -59,9 +57,9 @@ def jpeg_size(response) -> tuple[int, int]:
 # --- who may open the review pages -------------------------------------------------
 
 
-def test_review_pages_are_for_volunteers_only(make_user, client, redis_queues):
-    case, posting = make_people(make_user)
-    candidate = make_candidate(case, posting)
+def test_review_pages_are_for_volunteers_only(make_user, client, redis_queues, make_people):
+    case, posting = make_people()
+    candidate = builders.candidate(case=case, posting=posting)
     urls = [reverse("matching:queue"), reverse("matching:review", args=[candidate.pk]),
             reverse("matching:dna_test", args=[candidate.pk])]
     for url in urls:
@@ -77,10 +75,12 @@ def test_review_pages_are_for_volunteers_only(make_user, client, redis_queues):
     assert not AuditEntry.objects.filter(action="candidate.viewed").exists()
 
 
-def test_the_queue_lists_waiting_candidates_and_claims_them(make_user, client, redis_queues):
+def test_the_queue_lists_waiting_candidates_and_claims_them(
+    make_user, client, redis_queues, make_candidate
+):
     volunteer, other = make_user(volunteer=True), make_user(volunteer=True)
-    low = make_candidate(*make_people(make_user, province="Sichuan"), score=0.2)
-    high = make_candidate(*make_people(make_user), score=0.9)
+    low = make_candidate(missing_province="Sichuan", score=0.2)
+    high = make_candidate(score=0.9)
     client.force_login(volunteer)
     page = client.get(reverse("matching:queue"))
     assert page.status_code == 200
@@ -161,12 +161,12 @@ def test_the_review_page_compares_every_photo_pair_and_the_facts(pair, make_user
                                      object_id=str(candidate.pk)).count() == 1
 
 
-def test_conflicting_facts_are_marked(make_user, client, redis_queues):
-    case, posting = make_people(make_user)
-    posting.arrived_year = 1975  # before the child went missing in 1979
-    posting.sex = Sex.MALE
+def test_conflicting_facts_are_marked(make_user, client, redis_queues, make_people):
+    case, posting = make_people()
+    posting.arrived_year = 1987  # before the child went missing in 1988
+    posting.sex = Sex.FEMALE  # the missing child is a boy
     posting.save()
-    candidate = make_candidate(case, posting)
+    candidate = builders.candidate(case=case, posting=posting)
     client.force_login(make_user(volunteer=True))
     page = client.get(reverse("matching:review", args=[candidate.pk]))
     verdicts = [row.verdict for row in page.context["facts"]]
@@ -193,9 +193,10 @@ def test_aligned_face_crops_and_photos_are_served_to_volunteers_and_audited(
                                      object_id=str(photo.pk)).count() == 1
 
 
-def test_the_decision_form_refuses_a_rejection_without_a_reason(make_user, client,
-                                                                redis_queues):
-    candidate = make_candidate(*make_people(make_user))
+def test_the_decision_form_refuses_a_rejection_without_a_reason(
+    make_user, client, redis_queues, make_candidate
+):
+    candidate = make_candidate()
     client.force_login(make_user(volunteer=True))
     url = reverse("matching:review", args=[candidate.pk])
     response = client.post(url, {"decision": "reject", "reason": ""})
@@ -243,7 +244,7 @@ def test_nothing_of_the_other_side_is_seen_before_a_volunteer_confirms(pair, cli
                            ("candidate_face", [case_face.pk])):
             assert client.get(reverse(f"matching:{name}", args=[candidate.pk, *args])) \
                 .status_code == 404
-    # Their own pages say only that a match is under review.
+    # Their own pages say nothing of an unconfirmed candidate.
     Candidate.objects.filter(pk=candidate.pk).update(status="pending")
     client.force_login(case.family)
     own = client.get(reverse("families:case_detail", args=[case.pk]))
@@ -262,7 +263,7 @@ def test_nothing_of_the_other_side_is_seen_before_a_volunteer_confirms(pair, cli
 
 
 def test_a_confirmation_grants_each_side_what_docs_review_says_and_no_more(
-    pair, make_user, client
+    pair, make_user, client, make_people
 ):
     candidate = pair
     case, posting = candidate.case, candidate.seeker_posting
@@ -309,8 +310,8 @@ def test_a_confirmation_grants_each_side_what_docs_review_says_and_no_more(
     client.force_login(make_user())
     assert client.get(url).status_code == 404
     assert client.get(photo_url).status_code == 404
-    other_case, other_posting = make_people(make_user)
-    other = make_candidate(other_case, other_posting)
+    other_case, other_posting = make_people()
+    other = builders.candidate(case=other_case, posting=other_posting)
     client.force_login(case.family)
     stray = reverse("matching:candidate_photo", args=[candidate.pk,
                                                       other_posting.photos.get().pk])
@@ -332,12 +333,14 @@ def back_to_english():
     translation.activate("en")
 
 
-def test_the_review_pages_render_in_chinese(make_user, client, redis_queues, back_to_english):
+def test_the_review_pages_render_in_chinese(
+    make_user, client, redis_queues, back_to_english, make_people
+):
     from matching import services
 
     volunteer = make_user(volunteer=True)
-    case, posting = make_people(make_user)
-    candidate = make_candidate(case, posting)
+    case, posting = make_people()
+    candidate = builders.candidate(case=case, posting=posting)
     client.force_login(volunteer)
     for name in ("matching:queue", "matching:review"):
         args = [] if name == "matching:queue" else [candidate.pk]
@@ -359,7 +362,6 @@ def test_the_review_pages_render_in_chinese(make_user, client, redis_queues, bac
 def test_face_crops_are_turned_so_the_eyes_are_level(photo_bytes):
     """A photo turned 15° gives (nearly) the same crop as the upright photo."""
     from matching import faces
-    from matching.views import aligned_face_crop
 
     engine = faces.get_engine()
     upright = Image.open(io.BytesIO(photo_bytes("img1.jpg"))).convert("RGB")
@@ -370,10 +372,9 @@ def test_face_crops_are_turned_so_the_eyes_are_level(photo_bytes):
         assert len(detected) == 1
         found = detected[0]
         assert {"left_eye", "right_eye"} <= set(found.landmarks)
-        face = Face(box_x=found.box.x, box_y=found.box.y, box_w=found.box.w,
-                    box_h=found.box.h,
-                    landmarks={k: list(v) for k, v in found.landmarks.items()} if level else {})
-        return np.asarray(aligned_face_crop(image, face).convert("L"), dtype=np.float64)
+        landmarks = {k: list(v) for k, v in found.landmarks.items()} if level else {}
+        return np.asarray(faces.aligned_face_crop(image, found.box, landmarks).convert("L"),
+                          dtype=np.float64)
 
     reference = crop(upright)
     aligned = crop(tilted)

@@ -25,42 +25,16 @@ from django.utils import timezone
 from rq.registry import StartedJobRegistry
 
 from families import services as family_services
-from families.models import AuditEntry, Photo, Sex
+from families.models import AuditEntry, Photo
 from matching.models import Candidate, Face, MatchJob
 from matching.services import reconcile_pending
+from reunion import embedded_redis
 from reunion.middleware import server_error
+from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NOW = timedelta(0)  # reconcile everything, however young
-
-
-def _case(user, *, birth_year: int = 1986):
-    return family_services.case_create(
-        actor=user, publish=True,
-        fields={
-            "given_name": "Ming", "family_name": "Li", "sex": Sex.FEMALE,
-            "birth_year_min": birth_year, "birth_year_max": birth_year,
-            "missing_date": "1989-03-01", "missing_province": "Shaanxi",
-            "contact_name": "Li Hua",
-        },
-    )
-
-
-def _posting(user):
-    return family_services.seeker_posting_create(
-        actor=user,
-        fields={
-            "display_name": "Anna", "sex": Sex.FEMALE, "birth_year_min": 1985,
-            "birth_year_max": 1987, "grew_up_province": "Henan",
-            "consent_to_matching": True,
-        },
-    )
-
-
-def _add(user, data: bytes, **owner) -> Photo:
-    kind = Photo.Kind.CHILDHOOD if "case" in owner else Photo.Kind.RECENT
-    return family_services.photo_add(actor=user, data=data, kind=kind, age_in_photo=30, **owner)
 
 
 def _unfinished() -> dict[str, int]:
@@ -113,7 +87,7 @@ def test_a_worker_killed_mid_job_loses_nothing(
     make_user, photo_bytes, redis_queues, worker_process
 ):
     family = make_user()
-    photo = _add(family, photo_bytes("img1.jpg"), case=_case(family))
+    photo = builders.photo(data=photo_bytes("img1.jpg"), case=builders.case(family=family))
     job = MatchJob.objects.get(photo=photo)
 
     holder = _lock_row("families_photo", photo.pk)
@@ -156,9 +130,10 @@ def test_redis_emptied_twice_then_reconcile_finishes_everything(
     make_user, photo_bytes, redis_queues
 ):
     family, seeker = make_user(), make_user()
-    case, posting = _case(family), _posting(seeker)
-    child = _add(family, photo_bytes("img1.jpg"), case=case)
-    adult = _add(seeker, photo_bytes("img2.jpg"), seeker_posting=posting)  # the same person
+    case, posting = builders.case(family=family), builders.seeker_posting(seeker=seeker)
+    child = builders.photo(data=photo_bytes("img1.jpg"), case=case, age_in_photo=30)
+    # the same person, at the same age
+    adult = builders.photo(data=photo_bytes("img2.jpg"), posting=posting, age_in_photo=30)
     redis = django_rq.get_connection("face")
     assert redis_queues["face"].count == 2
 
@@ -190,7 +165,7 @@ def test_redis_emptied_twice_then_reconcile_finishes_everything(
 
 def test_reconcile_leaves_young_and_live_work_alone(make_user, photo_bytes, redis_queues):
     family = make_user()
-    _add(family, photo_bytes("img1.jpg"), case=_case(family))
+    builders.photo(data=photo_bytes("img1.jpg"), case=builders.case(family=family))
     assert reconcile_pending()["requeued"] == 0, "younger than the grace period"
     report = reconcile_pending(grace=NOW)
     assert (report["requeued"], report["in_queue"]) == (0, 1), "its job is still queued"
@@ -199,7 +174,7 @@ def test_reconcile_leaves_young_and_live_work_alone(make_user, photo_bytes, redi
 
 def test_reconcile_command_reports_what_it_queued(make_user, photo_bytes, redis_queues, capsys):
     family = make_user()
-    _add(family, photo_bytes("img1.jpg"), case=_case(family))
+    builders.photo(data=photo_bytes("img1.jpg"), case=builders.case(family=family))
     MatchJob.objects.update(created_at=timezone.now() - timedelta(hours=1))
     django_rq.get_connection("face").flushdb()
     call_command("reconcile")
@@ -244,7 +219,8 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [shutil.which("redis-server") or "redis-server", "--port", str(self.port),
+            [shutil.which("redis-server") or str(embedded_redis.server_binary()),
+             "--port", str(self.port),
              "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.directory)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -272,7 +248,7 @@ class PrivateRedis:
 @pytest.fixture
 def private_redis(tmp_path, monkeypatch, redis_queues) -> Iterator[PrivateRedis]:
     if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is needed for the restart test")
+        embedded_redis.server_binary()  # the packaged one (raises when not installed)
     server = PrivateRedis(tmp_path)
     server.start()
     from django_rq import settings as rq_settings
@@ -287,12 +263,13 @@ def test_redis_restarted_uploads_still_accepted_and_nothing_lost(
     make_user, photo_bytes, private_redis, client, caplog
 ):
     family = make_user()
-    case = _case(family)
-    before = _add(family, photo_bytes("img1.jpg"), case=case)
+    case = builders.case(family=family)
+    before = builders.photo(data=photo_bytes("img1.jpg"), case=case)
     assert django_rq.get_queue("face").count == 1
 
     private_redis.kill()
-    during = _add(family, photo_bytes("img4.jpg"), case=case)  # accepted while Redis is down
+    # accepted while Redis is down
+    during = builders.photo(data=photo_bytes("img4.jpg"), case=case)
     assert "left for reconcile" in caplog.text
     assert MatchJob.objects.get(photo=during).status == MatchJob.Status.QUEUED
     assert client.get(reverse("families:case_list")).status_code == 200
@@ -310,33 +287,17 @@ def test_redis_restarted_uploads_still_accepted_and_nothing_lost(
 # --- The database unreachable for a moment ----------------------------------------------
 
 
-class DatabaseOutage:
-    """Points this process's connection at a port nobody listens on, then back."""
-
-    def __init__(self) -> None:
-        self.saved_port = connection.settings_dict.get("PORT")
-
-    def __enter__(self) -> DatabaseOutage:
-        connection.close()
-        connection.settings_dict["PORT"] = "1"
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        connection.close()
-        connection.settings_dict["PORT"] = self.saved_port
-
-
 def test_pages_answer_503_with_a_message_while_the_database_is_away(
-    make_user, client, media_root
+    make_user, client, media_root, database_outage
 ):
     family = make_user()
-    case = _case(family)
+    case = builders.case(family=family)
     client.force_login(family)
     pages = [reverse("families:case_list"), reverse("families:case_detail", args=[case.pk]),
              reverse("families:dashboard")]
     assert [client.get(url).status_code for url in pages] == [200, 200, 200]
 
-    with DatabaseOutage():
+    with database_outage():
         for url in pages:
             response = client.get(url)
             assert response.status_code == 503, url
@@ -364,15 +325,17 @@ def test_a_database_error_outside_a_view_is_a_503_too():
         assert server_error(request).status_code == 500
 
 
-def test_jobs_retry_after_the_database_comes_back(make_user, photo_bytes, redis_queues):
+def test_jobs_retry_after_the_database_comes_back(
+    make_user, photo_bytes, redis_queues, database_outage
+):
     from rq.job import Job, JobStatus
 
     family = make_user()
-    photo = _add(family, photo_bytes("img1.jpg"), case=_case(family))
+    photo = builders.photo(data=photo_bytes("img1.jpg"), case=builders.case(family=family))
     job = MatchJob.objects.get(photo=photo)
     face_queue = redis_queues["face"]
 
-    with DatabaseOutage():
+    with database_outage():
         _work(queues=("face",))  # the job fails: no database
         rq_job = Job.fetch(job.rq_job_id, connection=face_queue.connection)
         assert rq_job.get_status() == JobStatus.SCHEDULED, "RQ will retry it"
@@ -380,7 +343,8 @@ def test_jobs_retry_after_the_database_comes_back(make_user, photo_bytes, redis_
 
     photo.refresh_from_db()
     assert photo.face_state == Photo.FaceState.WAITING
-    time.sleep(11)  # the first retry is due after 10 seconds
+    retry_at = face_queue.scheduled_job_registry.get_scheduled_time(job.rq_job_id)
+    time.sleep(max(0.0, retry_at.timestamp() - time.time()) + 0.5)  # the retry is due
     _work(scheduler=True)
     photo.refresh_from_db()
     assert photo.face_state == Photo.FaceState.FACE_FOUND
@@ -404,7 +368,7 @@ def test_reconcile_gives_up_on_a_job_that_keeps_failing(make_user, photo_bytes, 
     from matching.services import RECONCILE_MAX_ATTEMPTS
 
     family = make_user()
-    photo = _add(family, photo_bytes("img1.jpg"), case=_case(family))
+    photo = builders.photo(data=photo_bytes("img1.jpg"), case=builders.case(family=family))
     MatchJob.objects.filter(photo=photo).update(
         status=MatchJob.Status.FAILED, attempts=RECONCILE_MAX_ATTEMPTS, error="broken file"
     )

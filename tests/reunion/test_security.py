@@ -19,10 +19,9 @@ from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from PIL import Image
 
-from families import services as family_services
-from families.models import Photo, Sex
+from families.models import Photo
+from tests import builders
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 HOST = "reunion.example.org"
@@ -126,18 +125,6 @@ def test_production_sends_hsts_and_secure_cookies_only_over_https(tmp_path, make
 # --- CSRF -------------------------------------------------------------------------------
 
 
-def _case(user):
-    return family_services.case_create(
-        actor=user, publish=True,
-        fields={
-            "given_name": "Ming", "family_name": "Li", "sex": Sex.MALE,
-            "birth_year_min": 1986, "birth_year_max": 1986,
-            "missing_date": "1988-03-01", "missing_province": "Shaanxi",
-            "contact_name": "Li Hua",
-        },
-    )
-
-
 def _confirmed(user):
     from django.utils import timezone
 
@@ -147,9 +134,8 @@ def _confirmed(user):
 
 
 def _jpeg(name: str = "photo.jpg") -> io.BytesIO:
-    out = io.BytesIO()
-    Image.new("RGB", (200, 200), (120, 90, 60)).save(out, "JPEG")
-    out.seek(0)
+    """A small JPEG as a browser uploads it: a named file."""
+    out = io.BytesIO(builders.jpeg())
     out.name = name
     return out
 
@@ -165,7 +151,7 @@ def _csrf_token(client: Client, url: str) -> str:
 @pytest.mark.django_db
 def test_forms_refuse_posts_without_a_csrf_token(make_user):
     family = _confirmed(make_user(password=PASSWORD))
-    case = _case(family)
+    case = builders.case(family=family)
     anonymous = Client(enforce_csrf_checks=True)
     member = Client(enforce_csrf_checks=True)
     member.force_login(family)
@@ -252,7 +238,7 @@ def test_password_reset_is_rate_limited_per_account(make_user, abuse_limits):
 def test_uploads_are_rate_limited_per_account(make_user, abuse_limits):
     abuse_limits.RATE_LIMITS = {**abuse_limits.RATE_LIMITS, "upload": "2/h"}
     family = _confirmed(make_user(password=PASSWORD))
-    case = _case(family)
+    case = builders.case(family=family)
     client = Client()
     client.force_login(family)
     url = reverse("families:case_photos", args=[case.pk])
@@ -306,7 +292,7 @@ def test_repeated_wrong_passwords_lock_the_log_in(make_user, abuse_limits):
 @pytest.mark.django_db
 def test_a_request_far_over_the_photo_limit_is_refused_unread(make_user, settings, media_root):
     family = _confirmed(make_user(password=PASSWORD))
-    case = _case(family)
+    case = builders.case(family=family)
     client = Client()
     client.force_login(family)
     huge = io.BytesIO(b"\xff\xd8" + b"\0" * (settings.REQUEST_MAX_BYTES + 1))
@@ -316,3 +302,212 @@ def test_a_request_far_over_the_photo_limit_is_refused_unread(make_user, setting
     assert response.status_code == 413
     assert b"The file is too large" in response.content and b"at most 20 MB" in response.content
     assert Photo.objects.count() == 0 and not any(media_root.rglob("*.jpg"))
+
+
+# --- The client's address -------------------------------------------------------------
+
+PROXY = "10.0.0.2"
+
+
+def _wrong_password(client: Client, email: str) -> int:
+    return client.post(reverse("login"), {"username": email, "password": "a guess"}).status_code
+
+
+def _right_password(client: Client, email: str) -> int:
+    return client.post(reverse("login"), {"username": email, "password": PASSWORD}).status_code
+
+
+def test_client_ip_believes_only_the_configured_proxies(settings):
+    from django.test import RequestFactory
+
+    from reunion.ratelimits import client_ip
+
+    def ip(forwarded: str | None, remote: str = PROXY) -> str:
+        extra = {} if forwarded is None else {"HTTP_X_FORWARDED_FOR": forwarded}
+        return client_ip(RequestFactory().get("/", REMOTE_ADDR=remote, **extra))
+
+    settings.TRUSTED_PROXY_HEADER = ""
+    assert ip("203.0.113.5") == PROXY  # off by default: the header is anyone's to write
+    settings.TRUSTED_PROXY_HEADER = "X-Forwarded-For"
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert ip("203.0.113.5") == "203.0.113.5"
+    assert ip("198.51.100.1, 203.0.113.5") == "203.0.113.5"  # what the client wrote is ignored
+    assert ip(None) == PROXY and ip("not an address") == PROXY
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert ip("198.51.100.1, 203.0.113.5, 10.0.0.9") == "203.0.113.5"
+    assert ip("203.0.113.5") == PROXY  # too few hops: it did not come through both proxies
+    settings.TRUSTED_PROXY_HEADER = "X-Real-Client"
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = RequestFactory().get("/", REMOTE_ADDR=PROXY, HTTP_X_REAL_CLIENT="2001:db8::7")
+    assert client_ip(request) == "2001:db8::7"
+
+
+@pytest.mark.django_db
+def test_without_a_trusted_proxy_a_forged_forwarded_header_changes_nothing(
+    make_user, abuse_limits
+):
+    abuse_limits.AXES_FAILURE_LIMIT = 3
+    family = make_user(password=PASSWORD)
+    # A new X-Forwarded-For on each guess does not make the attacker a new address...
+    statuses = [
+        _wrong_password(Client(REMOTE_ADDR="198.51.100.7",
+                               HTTP_X_FORWARDED_FOR=f"203.0.113.{n}"), family.email)
+        for n in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+    # ...nor lets it lock the family's own address out.
+    assert _right_password(Client(REMOTE_ADDR="203.0.113.1"), family.email) == 302
+
+    abuse_limits.RATE_LIMITS = {**abuse_limits.RATE_LIMITS, "signup": "2/h"}
+    url = reverse("families:signup")
+    forged = [Client(REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+              .post(url, {"email": "x"}).status_code for n in range(3)]
+    assert forged == [200, 200, 429]
+
+
+@pytest.mark.django_db
+def test_behind_the_trusted_proxy_one_clients_failures_lock_no_one_else(
+    make_user, abuse_limits
+):
+    """Every request comes from the proxy's address; the proxy appends the client's."""
+    from axes.models import AccessAttempt
+
+    abuse_limits.AXES_FAILURE_LIMIT = 3
+    family = make_user(password=PASSWORD)
+
+    def via_proxy(header: str) -> Client:
+        return Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=header)
+
+    # Without the setting every visitor is the proxy: the attacker locks the family out.
+    for _ in range(3):
+        _wrong_password(via_proxy("198.51.100.7"), family.email)
+    assert _right_password(via_proxy("203.0.113.20"), family.email) == 429
+    AccessAttempt.objects.all().delete()
+
+    abuse_limits.TRUSTED_PROXY_HEADER = "X-Forwarded-For"
+    abuse_limits.TRUSTED_PROXY_COUNT = 1
+    # The attacker's own left-hand entries (posing as the family) are not believed.
+    statuses = [_wrong_password(via_proxy("203.0.113.20, 198.51.100.7"), family.email)
+                for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"198.51.100.7"}
+    assert _wrong_password(via_proxy("198.51.100.7"), family.email) == 429
+    # The family, at its own address, is not locked out.
+    home = via_proxy("203.0.113.20")
+    assert _right_password(home, family.email) == 302
+    assert int(home.session["_auth_user_id"]) == family.pk
+
+    # The rate limits count the same address.
+    abuse_limits.RATE_LIMITS = {**abuse_limits.RATE_LIMITS, "signup": "2/h"}
+    url = reverse("families:signup")
+    one = [via_proxy("192.0.2.1").post(url, {"email": "x"}).status_code for _ in range(3)]
+    assert one == [200, 200, 429]
+    assert via_proxy("192.0.2.2").post(url, {"email": "x"}).status_code == 200
+
+
+# --- Rate limits on emails and CPU-heavy pages -------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_that_send_email_are_rate_limited(make_user, abuse_limits):
+    abuse_limits.RATE_LIMITS = {**abuse_limits.RATE_LIMITS, "confirmation_email": "2/h",
+                                "email_change": "2/h", "signup_account": "2/h"}
+    user = make_user(password=PASSWORD)
+    client = Client()
+    client.force_login(user)
+    resend = [client.post(reverse("families:resend_confirmation")).status_code
+              for _ in range(3)]
+    assert resend == [302, 302, 429]
+    assert len(mail.outbox) == 2
+
+    profile = reverse("families:profile")
+    details = {"full_name": "", "phone": "", "address": "", "preferred_language": "en"}
+    changes = [client.post(profile, {**details, "email": f"new{n}@example.org"}).status_code
+               for n in range(3)]
+    assert changes == [302, 302, 429]
+    assert len(mail.outbox) == 4
+    # Saving other details (the waiting address unchanged) is not an email change.
+    assert client.post(profile, {**details, "email": "new1@example.org",
+                                 "phone": "123"}).status_code == 302
+
+    # Sign-ups naming one address (each mails its owner), from many addresses.
+    url = reverse("families:signup")
+    form = {"email": user.email, "full_name": "", "password1": PASSWORD,
+            "password2": PASSWORD, "preferred_language": "en"}
+    signups = [Client(REMOTE_ADDR=f"192.0.2.{n}").post(url, form).status_code
+               for n in range(1, 4)]
+    assert signups == [302, 302, 429]
+    assert len(mail.outbox) == 6
+
+
+@pytest.mark.django_db
+def test_the_poster_and_the_age_progression_are_rate_limited(
+    make_user, abuse_limits, photo_bytes
+):
+    abuse_limits.RATE_LIMITS = {**abuse_limits.RATE_LIMITS, "poster": "2/h",
+                                "age_progression": "2/h"}
+    family = _confirmed(make_user(password=PASSWORD))
+    case = builders.case(family=family)
+    poster = reverse("families:case_poster", args=[case.pk])
+    visitor = Client(REMOTE_ADDR="198.51.100.30")
+    assert [visitor.get(poster).status_code for _ in range(3)] == [200, 200, 429]
+    assert Client(REMOTE_ADDR="198.51.100.31").get(poster).status_code == 200
+
+    photo = builders.photo(data=photo_bytes("img1.jpg"), case=case)
+    client = Client()
+    client.force_login(family)
+    url = reverse("families:photo_age_progression", args=[photo.pk])
+    assert [client.post(url, {"target_age": "0"}).status_code for _ in range(3)] == [
+        400, 400, 429]
+    assert client.get(url).status_code == 200, "the page itself still shows"
+
+
+# --- Large bodies ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_413_answer_sends_no_hop_by_hop_header(make_user, settings):
+    """WSGI servers refuse hop-by-hop headers from the application (the development
+    server turns the whole answer into a 500)."""
+    from wsgiref.util import is_hop_by_hop
+
+    family = _confirmed(make_user(password=PASSWORD))
+    case = builders.case(family=family)
+    client = Client()
+    client.force_login(family)
+    huge = io.BytesIO(b"\xff\xd8" + b"\0" * (30 * 2**20))
+    huge.name = "huge.jpg"
+    response = client.post(reverse("families:case_photos", args=[case.pk]),
+                           {"image": huge, "kind": Photo.Kind.CHILDHOOD, "age_in_photo": "1"})
+    assert response.status_code == 413
+    assert [name for name, _value in response.items() if is_hop_by_hop(name)] == []
+
+    # Form fields over Django's own bound get the same page (not a 400 or the debug page).
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post(reverse("families:case_withdraw", args=[case.pk]),
+                           {"reason": "x" * 2000})
+    assert response.status_code == 413 and b"The file is too large" in response.content
+    case.refresh_from_db()
+    assert case.status == "published"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_30_mb_upload_to_the_development_server_gets_the_413_page(runserver, redis_queues):
+    import http.client
+    from urllib.parse import urlsplit
+
+    address = urlsplit(runserver())
+    boundary = "reunion-test-boundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; "
+            f"filename=\"big.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").encode()
+    body = head + b"\xff\xd8" + b"\0" * (30 * 2**20) + f"\r\n--{boundary}--\r\n".encode()
+    connection_ = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+    try:
+        connection_.request("POST", "/signup/", body=body, headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        response = connection_.getresponse()
+        page = response.read()
+    finally:
+        connection_.close()
+    assert response.status == 413, page[:300]
+    assert b"The file is too large" in page and b"at most 20 MB" in page

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
+from families.audit import audit_record
 from families.models import VOLUNTEER_GROUP, User
-from families.services import audit_record
 
 
 class Command(BaseCommand):

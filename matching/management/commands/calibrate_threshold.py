@@ -1,7 +1,7 @@
 """``manage.py calibrate_threshold --faces DIR --pairs CSV``: accuracy across thresholds.
 
 Every photo is normalised as an upload would be (``families.images``) and
-run through the workers' own code (``matching.services.detect_and_embed``);
+run through the workers' own code (``matching.faces.detect_and_embed``);
 a photo with several faces contributes its largest face, as a person picking
 it would. For each threshold it prints the accuracy, the false-match rate
 (different people accepted) and the false-non-match rate (the same person
@@ -20,9 +20,9 @@ import numpy as np
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from families.images import normalise_photo
+from families.uploads import normalise_photo
 from matching import faces
-from matching.services import detect_and_embed
+from matching.faces import detect_and_embed
 
 
 def rates(distances: np.ndarray, same: np.ndarray, threshold: float) -> tuple[float, float, float]:

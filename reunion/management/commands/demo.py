@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 
+import django_rq
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
+from redis.exceptions import RedisError
+from rq import Worker
 
 from reunion import demo
 
@@ -90,10 +93,6 @@ class Command(BaseCommand):
 
 
 def _worker_running() -> bool:
-    import django_rq
-    from redis.exceptions import RedisError
-    from rq import Worker
-
     try:
         return any(
             "face" in worker.queue_names()

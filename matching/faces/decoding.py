@@ -14,7 +14,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageOps
 
-from matching.faces import Box
+from matching.faces.base import Box
 
 
 def _open_upright(handle: BinaryIO, at_least: tuple[int, int] | None) -> Image.Image:

@@ -15,16 +15,12 @@ import numpy as np
 from django.conf import settings
 from PIL import Image
 
-from matching.faces import Box, DetectedFace
+from matching.faces.base import EMBED_CROP_MARGIN, EMBED_CROP_SIDE, Box, DetectedFace
 
 logger = logging.getLogger(__name__)
 
 #: Long side the detector sees at most (the workers already hand it a 400 px copy).
 DETECT_LONG_SIDE = 640
-#: Long side of the crop handed to DeepFace for alignment and embedding.
-EMBED_CROP_SIDE = 250
-#: Margin around the detected box kept in that crop, as a share of the box.
-EMBED_CROP_MARGIN = 0.5
 
 
 class ModelFilesMissing(RuntimeError):

@@ -1,18 +1,20 @@
-"""The face interface: detect faces, embed a face, name the model.
+"""What the face pipeline and its engine share: boxes, detected faces, the engine's shape.
 
-Everything outside this module and ``deepface_engine`` talks to faces through
-``get_engine()``; searching embeddings is pgvector's job (``selectors``).
-The engine is created once per process and kept: loading the model costs
-seconds, and TensorFlow must not be loaded in a process that forks per job.
+No database here: the pipeline works on images and numbers, so evaluation and
+calibration commands use it without the service layer.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+
+#: Long side of the crop handed to the model for alignment and embedding.
+EMBED_CROP_SIDE = 250
+#: Margin around the detected box kept in that crop, as a share of the box.
+EMBED_CROP_MARGIN = 0.5
 
 
 @dataclass(frozen=True)
@@ -54,28 +56,6 @@ class FaceEngine(Protocol):
     def embed(self, image: np.ndarray, box: Box) -> np.ndarray:
         """The L2-normalised embedding of the face in ``box`` of an RGB image."""
         ...
-
-
-_engine: FaceEngine | None = None
-_engine_lock = threading.Lock()
-_load_count = 0
-
-
-def get_engine() -> FaceEngine:
-    """The process's engine, loading the model on first use."""
-    global _engine, _load_count
-    with _engine_lock:
-        if _engine is None:
-            from matching.deepface_engine import DeepFaceEngine
-
-            _engine = DeepFaceEngine()
-            _load_count += 1
-        return _engine
-
-
-def load_count() -> int:
-    """How many times this process loaded the model (1 in a healthy worker)."""
-    return _load_count
 
 
 def cosine_distance(a: np.ndarray, b: np.ndarray) -> float:

@@ -1,0 +1,158 @@
+"""Deleting a case, a seeker posting or an account for good, and sweeping orphaned files.
+
+Deleting removes the rows (photos, estimates, faces with their embeddings, match
+jobs and candidates go with them through their foreign keys) and, once the
+transaction commits, the photo files; notices about removed rows and a removed
+account's log-in records go too. Files, notices and log-in records are removed by
+the receivers of ``families.signals`` and ``matching.signals``, so an admin's
+deletion or a cascade does the same. The audit entry stays, and says only what
+was removed, never who the person was. Queued jobs for removed rows find nothing
+and stop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import NamedTuple
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import Storage
+from django.db import models, transaction
+from django.utils import timezone
+
+from families.audit import audit_record
+from families.models import AuditEntry, MissingChildCase, Photo, SeekerPosting, User
+from families.selectors import deletable_by
+from families.services.common import lock_for_update
+from matching.models import Face
+
+
+def _removal_counts(photos: models.QuerySet) -> dict[str, int]:
+    faces = Face.objects.filter(photo__in=photos)
+    return {
+        "photos": photos.count(),
+        "faces": faces.count(),
+        "embeddings": faces.filter(embedding__isnull=False).count(),
+    }
+
+
+def case_delete(*, actor: User, case: MissingChildCase) -> dict[str, int]:
+    """Deletes a case for good: its photos and their files, faces, embeddings, candidates.
+
+    Only the family that posted it or an admin may. Returns what was removed.
+    """
+    if not deletable_by(user=actor, owner_id=case.family_id):
+        raise PermissionDenied("Only the case's family or an admin may delete it.")
+    return _delete_with_photos(
+        actor=actor, obj=case, photos=Photo.objects.filter(case=case), action="case.deleted"
+    )
+
+
+def seeker_posting_delete(*, actor: User, posting: SeekerPosting) -> dict[str, int]:
+    """Deletes a seeker posting for good, as ``case_delete`` does a case."""
+    if not deletable_by(user=actor, owner_id=posting.owner_id):
+        raise PermissionDenied("Only the posting's owner or an admin may delete it.")
+    return _delete_with_photos(
+        actor=actor, obj=posting, photos=Photo.objects.filter(seeker_posting=posting),
+        action="seeker_posting.deleted",
+    )
+
+
+def _delete_with_photos(
+    *, actor: User, obj: MissingChildCase | SeekerPosting, photos: models.QuerySet, action: str
+) -> dict[str, int]:
+    """Deletes a case or posting with its photos (files after commit), audited with counts."""
+    with transaction.atomic():
+        lock_for_update(obj)
+        removed = {**_removal_counts(photos), "candidates": obj.candidates.count()}
+        audit_record(actor=actor, action=action, obj=obj, detail=removed)
+        obj.delete()
+    return removed
+
+
+def account_delete(*, actor: User, user: User) -> dict[str, int]:
+    """Deletes an account and everything posted from it; the person's own request or an admin's.
+
+    Cases, seeker postings, photos (files too), faces, embeddings, notifications
+    and log-in records go; the audit log keeps entries with the actor blanked.
+    """
+    if not deletable_by(user=actor, owner_id=user.pk):
+        raise PermissionDenied("Only the account's owner or an admin may delete it.")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        # Photos a volunteer added to someone else's case stay with that case.
+        photos = Photo.objects.filter(
+            models.Q(case__family=user) | models.Q(seeker_posting__owner=user)
+        )
+        removed = {
+            **_removal_counts(photos),
+            "cases": user.cases.count(),
+            "seeker_postings": user.seeker_postings.count(),
+            "notifications": user.notifications.count(),
+        }
+        audit_record(
+            actor=actor if actor.pk != user.pk else None, action="account.deleted", obj=user,
+            detail={**removed, "by": "self" if actor.pk == user.pk else "admin"},
+        )
+        # Cases and postings cascade to their photos; the signals take files and log-in records.
+        user.delete()
+    return removed
+
+
+#: Where photo files live under the media root; the orphan sweep looks nowhere else.
+PHOTO_MEDIA_FOLDER = "photos"
+
+
+class MediaOrphan(NamedTuple):
+    """A photo file that no photo row refers to."""
+
+    name: str
+    size: int
+
+
+def _photo_file_names(storage: Storage, folder: str) -> Iterator[str]:
+    if not storage.exists(folder):
+        return
+    folders, files = storage.listdir(folder)
+    for name in sorted(files):
+        yield f"{folder}/{name}"
+    for sub in sorted(folders):
+        yield from _photo_file_names(storage, f"{folder}/{sub}")
+
+
+def media_orphans_delete(
+    *, actor: User | None, older_than: timedelta, dry_run: bool = True
+) -> list[MediaOrphan]:
+    """Finds photo files no row refers to and, unless ``dry_run``, deletes them.
+
+    A file whose deletion failed after commit, or one left by a crash, is found
+    here. A file younger than ``older_than`` is never touched: its upload may
+    still be writing its row. Returns the orphans found (deleted unless dry run).
+    """
+    storage = Photo._meta.get_field("image").storage
+    cutoff = timezone.now() - older_than
+    orphans: list[MediaOrphan] = []
+    names = list(_photo_file_names(storage, PHOTO_MEDIA_FOLDER))
+    for start in range(0, len(names), 500):
+        batch = names[start:start + 500]
+        referred = set(Photo.objects.filter(image__in=batch).values_list("image", flat=True))
+        for name in batch:
+            if name in referred or storage.get_modified_time(name) > cutoff:
+                continue
+            orphans.append(MediaOrphan(name=name, size=storage.size(name)))
+    if dry_run or not orphans:
+        return orphans
+    with transaction.atomic():
+        # The rows are checked again just before the files go: nothing referred to is removed.
+        referred = set(Photo.objects.filter(image__in=[o.name for o in orphans])
+                       .values_list("image", flat=True))
+        orphans = [orphan for orphan in orphans if orphan.name not in referred]
+        for orphan in orphans:
+            storage.delete(orphan.name)
+        AuditEntry.objects.create(
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            action="media.orphans_deleted", object_type="families.photo", object_id="",
+            detail={"files": len(orphans), "bytes": sum(o.size for o in orphans)},
+        )
+    return orphans

@@ -1,0 +1,96 @@
+"""Photos: the checked and normalised upload, what is said about a photo, its deletion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from families.audit import audit_record
+from families.models import MissingChildCase, Photo, SeekerPosting, User
+from families.services.common import assign_fields
+from families.uploads import normalise_photo
+from matching.services import faces_refresh_facts, photo_schedule_processing
+
+
+def photo_add(
+    *,
+    actor: User,
+    data: bytes,
+    kind: str,
+    case: MissingChildCase | None = None,
+    seeker_posting: SeekerPosting | None = None,
+    age_in_photo: float | None = None,
+    year_taken: int | None = None,
+    caption: str = "",
+) -> Photo:
+    """Validates, normalises and stores an uploaded photo, then queues face processing.
+
+    Raises ``ValidationError`` (and stores nothing) when the file is refused.
+    """
+    normalised = normalise_photo(data)
+    with transaction.atomic():
+        photo = Photo(
+            owner=actor,
+            case=case,
+            seeker_posting=seeker_posting,
+            kind=kind,
+            sha256=normalised.sha256,
+            width=normalised.width,
+            height=normalised.height,
+            age_in_photo=age_in_photo,
+            year_taken=year_taken,
+            caption=caption,
+            is_estimate=kind == Photo.Kind.AGE_PROGRESSED,
+        )
+        photo.image.save("photo.jpg", ContentFile(normalised.content), save=False)
+        try:
+            photo.save()
+            audit_record(
+                actor=actor, action="photo.added", obj=photo,
+                detail={"kind": kind, "side": photo.side},
+            )
+            photo_schedule_processing(actor=actor, photo=photo)
+        except Exception:
+            # A refused or failed save must leave no file behind.
+            photo.image.delete(save=False)
+            raise
+    return photo
+
+
+#: Photo fields the owner edits after upload.
+PHOTO_EDITABLE_FIELDS = {
+    "kind", "age_in_photo", "year_taken", "caption", "use_in_matching", "use_on_poster",
+}
+
+
+def photo_update(*, actor: User, photo: Photo, fields: dict[str, Any]) -> Photo:
+    """Changes what is said about a photo (kind, age, caption, where it is used)."""
+    with transaction.atomic():
+        changed = assign_fields(photo, fields, PHOTO_EDITABLE_FIELDS)
+        if "kind" in changed:
+            photo.is_estimate = photo.kind == Photo.Kind.AGE_PROGRESSED
+        photo.full_clean()
+        photo.save()
+        audit_record(actor=actor, action="photo.updated", obj=photo,
+                     detail={"fields": sorted(changed)})
+        if {"use_in_matching", "age_in_photo", "year_taken"} & set(changed):
+            faces_refresh_facts(
+                actor=actor,
+                case=photo.case if photo.case_id else None,
+                seeker_posting=None if photo.case_id else photo.seeker_posting,
+            )
+    return photo
+
+
+def photo_delete(*, actor: User, photo: Photo) -> None:
+    """Deletes a photo, its faces and embeddings, and (once committed) its file.
+
+    Estimates made from this photo go with it (the foreign key cascades); the
+    receivers of ``families.signals`` remove every deleted photo's file on commit.
+    """
+    with transaction.atomic():
+        audit_record(actor=actor, action="photo.deleted", obj=photo,
+                     detail={"side": photo.side, "kind": photo.kind, "sha256": photo.sha256})
+        photo.delete()

@@ -1,0 +1,159 @@
+"""Reconciling the queues with the database.
+
+The database is the record of what was accepted; Redis only holds the work in
+flight. If Redis is emptied or restarted, or a worker dies mid-job, the rows
+still say what is unfinished, and ``reconcile_pending`` queues it again under
+the same job ids (derived from the rows), so queueing twice is harmless.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import timedelta
+
+import django_rq
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from rq import Queue, Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from families.audit import audit_record
+from families.models import Photo, User
+from families.notifications import notifications_requeue_unsent
+from matching import queueing
+from matching.models import Face, MatchJob
+from matching.services.match_jobs import face_schedule_matching, photo_schedule_processing
+
+logger = logging.getLogger(__name__)
+
+
+#: Runs of one match job after which it stays failed for an admin to look at.
+RECONCILE_MAX_ATTEMPTS = 12
+
+
+_PENDING_JOB = (MatchJob.Status.QUEUED, MatchJob.Status.RUNNING, MatchJob.Status.FAILED)
+
+
+_PENDING_PHOTO = (Photo.FaceState.WAITING, Photo.FaceState.PROCESSING, Photo.FaceState.FAILED)
+
+
+def _rq_worker_alive(connection, name: str | None) -> bool:
+    """Whether the worker that started a job still lives (on this machine: its process)."""
+
+    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + (name or "?"),
+                                connection=connection) if name else None
+    if worker is None:
+        return False
+    if worker.hostname == socket.gethostname() and worker.pid:
+        try:
+            os.kill(worker.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+    return True
+
+
+def _rq_job_alive(connection, rq_job_id: str) -> bool:
+    """Whether RQ still holds the job and will run it: queued, scheduled, or with a live worker."""
+
+    try:
+        job = Job.fetch(rq_job_id, connection=connection)
+    except NoSuchJobError:
+        return False
+    status = job.get_status(refresh=False)
+    if status == JobStatus.QUEUED:
+        return Queue(job.origin, connection=connection).get_job_position(rq_job_id) is not None
+    if status in (JobStatus.SCHEDULED, JobStatus.DEFERRED):
+        return True
+    if status == JobStatus.STARTED:
+        return _rq_worker_alive(connection, job.worker_name)
+    return False
+
+
+def _job_enqueuer(job: MatchJob) -> tuple[Callable[[int, int], str], int, str]:
+    """How a match job row is queued: the enqueue function, its object id, the job id."""
+    if job.kind == MatchJob.Kind.MATCH_FACE:
+        return queueing.enqueue_face_matching, job.face_id, f"match-face-{job.pk}"
+    if job.face_id:
+        return queueing.enqueue_face_embedding, job.face_id, f"embed-face-{job.pk}"
+    return queueing.enqueue_photo_processing, job.photo_id, f"process-photo-{job.pk}"
+
+
+def _requeue(job: MatchJob, actor: User | None, connection) -> None:
+
+
+    enqueue, object_id, rq_job_id = _job_enqueuer(job)
+    with contextlib.suppress(NoSuchJobError):
+        Job.fetch(rq_job_id, connection=connection).delete()  # a dead or failed leftover
+    with transaction.atomic():
+        MatchJob.objects.filter(pk=job.pk).update(
+            status=MatchJob.Status.QUEUED, finished_at=None, rq_job_id=rq_job_id
+        )
+        if job.kind == MatchJob.Kind.PROCESS_PHOTO and not job.face_id:
+            Photo.objects.filter(pk=job.photo_id, face_state__in=_PENDING_PHOTO).update(
+                face_state=Photo.FaceState.WAITING, face_state_detail=""
+            )
+        audit_record(actor=actor, action="match_job.requeued", obj=job,
+                     detail={"status_was": job.status, "attempts": job.attempts})
+    enqueue(job.pk, object_id)
+
+
+def reconcile_pending(*, actor: User | None = None, grace: timedelta | None = None) -> dict:
+    """Queues again every piece of accepted work that no queue holds any more.
+
+    Finds match jobs queued, running or failed whose RQ job is gone (Redis
+    emptied, a worker killed), photos still waiting for their faces with no
+    pending job, embedded searchable faces never matched, and notices never
+    emailed; queues each again. Work younger than ``grace`` (its enqueue may be in flight) is left
+    alone. One run at a time (a Redis lock). Returns what it did, by kind.
+    """
+
+    grace = timedelta(seconds=settings.RECONCILE_GRACE_SECONDS) if grace is None else grace
+    settled_before = timezone.now() - grace
+    connection = django_rq.get_connection(settings.FACE_QUEUE)
+    report = {"requeued": 0, "photos_scheduled": 0, "faces_scheduled": 0,
+              "in_queue": 0, "given_up": 0}
+    lock = connection.lock("reunion:reconcile", timeout=600, blocking=False)
+    if not lock.acquire():
+        logger.info("reconcile: another run holds the lock")
+        return {**report, "skipped": True}
+    try:
+        for job in MatchJob.objects.filter(
+            status__in=_PENDING_JOB, created_at__lt=settled_before
+        ).order_by("pk"):
+            if job.rq_job_id and _rq_job_alive(connection, job.rq_job_id):
+                report["in_queue"] += 1
+            elif job.attempts >= RECONCILE_MAX_ATTEMPTS:
+                report["given_up"] += 1
+            else:
+                _requeue(job, actor, connection)
+                report["requeued"] += 1
+
+        lost_photos = Photo.objects.filter(
+            face_state__in=_PENDING_PHOTO, uploaded_at__lt=settled_before
+        ).exclude(match_jobs__kind=MatchJob.Kind.PROCESS_PHOTO, match_jobs__face__isnull=True,
+                  match_jobs__status__in=_PENDING_JOB)
+        for photo in lost_photos.order_by("pk"):
+            photo_schedule_processing(actor=actor, photo=photo)
+            report["photos_scheduled"] += 1
+
+        unmatched = Face.objects.filter(
+            embedding__isnull=False, searchable=True, created_at__lt=settled_before
+        ).exclude(match_jobs__kind=MatchJob.Kind.MATCH_FACE)
+        for face in unmatched.order_by("pk"):
+            if face_schedule_matching(actor=actor, face=face):
+                report["faces_scheduled"] += 1
+
+
+        report["emails_requeued"] = notifications_requeue_unsent(grace=grace)
+    finally:
+        lock.release()
+    logger.info("reconcile: %s", report)
+    return report

@@ -1,0 +1,52 @@
+"""What the review and match pages share: volunteers only, private answers, the candidate.
+
+Volunteers see everything a review needs; anyone else gets 404 (never 403, so
+nobody learns which candidates exist).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponseBase
+from django.shortcuts import get_object_or_404
+
+from matching import selectors
+from matching.models import Candidate
+
+View = Callable[..., HttpResponseBase]
+
+
+def private(response: HttpResponseBase) -> HttpResponseBase:
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def volunteer_required(view: View) -> View:
+    """Signed-in volunteers (and admins) only; 404 for everyone else."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_volunteer:
+            raise Http404
+        return private(view(request, *args, **kwargs))
+
+    return wrapper
+
+
+def candidate_or_404(pk: int) -> Candidate:
+    return get_object_or_404(
+        Candidate.objects.select_related("case", "seeker_posting", "claimed_by"), pk=pk
+    )
+
+
+def reviewable_candidate(request: HttpRequest, pk: int) -> Candidate:
+    """The candidate, if the volunteer may review it: never their own, never an ended one."""
+    candidate = candidate_or_404(pk)
+    if not selectors.candidate_reviewable_by(user=request.user, candidate=candidate):
+        raise Http404
+    return candidate
