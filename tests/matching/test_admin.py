@@ -81,11 +81,14 @@ def test_every_admin_page_of_private_data_is_audited(
 
 def _printed_forms(embedding) -> set[str]:
     """Each value of an embedding as it would look printed: as the float32 it is stored as, as
-    a Python float, and as NumPy prints an array (up to eight decimals). Only forms long enough
-    never to turn up in a page by chance count."""
+    a Python float, and as NumPy prints an array (eight digits, positional or scientific). Only
+    forms long enough never to turn up in a page by chance count."""
     forms = set()
     for value in np.asarray(embedding, dtype=np.float32):
-        forms |= {str(value), repr(float(value)), np.format_float_positional(value, precision=8)}
+        forms |= {
+            str(value), repr(float(value)), np.format_float_positional(value, precision=8),
+            np.format_float_scientific(value, precision=8, unique=False),
+        }
     return {form for form in forms if len(form.lstrip("-0.")) >= 6}
 
 
