@@ -276,14 +276,6 @@ class CaseForm(forms.ModelForm):
         height = data.get("height_cm")
         if height is not None and not 30 <= height <= 200:
             self.add_error("height_cm", _("Enter a height between 30 and 200 cm."))
-        if (
-            data.get("posted_for") == SeekerPosting.PostedFor.FOUND_PERSON
-            and data.get("consent_to_matching")
-            and not (data.get("matching_basis") or "").strip()
-        ):
-            self.add_error("matching_basis", _(
-                "Say on what basis this found person's photos may be compared."
-            ))
         if not data.get("contact_phone") and not data.get("contact_email") and not (
             self.has_error("contact_email")
         ):

@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 
 from families.admin import AuditedViewMixin, DeletionMixin
 from families.models import Photo
-from matching.models import Candidate, DnaTest, Face, MatchJob, Review
+from matching.models import Candidate, DnaTest, Face, MatchJob, OutcomeCalibration, Review
 from matching.services import face_schedule_matching, photo_schedule_processing
 
 
@@ -148,4 +148,20 @@ class DnaTestAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
                        "samples_collected_at", "result_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(OutcomeCalibration)
+class OutcomeCalibrationAdmin(admin.ModelAdmin):
+    """Read-only: a calibration is fitted from the outcomes (``manage.py calibrate_outcomes``)."""
+
+    list_display = ("model_version", "fitted_at", "labels", "positives")
+    list_filter = ("model_version",)
+    readonly_fields = ("model_version", "fitted_at", "labels", "positives", "bands",
+                       "fingerprint")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from pgvector.django import HnswIndex, VectorField
 
@@ -31,6 +32,11 @@ class Face(models.Model):
     box_w = models.PositiveIntegerField()
     box_h = models.PositiveIntegerField()
     landmarks = models.JSONField(default=dict, blank=True)
+    rotation = models.PositiveSmallIntegerField(
+        default=0, choices=[(0, "0°"), (90, "90°"), (180, "180°"), (270, "270°")],
+        help_text=_("Degrees the stored photo turns counter-clockwise to show this face "
+                    "upright (an old print scanned sideways); the face is embedded so."),
+    )
     detector_confidence = models.FloatField(null=True, blank=True)
     picked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -38,6 +44,8 @@ class Face(models.Model):
     )
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
     model_name = models.CharField(max_length=40, blank=True)
+    # The pipeline that made the embedding (library, model, detector, how the vector is
+    # made, revision): matching compares only faces of the current version.
     model_version = models.CharField(max_length=80, blank=True)
     age_in_photo = models.FloatField(null=True, blank=True)
     # Copied from the photo's case or posting, for filtered vector search.
@@ -229,3 +237,31 @@ class DnaTest(models.Model):
 
     def __str__(self) -> str:
         return f"DNA test for candidate #{self.candidate_id} ({self.status})"
+
+
+class OutcomeCalibration(models.Model):
+    """How often candidates turned out to be the person, by face distance and age-gap band.
+
+    Fitted from volunteers' decisions and DNA results (``matching.outcomes``) for one
+    face model version: distances of another model mean something else, so a new
+    model starts with no calibration. A new row is written only when the labelled
+    data changed; the newest row of a model version is the one shown.
+    """
+
+    model_version = models.CharField(max_length=80)
+    fitted_at = models.DateTimeField(default=timezone.now)
+    labels = models.PositiveIntegerField(help_text=_("Labelled candidates the fit used."))
+    positives = models.PositiveIntegerField(help_text=_("Of them, how many were the person."))
+    #: Per band: {"band", "labels", "positives", "steps": [{distance_from, distance_to,
+    #: distance_mean, chance, labels}, ...]} (``matching.outcomes.BandFit.as_json``).
+    bands = models.JSONField(default=list)
+    fingerprint = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("outcome calibration")
+        verbose_name_plural = _("outcome calibrations")
+        ordering = ["-fitted_at", "-pk"]
+        indexes = [models.Index(fields=["model_version", "-fitted_at"])]
+
+    def __str__(self) -> str:
+        return f"calibration of {self.model_version} ({self.labels} labels)"

@@ -331,3 +331,9 @@ MATCH_HNSW_EF_SEARCH = env.int("MATCH_HNSW_EF_SEARCH", default=100)
 # (docs/MATCHING.md, "Cross-age matching and age progression"). They never start
 # on the poster.
 AGE_PROGRESSION_USE_IN_MATCHING = env.bool("AGE_PROGRESSION_USE_IN_MATCHING", default=False)
+# Learning from outcomes (matching/outcomes.py, docs/REVIEW.md): the fewest labelled
+# candidates (volunteers' decisions, DNA results) an age-gap band needs before the review
+# page says how often candidates like this one were the person; and how often the
+# workers refit it besides after each DNA result.
+OUTCOME_MIN_LABELS_PER_BAND = env.int("OUTCOME_MIN_LABELS_PER_BAND", default=30)
+OUTCOME_REFIT_HOURS = env.int("OUTCOME_REFIT_HOURS", default=24)

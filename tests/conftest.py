@@ -146,6 +146,21 @@ def database_outage() -> Callable[[], AbstractContextManager[None]]:
 
 
 @pytest.fixture
+def superuser(django_user_model):
+    """An admin (a superuser), for the Django admin's pages."""
+    return django_user_model.objects.create_superuser(
+        email="admin@example.org", password="a long enough password 1"
+    )
+
+
+@pytest.fixture
+def admin_client(client, superuser):
+    """The test client, logged in as ``superuser``."""
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
 def make_user(django_user_model) -> Callable[..., object]:
     counter = iter(range(1, 10_000))
 

@@ -8,7 +8,8 @@ job (``matching.selectors``). Nothing here touches the database.
 - ``base``: boxes, detected faces, the engine's shape, cosine distance;
 - ``engine``: the process's engine; ``deepface_engine``: DeepFace's Dlib model;
 - ``decoding``: stored JPEGs decoded at the size each step needs;
-- ``pipeline``: detect on a small copy, embed from the full-size region;
+- ``pipeline``: detect on a small copy (looking again turned and larger when it finds
+  nothing), embed from the full-size region;
 - ``crops``: the face crops people look at.
 """
 
@@ -19,13 +20,24 @@ from matching.faces.base import (
     DetectedFace,
     FaceEngine,
     cosine_distance,
+    turn_box,
+    turn_point,
 )
 from matching.faces.crops import CROP_SIDE, aligned_face_crop, face_crop
-from matching.faces.engine import get_engine, load_count
-from matching.faces.pipeline import DETECT_DECODE_SIDE, detect_and_embed, embed_region
+from matching.faces.engine import current_model_version, get_engine, load_count
+from matching.faces.pipeline import (
+    DETECT_DECODE_SIDE,
+    RETRY_DECODE_SIDE,
+    detect_and_embed,
+    detect_faces,
+    embed_region,
+    upright_region,
+)
 
 __all__ = [
-    "CROP_SIDE", "DETECT_DECODE_SIDE", "EMBED_CROP_MARGIN", "EMBED_CROP_SIDE", "Box",
-    "DetectedFace", "FaceEngine", "aligned_face_crop", "cosine_distance", "detect_and_embed",
-    "embed_region", "face_crop", "get_engine", "load_count",
+    "CROP_SIDE", "DETECT_DECODE_SIDE", "EMBED_CROP_MARGIN", "EMBED_CROP_SIDE",
+    "RETRY_DECODE_SIDE", "Box", "DetectedFace", "FaceEngine", "aligned_face_crop",
+    "cosine_distance", "current_model_version", "detect_and_embed", "detect_faces",
+    "embed_region", "face_crop", "get_engine", "load_count", "turn_box", "turn_point",
+    "upright_region",
 ]

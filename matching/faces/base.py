@@ -6,6 +6,7 @@ calibration commands use it without the service layer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -43,19 +44,62 @@ class DetectedFace:
     box: Box
     confidence: float
     landmarks: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: Degrees (0, 90, 180, 270) the image turns counter-clockwise to show this face upright;
+    #: box and landmarks are in the image as it is (not turned).
+    rotation: int = 0
 
 
 class FaceEngine(Protocol):
     model_name: str
     model_version: str
 
-    def detect(self, image: np.ndarray) -> list[DetectedFace]:
-        """Faces in an RGB image, boxes in that image's pixels."""
+    def detect(self, image: np.ndarray, *, max_side: int = ...) -> list[DetectedFace]:
+        """Faces in an RGB image, boxes in that image's pixels; detected on a copy whose
+        long side is at most ``max_side``."""
+        ...
+
+    def align(self, image: np.ndarray, box: Box) -> np.ndarray:
+        """The face in ``box`` of an RGB image, detected again in a crop and aligned."""
+        ...
+
+    def embed_aligned(self, faces: Sequence[np.ndarray]) -> np.ndarray:
+        """The L2-normalised embeddings of aligned faces, one row each."""
         ...
 
     def embed(self, image: np.ndarray, box: Box) -> np.ndarray:
-        """The L2-normalised embedding of the face in ``box`` of an RGB image."""
+        """The stored embedding of the face in ``box`` of an RGB image: the normalised mean
+        of the aligned face's and its mirror image's (one alignment)."""
         ...
+
+
+def turn_box(box: Box, quarter_turns: int, width: int, height: int) -> Box:
+    """``box`` of a ``width`` × ``height`` image, in that image turned counter-clockwise by
+    ``quarter_turns`` × 90° (as ``numpy.rot90``). Turning back is ``4 - quarter_turns``
+    with the turned image's size."""
+    turns = quarter_turns % 4
+    if turns == 1:
+        return Box(box.y, width - (box.x + box.w), box.h, box.w)
+    if turns == 2:
+        return Box(width - (box.x + box.w), height - (box.y + box.h), box.w, box.h)
+    if turns == 3:
+        return Box(height - (box.y + box.h), box.x, box.h, box.w)
+    return box
+
+
+def turn_point(
+    point: tuple[int, int], quarter_turns: int, width: int, height: int
+) -> tuple[int, int]:
+    """The pixel ``point`` of a ``width`` × ``height`` image, in that image turned as
+    ``turn_box`` turns it."""
+    x, y = point
+    turns = quarter_turns % 4
+    if turns == 1:
+        return (y, width - 1 - x)
+    if turns == 2:
+        return (width - 1 - x, height - 1 - y)
+    if turns == 3:
+        return (height - 1 - y, x)
+    return (x, y)
 
 
 def cosine_distance(a: np.ndarray, b: np.ndarray) -> float:

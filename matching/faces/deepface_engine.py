@@ -3,13 +3,18 @@
 Detection runs on a downscaled copy of the photo (the HOG detector's cost grows
 with the pixel count, and faces in family photos are large); the embedding is
 computed from the full-resolution region around the face, re-detected and
-aligned by DeepFace in that small crop. See docs/MATCHING.md for the numbers.
+aligned by DeepFace in that small crop. The stored embedding is the normalised
+mean of the aligned face's embedding and its mirror image's, both from that one
+alignment: it ranks the true adult of a childhood photo first more often than
+either alone (docs/MATCHING.md). See docs/MATCHING.md for the numbers.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
+from importlib import metadata
 
 import numpy as np
 from django.conf import settings
@@ -19,8 +24,26 @@ from matching.faces.base import EMBED_CROP_MARGIN, EMBED_CROP_SIDE, Box, Detecte
 
 logger = logging.getLogger(__name__)
 
-#: Long side the detector sees at most (the workers already hand it a 400 px copy).
+#: Long side the detector sees at most unless told otherwise (the workers hand it a 400 px
+#: copy, and a larger one only when that found no face).
 DETECT_LONG_SIDE = 640
+
+#: How the stored vector is made from the aligned face: the mean of its embedding and its
+#: mirror image's. Part of every face's ``model_version``.
+EMBEDDING_METHOD = "mirror-mean"
+#: Raise it whenever anything that shapes the vectors changes (crop, alignment, averaging):
+#: faces of another version are never compared with these, and ``manage.py reindex``
+#: brings them to it.
+EMBEDDING_REVISION = 2
+
+
+def model_version() -> str:
+    """The version every embedding this pipeline makes carries, e.g.
+    ``deepface-0.0.103/Dlib/dlib/mirror-mean/2``; read without loading the model."""
+    return (
+        f"deepface-{metadata.version('deepface')}/{settings.FACE_MODEL_NAME}/"
+        f"{settings.FACE_DETECTOR}/{EMBEDDING_METHOD}/{EMBEDDING_REVISION}"
+    )
 
 
 class ModelFilesMissing(RuntimeError):
@@ -58,19 +81,16 @@ class DeepFaceEngine:
             )
         os.environ["DEEPFACE_HOME"] = str(settings.DEEPFACE_HOME)
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        import deepface
         from deepface import DeepFace
 
         self._deepface = DeepFace
         self._recognizer = DeepFace.build_model(settings.FACE_MODEL_NAME)
         self._detector = DeepFace.build_model(settings.FACE_DETECTOR, task="face_detector")
-        self.model_version = (
-            f"deepface-{deepface.__version__}/{settings.FACE_MODEL_NAME}/{settings.FACE_DETECTOR}"
-        )
+        self.model_version = model_version()
         logger.info("face model loaded: %s (pid %s)", self.model_version, os.getpid())
 
-    def detect(self, image: np.ndarray) -> list[DetectedFace]:
-        small, factor = _resize(image, DETECT_LONG_SIDE)
+    def detect(self, image: np.ndarray, *, max_side: int = DETECT_LONG_SIDE) -> list[DetectedFace]:
+        small, factor = _resize(image, max_side)
         regions = self._detector.detect_faces(np.ascontiguousarray(small[:, :, ::-1]))
         height, width = image.shape[:2]
         found = []
@@ -90,7 +110,15 @@ class DeepFaceEngine:
             )
         return found
 
-    def embed(self, image: np.ndarray, box: Box) -> np.ndarray:
+    def align(self, image: np.ndarray, box: Box) -> np.ndarray:
+        """The face in ``box`` of an RGB image, detected again and aligned by DeepFace in a crop.
+
+        One detection and alignment per face: the crop around the box (with a
+        margin, at most ``EMBED_CROP_SIDE`` px) is where DeepFace's detector finds
+        the eyes and turns them level. In a crop around one face the largest
+        detection is that face; with none (a hand-drawn box), the whole crop is
+        the face, as DeepFace does. RGB, values in [0, 1].
+        """
         height, width = image.shape[:2]
         margin_x = round(box.w * EMBED_CROP_MARGIN)
         margin_y = round(box.h * EMBED_CROP_MARGIN)
@@ -98,18 +126,37 @@ class DeepFaceEngine:
         right = min(width, box.x + box.w + margin_x)
         bottom = min(height, box.y + box.h + margin_y)
         crop, _ = _resize(image[top:bottom, left:right], EMBED_CROP_SIDE)
-        results = self._deepface.represent(
+        found = self._deepface.extract_faces(
             np.ascontiguousarray(crop[:, :, ::-1]),
-            model_name=settings.FACE_MODEL_NAME,
             detector_backend=settings.FACE_DETECTOR,
             enforce_detection=False,
             align=True,
         )
-        # In a crop around one face the largest detection is that face; with
-        # none re-detected (a hand-drawn box), DeepFace embeds the whole crop.
-        best = max(results, key=lambda r: r["facial_area"]["w"] * r["facial_area"]["h"])
-        vector = np.asarray(best["embedding"], dtype=np.float32)
-        return vector / np.linalg.norm(vector)
+        best = max(found, key=lambda f: f["facial_area"]["w"] * f["facial_area"]["h"])
+        return np.asarray(best["face"])
+
+    def embed_aligned(self, faces: Sequence[np.ndarray]) -> np.ndarray:
+        """L2-normalised embeddings (one row each) of aligned faces, in one pass of the model.
+
+        Exactly what ``DeepFace.represent`` computes for a face it aligned itself
+        (``detector_backend="skip"``: no second detection).
+        """
+        results = self._deepface.represent(
+            np.stack([np.ascontiguousarray(face[:, :, ::-1]) for face in faces]),
+            model_name=settings.FACE_MODEL_NAME,
+            detector_backend="skip",
+        )
+        # One image gives a list of faces; several give a list per image.
+        per_image = [results] if len(faces) == 1 else results
+        vectors = np.asarray([found[0]["embedding"] for found in per_image], dtype=np.float64)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    def embed(self, image: np.ndarray, box: Box) -> np.ndarray:
+        """The stored embedding: the normalised mean of the aligned face's and its mirror's."""
+        aligned = self.align(image, box)
+        both = self.embed_aligned([aligned, aligned[:, ::-1]])
+        mean = both.mean(axis=0)
+        return (mean / np.linalg.norm(mean)).astype(np.float32)
 
     def represent_plain(self, path: str) -> np.ndarray | None:
         """Plain ``DeepFace.represent`` on a whole photo file: the baseline benchmarks compare to.

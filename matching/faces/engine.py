@@ -34,3 +34,13 @@ def get_engine() -> FaceEngine:
 def load_count() -> int:
     """How many times this process loaded the model (1 in a healthy worker)."""
     return _load_count
+
+
+def current_model_version() -> str:
+    """The version the process's pipeline gives its embeddings, without loading the model:
+    matching compares only faces of this version."""
+    if _engine is not None:
+        return _engine.model_version
+    from matching.faces.deepface_engine import model_version
+
+    return model_version()

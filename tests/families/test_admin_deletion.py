@@ -29,19 +29,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CASE_PHOTOS = ("img1.jpg", "img4.jpg", "img5.jpg", "img6.jpg")
 
 
-@pytest.fixture
-def superuser(django_user_model):
-    return django_user_model.objects.create_superuser(
-        email="admin@example.org", password="a long enough password 1"
-    )
-
-
-@pytest.fixture
-def admin_client(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
 def _face(photo: Photo) -> Face:
     """A face with an embedding, made directly: the face model is not the point here."""
     return builders.face(photo=photo, box_x=10, box_y=10, box_w=80, box_h=80,

@@ -15,19 +15,6 @@ from tests import builders
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def superuser(django_user_model):
-    return django_user_model.objects.create_superuser(
-        email="admin@example.org", password="a long enough password 1"
-    )
-
-
-@pytest.fixture
-def admin_client(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
 def test_every_matching_model_has_an_admin(admin_client, make_user, redis_queues, make_candidate):
     from matching import services
 
