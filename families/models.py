@@ -413,3 +413,54 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         when = f"{self.created_at:%Y-%m-%d %H:%M}"
         return f"{when} {self.actor_id} {self.action} {self.object_type}#{self.object_id}"
+
+
+def tip_photo_upload_to(instance: Tip, filename: str) -> str:
+    """Outside ``photos/``: a tip's photo is evidence for volunteers, never matched or shown."""
+    return f"tips/{uuid.uuid4().hex}.jpg"
+
+
+class Tip(models.Model):
+    """A lead about a public case from anyone, signed in or not, for the case's volunteers.
+
+    Private: only volunteers (never about their own case) and admins read it; the
+    family hears only what a volunteer chooses to pass on.
+    """
+
+    class Status(models.TextChoices):
+        NEW = "new", _("new")
+        USEFUL = "useful", _("useful")
+        NOT_USEFUL = "not_useful", _("not useful")
+        PASSED_TO_POLICE = "passed_to_police", _("passed to the police")
+
+    case = models.ForeignKey(MissingChildCase, on_delete=models.CASCADE, related_name="tips")
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    text = models.TextField(_("what you saw or know"), max_length=4000)
+    place = models.CharField(_("where"), max_length=200, blank=True)
+    when = models.CharField(_("when"), max_length=100, blank=True)
+    contact = models.CharField(
+        _("how to reach you (optional)"), max_length=200, blank=True,
+        help_text=_("Only the volunteers see it."),
+    )
+    photo = models.ImageField(upload_to=tip_photo_upload_to, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    volunteer_note = models.TextField(blank=True, max_length=4000)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    passed_to_family_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tip")
+        verbose_name_plural = _("tips")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"tip #{self.pk} on case #{self.case_id}"

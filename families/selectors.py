@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import models
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.db.models.functions import Concat, ExtractYear
 
-from families.models import CaseStatus, MissingChildCase, Photo, SeekerPosting, User
+from families.models import CaseStatus, MissingChildCase, Photo, SeekerPosting, Tip, User
 
 AnyUser = User | AnonymousUser
 
@@ -191,3 +192,27 @@ def photos_of_case(case: MissingChildCase) -> QuerySet[Photo]:
 
 def photos_of_posting(posting: SeekerPosting) -> QuerySet[Photo]:
     return posting.photos.all().order_by("uploaded_at", "pk")
+
+
+def tip_handleable_by(*, user: AnyUser, tip: Tip) -> bool:
+    """Volunteers and admins read and handle a case's tips, never the case's own family."""
+    return is_staff_reader(user) and tip.case.family_id != user.pk
+
+
+def tips_for_volunteer(*, user: User, status: str = "") -> QuerySet[Tip]:
+    """The tips a volunteer handles: of the provinces they review, never of their own cases.
+
+    Newest first, with the tips nobody handled yet before the others.
+    """
+    tips = Tip.objects.select_related("case").exclude(case__family=user)
+    provinces = [p.strip() for p in user.review_provinces.split(",") if p.strip()]
+    if provinces and not user.is_superuser:
+        in_region = Q()
+        for province in provinces:
+            in_region |= Q(case__missing_province__iexact=province)
+        tips = tips.filter(in_region)
+    if status:
+        tips = tips.filter(status=status)
+    return tips.order_by(
+        models.Case(models.When(status=Tip.Status.NEW, then=0), default=1), "-created_at", "-pk"
+    )

@@ -25,7 +25,7 @@ from django.db import models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from families.models import MissingChildCase, Notification, Photo, SeekerPosting, User
+from families.models import MissingChildCase, Notification, Photo, SeekerPosting, Tip, User
 
 logger = logging.getLogger(__name__)
 
@@ -68,3 +68,12 @@ def account_login_records_delete(
     """Deletes a deleted account's log-in records (attempts, lock-outs, log-ins)."""
     for model in (AccessAttempt, AccessLog, AccessFailureLog):
         model.objects.using(using).filter(username__iexact=instance.email).delete()
+
+
+@receiver(post_delete, sender=Tip, dispatch_uid="families.tip_photo_delete")
+def tip_photo_delete(sender: type[Tip], instance: Tip, using: str, **kwargs: Any) -> None:
+    """Removes a deleted tip's photo after commit, as for a photo."""
+    name = instance.photo.name
+    if name:
+        storage = instance.photo.storage
+        transaction.on_commit(lambda: _delete_file(storage, name), using=using, robust=True)

@@ -6,7 +6,7 @@ families' photo addresses where a family finds them.
 
 from django.urls import path
 
-from families.views import accounts, cases, photos, seeker_postings
+from families.views import accounts, cases, photos, seeker_postings, tips
 from matching.views import faces
 
 app_name = "families"
@@ -47,4 +47,8 @@ urlpatterns = [
     path("me/delete/", accounts.account_delete, name="account_delete"),
     path("cases/<int:pk>/delete/", cases.case_delete, name="case_delete"),
     path("seekers/<int:pk>/delete/", seeker_postings.seeker_delete, name="seeker_delete"),
+    path("cases/<int:pk>/tip/", tips.tip_create, name="tip_create"),
+    path("tips/", tips.tips_queue, name="tips_queue"),
+    path("tips/<int:pk>/", tips.tip_detail, name="tip_detail"),
+    path("tips/<int:pk>/photo/", tips.tip_photo, name="tip_photo"),
 ]

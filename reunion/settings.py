@@ -279,6 +279,9 @@ RATE_LIMITS = {
     # Pages that cost seconds of CPU: the printable poster, an age-progressed estimate.
     "poster": env.str("RATE_LIMIT_POSTER", default="60/h"),
     "age_progression": env.str("RATE_LIMIT_AGE_PROGRESSION", default="20/h"),
+    # Tips about a case: per address sending them, and per case from every address.
+    "tip": env.str("RATE_LIMIT_TIP", default="10/h"),
+    "tip_case": env.str("RATE_LIMIT_TIP_CASE", default="60/h"),
 }
 # The details of /healthz (versions, errors, queue lengths) for a caller that
 # sends "Authorization: Bearer <HEALTHZ_TOKEN>"; the public sees only up or down.

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import django_rq
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
@@ -36,8 +37,10 @@ from families.models import (
     Photo,
     SeekerPosting,
     Sex,
+    Tip,
     User,
 )
+from families.services import tip_submit
 from matching.models import Candidate, DnaTest, Face, MatchJob, Review
 from tests import builders
 
@@ -61,8 +64,9 @@ CASE_A_MANAGERS = codes(LOGIN, 200, 404, 404, 200, 200, 200)
 # A volunteer on the other side of a candidate with posting S never reads S's private data.
 SEEKER_MANAGERS = codes(LOGIN, 404, 404, 200, 200, 200, 404)
 VOLUNTEERS = codes(LOGIN, 404, 404, 404, 200, 200, 200)
-# Candidate C's pages: volunteers and admins, never a volunteer who owns its case.
-REVIEWERS_OF_C = codes(LOGIN, 404, 404, 404, 200, 200, 404)
+# Candidate C (case A × posting S) and the tips of case A: volunteers and admins, never a
+# volunteer who owns case A.
+OTHER_VOLUNTEERS_OF_A = codes(LOGIN, 404, 404, 404, 200, 200, 404)
 
 
 @dataclass
@@ -82,6 +86,7 @@ class World:
     notification: Notification
     rq_job_id: str  # a real job on the face queue, for the dashboard's job pages
     rq_worker_key: str  # a registered worker, for the dashboard's worker page
+    tip: Tip  # a tip with a photo about case A
 
 
 @dataclass
@@ -177,6 +182,19 @@ MATRIX: dict[str, list[Probe]] = {
     "cases/<int:pk>/delete/": [
         Probe(_r("families:case_delete", pk=case_a), codes(LOGIN, 200, 404, 404, 404, 200, 200)),
     ],
+    # --- families: tips (anyone sends one about a public case; the case's volunteers read it) ---
+    "cases/<int:pk>/tip/": [
+        Probe(_r("families:tip_create", pk=case_a), EVERYONE, label="a public case"),
+        Probe(_r("families:tip_create", pk=draft_a), codes(*[404] * 7), label="a draft"),
+    ],
+    "tips/": [Probe(_r("families:tips_queue"), VOLUNTEERS,
+                    label="a volunteer who owns case A sees none of its tips")],
+    "tips/<int:pk>/": [
+        Probe(_r("families:tip_detail", pk=lambda w: w.tip.pk), OTHER_VOLUNTEERS_OF_A,
+              label="never to the case's own family, volunteer or not"),
+    ],
+    "tips/<int:pk>/photo/": [Probe(_r("families:tip_photo", pk=lambda w: w.tip.pk),
+                                   OTHER_VOLUNTEERS_OF_A)],
     # --- families: seeker postings (never public, never to a family) ---
     "seekers/new/": [Probe(_r("families:seeker_create"), MEMBERS)],
     "seekers/<int:pk>/": [Probe(_r("families:seeker_detail", pk=posting), SEEKER_MANAGERS)],
@@ -230,7 +248,9 @@ MATRIX: dict[str, list[Probe]] = {
     ],
     # --- matching: review (volunteers) and the match page (the two people, once confirmed) ---
     "matching/review/": [Probe(_r("matching:queue"), VOLUNTEERS)],
-    "matching/review/<int:pk>/": [Probe(_r("matching:review", pk=candidate), REVIEWERS_OF_C)],
+    "matching/review/<int:pk>/": [
+        Probe(_r("matching:review", pk=candidate), OTHER_VOLUNTEERS_OF_A),
+    ],
     "matching/review/<int:pk>/claim/": [
         Probe(_r("matching:claim", pk=candidate), codes(LOGIN, 404, 404, 404, 405, 405, 405),
               post=codes(LOGIN, 404, 404, 404, 302, 302, 404)),
@@ -240,19 +260,19 @@ MATRIX: dict[str, list[Probe]] = {
               post=codes(LOGIN, 404, 404, 404, 302, 302, 404)),
     ],
     "matching/review/<int:pk>/dna/": [
-        Probe(_r("matching:dna_test", pk=candidate), REVIEWERS_OF_C,
+        Probe(_r("matching:dna_test", pk=candidate), OTHER_VOLUNTEERS_OF_A,
               label="contacts and the request only once confirmed"),
     ],
     "matching/candidates/<int:pk>/photos/<int:photo_pk>/": [
         Probe(_r("matching:candidate_photo", pk=candidate, photo_pk=lambda w: w.seeker_photo.pk),
-              REVIEWERS_OF_C, label="not to the family before a confirmation"),
+              OTHER_VOLUNTEERS_OF_A, label="not to the family before a confirmation"),
         Probe(_r("matching:candidate_photo", pk=candidate,
                  photo_pk=lambda w: w.private_photo.pk),
-              REVIEWERS_OF_C),
+              OTHER_VOLUNTEERS_OF_A),
     ],
     "matching/candidates/<int:pk>/faces/<int:face_pk>/": [
         Probe(_r("matching:candidate_face", pk=candidate, face_pk=lambda w: w.seeker_face.pk),
-              REVIEWERS_OF_C),
+              OTHER_VOLUNTEERS_OF_A),
     ],
     "matching/matches/<int:pk>/": [
         Probe(_r("matching:match_detail", pk=candidate), codes(LOGIN, 404, 404, 404, 404, 404, 404),
@@ -367,9 +387,13 @@ def world(make_user, redis_queues) -> World:
     job = queue.enqueue("matching.jobs.process_photo", 0, 0, job_id="access-matrix-job")
     worker = SimpleWorker([queue], connection=queue.connection, name="access-matrix")
     worker.register_birth()
+    tip = tip_submit(
+        actor=AnonymousUser(), case=case_a, fields={"text": "Seen in Xi'an market."},
+        photo_data=builders.jpeg(),
+    )
     return World(users, case_a, draft_a, case_b, posting, poster_photo, private_photo,
                  seeker_photo, case_face, private_face, seeker_face, found, notification,
-                 job.id, worker.key)
+                 job.id, worker.key, tip)
 
 
 def _client(world: World, role: str, **options: object) -> Client:

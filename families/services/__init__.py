@@ -8,7 +8,8 @@ work on commit. The names below are the package's API; each lives in:
 - ``cases``: missing-child cases; ``seeker_postings``: seeker postings;
 - ``photos``: uploads, what is said about a photo, its deletion;
 - ``deletion``: deleting a case, posting or account for good, orphaned files;
-- ``export``: everything held about a person, as a zip.
+- ``export``: everything held about a person, as a zip;
+- ``tips``: leads about a public case, handled by its volunteers.
 
 The audit log and notices live lower, in ``families.audit`` and
 ``families.notifications``, where matching can use them too.
@@ -46,14 +47,40 @@ from families.services.seeker_postings import (
     seeker_posting_update,
     seeker_posting_withdraw,
 )
+from families.services.tips import TIP_FIELDS, tip_handle, tip_pass_to_family, tip_submit
 
 __all__ = [
-    "CASE_EDITABLE_FIELDS", "PHOTO_EDITABLE_FIELDS", "SEEKER_EDITABLE_FIELDS", "MediaOrphan",
-    "account_delete", "account_export", "audit_record", "case_create", "case_delete",
-    "case_publish", "case_update", "case_withdraw", "media_orphans_delete",
-    "notification_mark_read", "notification_send", "photo_add", "photo_delete",
-    "photo_update", "profile_update", "seeker_posting_create", "seeker_posting_delete",
-    "seeker_posting_update", "seeker_posting_withdraw", "subject_line", "user_confirm_email",
-    "user_confirm_email_change", "user_send_confirmation", "user_send_email_change",
+    "CASE_EDITABLE_FIELDS",
+    "PHOTO_EDITABLE_FIELDS",
+    "SEEKER_EDITABLE_FIELDS",
+    "TIP_FIELDS",
+    "MediaOrphan",
+    "account_delete",
+    "account_export",
+    "audit_record",
+    "case_create",
+    "case_delete",
+    "case_publish",
+    "case_update",
+    "case_withdraw",
+    "media_orphans_delete",
+    "notification_mark_read",
+    "notification_send",
+    "photo_add",
+    "photo_delete",
+    "photo_update",
+    "profile_update",
+    "seeker_posting_create",
+    "seeker_posting_delete",
+    "seeker_posting_update",
+    "seeker_posting_withdraw",
+    "subject_line",
+    "tip_handle",
+    "tip_pass_to_family",
+    "tip_submit",
+    "user_confirm_email",
+    "user_confirm_email_change",
+    "user_send_confirmation",
+    "user_send_email_change",
     "user_sign_up",
 ]
