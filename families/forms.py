@@ -630,3 +630,50 @@ class TipPassOnForm(forms.Form):
         help_text=_("In your own words. The tip itself, its sender and its photo are never "
                     "shown to the family."),
     )
+
+
+# --- Public seeker postings ----------------------------------------------------------
+
+
+class SeekerPublishForm(forms.Form):
+    """What a seeker shows when they publish their posting: which photos, and the memories."""
+
+    photos = forms.ModelMultipleChoiceField(
+        label=_("Photos to show"), queryset=Photo.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only the photos you tick are shown. Think twice about childhood photos: "
+                    "anyone can see and copy a public photo."),
+    )
+    show_memories = forms.BooleanField(
+        label=_("Show my earliest memories"), required=False,
+        help_text=_("They help a family recognise you, and tell strangers about your past."),
+    )
+    understood = forms.BooleanField(
+        label=_("I understand that anyone can see this posting, and that I can take it down "
+                "at any time"),
+    )
+
+    def __init__(self, *args: Any, posting: SeekerPosting, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["photos"].queryset = posting.photos.order_by("uploaded_at", "pk")
+        self.fields["photos"].label_from_instance = lambda photo: photo.caption or str(
+            photo.get_kind_display()
+        )
+
+
+class SeekerSearchForm(forms.Form):
+    name = forms.CharField(label=_("Name used now"), required=False, max_length=100)
+    sex = forms.ChoiceField(
+        label=_("Sex"), required=False, choices=[("", _("any")), *Sex.choices]
+    )
+    born_from = forms.IntegerField(label=_("Born from (year)"), required=False)
+    born_to = forms.IntegerField(label=_("Born until (year)"), required=False)
+    place = forms.CharField(label=_("Grew up in (province or city)"), required=False,
+                            max_length=100)
+
+    def filters(self) -> dict[str, Any]:
+        """The valid filters, for ``selectors.public_seeker_postings``."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return {name: data.get(name) for name in ("name", "sex", "born_from", "born_to", "place")
+                if data.get(name) not in (None, "")}
+

@@ -232,6 +232,10 @@ class SeekerPosting(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.PUBLISHED
     )
+    # Public only by the owner's choice: the photos they pick, their memories if they say so,
+    # never contacts. Withdrawing consent or the posting takes it down at once.
+    published_at = models.DateTimeField(null=True, blank=True)
+    show_memories = models.BooleanField(_("show my earliest memories"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -255,6 +259,14 @@ class SeekerPosting(models.Model):
     @property
     def is_matchable(self) -> bool:
         return self.consent_to_matching and self.status in MATCHABLE_STATUSES
+
+    @property
+    def is_public(self) -> bool:
+        """Published by its owner, and still consenting and in matching."""
+        return self.published_at is not None and self.is_matchable
+
+    def get_public_url(self) -> str:
+        return reverse("families:public_seeker_detail", args=[self.pk])
 
 
 def photo_upload_to(instance: Photo, filename: str) -> str:

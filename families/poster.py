@@ -1,4 +1,4 @@
-"""The printable A4 poster of a published case.
+"""The printable A4 poster of a published case, and of a published seeker posting.
 
 Only public poster fields and public photos go on it (never contacts, the
 police report number or anything about seekers or matches), with a QR code
@@ -27,8 +27,8 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
-from families.models import MissingChildCase, Photo
-from families.selectors import public_photos
+from families.models import MissingChildCase, Photo, SeekerPosting
+from families.selectors import public_photos, public_posting_photos
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +74,8 @@ def _photo_reader(photo: Photo) -> ImageReader | None:
             reader = ImageReader(io.BytesIO(handle.read()))
         reader.getSize()
     except Exception as error:  # a missing or broken file must not cost the whole poster
-        logger.warning("poster of case %s: photo %s left out: %s: %s",
-                       photo.case_id, photo.pk, type(error).__name__, error)
+        logger.warning("poster: photo %s left out: %s: %s", photo.pk, type(error).__name__,
+                       error)
         return None
     return reader
 
@@ -138,17 +138,56 @@ def _paragraph(text: str, size: float, **kwargs: object) -> Paragraph:
 
 def case_poster_pdf(case: MissingChildCase) -> bytes:
     """One A4 page: heading, name, photo, key facts and a QR code to the case page."""
+    name = display_name(case)
+    return _poster_pdf(
+        title=_("Missing child: %(name)s") % {"name": name}, heading=_("MISSING CHILD"),
+        name=name, photos=public_photos(case), facts=_facts(case), url=case_url(case),
+        call=_("If you recognise this child, or you think you may be this child, please scan "
+               "the code or visit the case page. Every possible match is checked by "
+               "volunteers and confirmed by a DNA test."),
+    )
+
+
+def seeker_posting_poster_pdf(posting: SeekerPosting) -> bytes:
+    """The same page for a published seeker posting: an adult looking for their family."""
+    born = (str(posting.birth_year_min) if posting.birth_year_min == posting.birth_year_max
+            else f"{posting.birth_year_min}–{posting.birth_year_max}")
+    facts = [(_("Sex"), str(posting.get_sex_display()).capitalize()), (_("Born"), born)]
+    place = ", ".join(p for p in (posting.grew_up_city, posting.grew_up_province) if p)
+    if place:
+        facts.append((_("Grew up in"), place))
+    if posting.dialect:
+        facts.append((_("Dialect"), posting.dialect))
+    if posting.show_memories and posting.memories:
+        memories = posting.memories
+        if len(memories) > 600:
+            memories = memories[:600].rsplit(" ", 1)[0] + " …"
+        facts.append((_("Earliest memories"), memories))
+    return _poster_pdf(
+        title=_("Looking for my family: %(name)s") % {"name": posting.display_name},
+        heading=_("LOOKING FOR MY FAMILY"), name=posting.display_name,
+        photos=public_posting_photos(posting), facts=facts,
+        url=settings.SITE_URL.rstrip("/") + posting.get_public_url(),
+        call=_("If you think this may be your child, please scan the code or visit the page. "
+               "Every possible match is checked by volunteers and confirmed by a DNA test."),
+    )
+
+
+def _poster_pdf(
+    *, title: str, heading: str, name: str, photos: list[Photo],
+    facts: list[tuple[str, str]], url: str, call: str,
+) -> bytes:
+    """One A4 page: heading, name, the first readable photo, key facts, a QR code to ``url``."""
     _register_fonts()
     buffer = io.BytesIO()
     width, height = A4
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
-    name = display_name(case)
-    canvas.setTitle(_("Missing child: %(name)s") % {"name": name})
+    canvas.setTitle(title)
     canvas.setAuthor(_("Reunion"))
     content_width = width - 2 * MARGIN
     y = height - MARGIN
 
-    heading = _paragraph(_("MISSING CHILD"), 34, bold=True, color=ACCENT)
+    heading = _paragraph(heading, 34, bold=True, color=ACCENT)
     _width, used = heading.wrap(content_width, 60 * mm)
     heading.drawOn(canvas, MARGIN, y - used)
     y -= used + 4 * mm
@@ -160,7 +199,7 @@ def case_poster_pdf(case: MissingChildCase) -> bytes:
     photo_box_w, photo_box_h = 80 * mm, 100 * mm
     facts_x = MARGIN
     photo, reader = next(
-        ((photo, reader) for photo in public_photos(case)
+        ((photo, reader) for photo in photos
          if (reader := _photo_reader(photo)) is not None),
         (None, None),
     )
@@ -176,7 +215,7 @@ def case_poster_pdf(case: MissingChildCase) -> bytes:
         facts_x = MARGIN + photo_box_w + 8 * mm
     facts_width = width - MARGIN - facts_x
     facts_y = y
-    for label, value in _facts(case):
+    for label, value in facts:
         label_p = _paragraph(label, 10, bold=True, color=HexColor("#555555"))
         _width, used = label_p.wrap(facts_width, 20 * mm)
         label_p.drawOn(canvas, facts_x, facts_y - used)
@@ -189,15 +228,9 @@ def case_poster_pdf(case: MissingChildCase) -> bytes:
             break
 
     qr_size = 50 * mm
-    url = case_url(case)
     canvas.drawImage(ImageReader(_qr_image(url)), MARGIN, MARGIN, width=qr_size, height=qr_size)
     text_x = MARGIN + qr_size + 6 * mm
-    call = _paragraph(
-        _("If you recognise this child, or you think you may be this child, please scan the "
-          "code or visit the case page. Every possible match is checked by volunteers and "
-          "confirmed by a DNA test."),
-        12,
-    )
+    call = _paragraph(call, 12)
     _width, used = call.wrap(width - MARGIN - text_x, qr_size)
     call.drawOn(canvas, text_x, MARGIN + qr_size - used)
     link = Paragraph(escape(url), _style(url, 9))

@@ -15,7 +15,15 @@ from django.db import models
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.db.models.functions import Concat, ExtractYear
 
-from families.models import CaseStatus, MissingChildCase, Photo, SeekerPosting, Tip, User
+from families.models import (
+    MATCHABLE_STATUSES,
+    CaseStatus,
+    MissingChildCase,
+    Photo,
+    SeekerPosting,
+    Tip,
+    User,
+)
 
 AnyUser = User | AnonymousUser
 
@@ -90,19 +98,24 @@ def seeker_posting_manageable_by(*, user: AnyUser, posting: SeekerPosting) -> bo
 
 
 def photo_is_public(photo: Photo) -> bool:
-    """A case photo the family chose for the poster, of a published case.
+    """A case photo the family chose for the poster, of a published case; a seeker photo the
+    seeker chose to show, of a posting they published.
 
     Age-progressed images made by Reunion are stored with ``use_on_poster``
     off until the family approves them, so an unapproved estimate is never public.
     """
-    return bool(photo.case_id and photo.use_on_poster and photo.case.is_public)
+    if photo.case_id:
+        return bool(photo.use_on_poster and photo.case.is_public)
+    return bool(photo.use_on_poster and photo.seeker_posting.is_public)
 
 
 def photo_viewable_by(*, user: AnyUser, photo: Photo) -> bool:
-    """Public case photos to anyone; everything else to its owner, volunteers and admins."""
+    """Public photos to anyone; everything else to its owner, volunteers and admins."""
     if photo.case_id:
         return photo_is_public(photo) or case_manageable_by(user=user, case=photo.case)
-    return seeker_posting_visible_to(user=user, posting=photo.seeker_posting)
+    return photo_is_public(photo) or seeker_posting_visible_to(
+        user=user, posting=photo.seeker_posting
+    )
 
 
 def photo_manageable_by(*, user: AnyUser, photo: Photo) -> bool:
@@ -177,6 +190,39 @@ def public_cases(
         Prefetch("photos", queryset=poster_photos, to_attr="poster_photos")
     ).order_by("-published_at", "-created_at", "-pk")
 
+
+
+def public_seeker_postings(
+    *, name: str = "", sex: str = "", born_from: int | None = None, born_to: int | None = None,
+    place: str = "",
+) -> QuerySet[SeekerPosting]:
+    """Seeker postings their owners published, newest first, with the photos they chose."""
+    postings = SeekerPosting.objects.filter(
+        published_at__isnull=False, consent_to_matching=True, status__in=MATCHABLE_STATUSES
+    )
+    for word in name.split():
+        postings = postings.filter(display_name__icontains=word)
+    if sex:
+        postings = postings.filter(sex=sex)
+    if born_from is not None:
+        postings = postings.filter(birth_year_max__gte=born_from)
+    if born_to is not None:
+        postings = postings.filter(birth_year_min__lte=born_to)
+    for word in place.split():
+        postings = postings.filter(
+            Q(grew_up_province__icontains=word) | Q(grew_up_city__icontains=word)
+        )
+    shown = Photo.objects.filter(use_on_poster=True).order_by("uploaded_at", "pk")
+    return postings.prefetch_related(
+        Prefetch("photos", queryset=shown, to_attr="shown_photos")
+    ).order_by("-published_at", "-pk")
+
+
+def public_posting_photos(posting: SeekerPosting) -> list[Photo]:
+    """The photos a seeker chose to show on their published posting."""
+    if not posting.is_public:
+        return []
+    return list(posting.photos.filter(use_on_poster=True).order_by("uploaded_at", "pk"))
 
 def cases_of(user: User) -> QuerySet[MissingChildCase]:
     return MissingChildCase.objects.filter(family=user).order_by("-created_at", "-pk")

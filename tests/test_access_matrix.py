@@ -40,7 +40,7 @@ from families.models import (
     Tip,
     User,
 )
-from families.services import tip_submit
+from families.services import seeker_posting_publish, tip_submit
 from matching.models import Candidate, DnaTest, Face, MatchJob, Review
 from tests import builders
 
@@ -195,7 +195,17 @@ MATRIX: dict[str, list[Probe]] = {
     ],
     "tips/<int:pk>/photo/": [Probe(_r("families:tip_photo", pk=lambda w: w.tip.pk),
                                    OTHER_VOLUNTEERS_OF_A)],
-    # --- families: seeker postings (never public, never to a family) ---
+    # --- families: public seeker postings (only by the seeker's choice) ---
+    "people/": [Probe(_r("families:public_seeker_list"), EVERYONE)],
+    "people/<int:pk>/": [Probe(_r("families:public_seeker_detail", pk=posting), EVERYONE,
+                               label="published by its seeker")],
+    "people/<int:pk>/poster.pdf": [Probe(_r("families:public_seeker_poster", pk=posting),
+                                         EVERYONE)],
+    "seekers/<int:pk>/publish/": [
+        Probe(_r("families:seeker_publish", pk=posting), codes(LOGIN, 404, 404, 200, 404, 404, 404),
+              label="publishing is the seeker's choice alone"),
+    ],
+    # --- families: seeker postings (private pages, never to a family) ---
     "seekers/new/": [Probe(_r("families:seeker_create"), MEMBERS)],
     "seekers/<int:pk>/": [Probe(_r("families:seeker_detail", pk=posting), SEEKER_MANAGERS)],
     "seekers/<int:pk>/edit/": [Probe(_r("families:seeker_edit", pk=posting), SEEKER_MANAGERS)],
@@ -278,6 +288,9 @@ MATRIX: dict[str, list[Probe]] = {
         Probe(_r("matching:match_detail", pk=candidate), codes(LOGIN, 404, 404, 404, 404, 404, 404),
               label="nothing to see before a confirmation"),
     ],
+    # --- matching: the dashboard and what outcomes say (counts only) ---
+    "matching/dashboard/": [Probe(_r("matching:dashboard"), VOLUNTEERS)],
+    "matching/outcomes/": [Probe(_r("matching:outcomes"), VOLUNTEERS)],
 }
 
 # --- Everything under admin/ (django.contrib.admin, django-rq): staff only ---------------
@@ -387,6 +400,9 @@ def world(make_user, redis_queues) -> World:
     job = queue.enqueue("matching.jobs.process_photo", 0, 0, job_id="access-matrix-job")
     worker = SimpleWorker([queue], connection=queue.connection, name="access-matrix")
     worker.register_birth()
+    # Posting S is public by its seeker's choice, with none of its photos shown.
+    seeker_posting_publish(actor=users["seeker"], posting=posting, photos=[],
+                           show_memories=False)
     tip = tip_submit(
         actor=AnonymousUser(), case=case_a, fields={"text": "Seen in Xi'an market."},
         photo_data=builders.jpeg(),

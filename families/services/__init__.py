@@ -44,6 +44,8 @@ from families.services.photos import PHOTO_EDITABLE_FIELDS, photo_add, photo_del
 from families.services.seeker_postings import (
     SEEKER_EDITABLE_FIELDS,
     seeker_posting_create,
+    seeker_posting_publish,
+    seeker_posting_unpublish,
     seeker_posting_update,
     seeker_posting_withdraw,
 )
@@ -72,6 +74,8 @@ __all__ = [
     "profile_update",
     "seeker_posting_create",
     "seeker_posting_delete",
+    "seeker_posting_publish",
+    "seeker_posting_unpublish",
     "seeker_posting_update",
     "seeker_posting_withdraw",
     "subject_line",

@@ -43,6 +43,8 @@ def photo_add(
             year_taken=year_taken,
             caption=caption,
             is_estimate=kind == Photo.Kind.AGE_PROGRESSED,
+            # A seeker's photo is shown publicly only once they pick it for a published posting.
+            use_on_poster=case is not None,
         )
         photo.image.save("photo.jpg", ContentFile(normalised.content), save=False)
         try:

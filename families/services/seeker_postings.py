@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from families.audit import audit_record
-from families.models import SeekerPosting, User
+from families.models import Photo, SeekerPosting, User
 from families.selectors import consent_changeable_by
 from families.services.common import FACE_FACT_FIELDS, assign_fields, withdraw
 from matching.services import candidates_end, faces_refresh_facts
@@ -51,6 +52,8 @@ def seeker_posting_update(
             raise PermissionDenied("Only the seeker gives or withdraws consent to matching.")
         if "consent_to_matching" in changed:
             posting.consented_at = timezone.now() if posting.consent_to_matching else None
+            if not posting.consent_to_matching:
+                posting.published_at = None  # withdrawn consent takes the posting down at once
         _require_matching_basis(posting)
         posting.full_clean()
         posting.save()
@@ -78,12 +81,61 @@ def _require_matching_basis(posting: SeekerPosting) -> None:
 def seeker_posting_withdraw(
     *, actor: User, posting: SeekerPosting, reason: str = ""
 ) -> SeekerPosting:
-    """Takes a posting out of matching; its data is kept. Its candidates end."""
+    """Takes a posting out of matching and off the public pages; its data is kept.
+
+    Its candidates end.
+    """
     with transaction.atomic():
         if withdraw(
             actor=actor, obj=posting, action="seeker_posting.withdrawn", reason=reason
         ):
+            SeekerPosting.objects.filter(pk=posting.pk).update(published_at=None)
+            posting.published_at = None
             candidates_end(actor=actor, seeker_posting=posting,
                             reason="seeker_posting_withdrawn")
             faces_refresh_facts(actor=actor, seeker_posting=posting)
+    return posting
+
+
+def seeker_posting_publish(
+    *, actor: User, posting: SeekerPosting, photos: Iterable[Photo], show_memories: bool
+) -> SeekerPosting:
+    """Shows a posting on the public pages, with the photos its owner picked.
+
+    Publishing is the owner's choice alone, and only a posting that consents to
+    matching (or has a found person's basis) and is in matching can be public.
+    Contacts, the district and the year of arrival are never shown; the memories
+    only when the owner says so. Photos not picked are hidden (again).
+    """
+    if not consent_changeable_by(user=actor, posting=posting):
+        raise PermissionDenied("Only the posting's owner publishes it.")
+    picked = {photo.pk for photo in photos}
+    with transaction.atomic():
+        posting = SeekerPosting.objects.select_for_update().get(pk=posting.pk)
+        if not posting.is_matchable:
+            raise ValidationError(_(
+                "Give your consent to matching first: only a posting in matching can be public."
+            ))
+        if not picked <= set(posting.photos.values_list("pk", flat=True)):
+            raise ValidationError(_("Choose among this posting's photos."))
+        posting.photos.update(use_on_poster=False)
+        posting.photos.filter(pk__in=picked).update(use_on_poster=True)
+        posting.published_at = posting.published_at or timezone.now()
+        posting.show_memories = show_memories
+        posting.save(update_fields=["published_at", "show_memories", "updated_at"])
+        audit_record(actor=actor, action="seeker_posting.published", obj=posting,
+                     detail={"photos": sorted(picked), "show_memories": show_memories})
+    return posting
+
+
+def seeker_posting_unpublish(*, actor: User, posting: SeekerPosting) -> SeekerPosting:
+    """Takes a published posting off the public pages; it stays in matching."""
+    if not consent_changeable_by(user=actor, posting=posting):
+        raise PermissionDenied("Only the posting's owner unpublishes it.")
+    with transaction.atomic():
+        posting = SeekerPosting.objects.select_for_update().get(pk=posting.pk)
+        if posting.published_at is not None:
+            posting.published_at = None
+            posting.save(update_fields=["published_at", "updated_at"])
+            audit_record(actor=actor, action="seeker_posting.unpublished", obj=posting)
     return posting

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
 )
@@ -16,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from families import forms, selectors, services
 from families.audit import audit_record
 from families.models import SeekerPosting
+from families.poster import seeker_posting_poster_pdf
 from families.views.common import (
     audit_private_look,
     confirmed_email_required,
@@ -107,3 +111,75 @@ def seeker_delete(request: HttpRequest, pk: int) -> HttpResponse:
         delete=lambda: services.seeker_posting_delete(actor=request.user, posting=posting),
         done=_("The posting, its photos and everything found from them are deleted."),
     )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def seeker_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner publishes the posting (the photos and memories they choose) or takes it down."""
+    posting = visible_posting(request, pk)
+    if not selectors.consent_changeable_by(user=request.user, posting=posting):
+        raise Http404
+    form = forms.SeekerPublishForm(
+        request.POST if request.POST.get("step") == "publish" else None, posting=posting,
+        initial={"photos": [p.pk for p in posting.photos.filter(use_on_poster=True)],
+                 "show_memories": posting.show_memories},
+    )
+    if request.method == "POST" and request.POST.get("step") == "unpublish":
+        services.seeker_posting_unpublish(actor=request.user, posting=posting)
+        messages.success(request, _("Your posting is no longer public."))
+        return redirect("families:seeker_detail", pk=posting.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.seeker_posting_publish(
+                actor=request.user, posting=posting, photos=form.cleaned_data["photos"],
+                show_memories=form.cleaned_data["show_memories"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Your posting is public. You can take it down at any "
+                                        "time from this page."))
+            return redirect(posting.get_public_url())
+    return no_store(render(request, "families/seeker_publish.html", {
+        "form": form, "posting": posting,
+    }, status=400 if request.method == "POST" else 200))
+
+
+@require_GET
+def public_seeker_list(request: HttpRequest) -> HttpResponse:
+    """Adults looking for their family, who chose to be found: searchable by anyone."""
+    form = forms.SeekerSearchForm(request.GET or None)
+    postings = selectors.public_seeker_postings(**form.filters())
+    page = Paginator(postings, 24).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "families/public_seeker_list.html", {
+        "form": form, "page": page, "query": query.urlencode(),
+    })
+
+
+def _public_posting(pk: int) -> SeekerPosting:
+    posting = get_object_or_404(SeekerPosting, pk=pk)
+    if not posting.is_public:
+        raise Http404
+    return posting
+
+
+@require_GET
+def public_seeker_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """What the seeker chose to show: never contacts, the district or the year of arrival."""
+    posting = _public_posting(pk)
+    return render(request, "families/public_seeker_detail.html", {
+        "posting": posting, "photos": selectors.public_posting_photos(posting),
+    })
+
+
+@limit("poster", methods=("GET",))
+@require_GET
+def public_seeker_poster(request: HttpRequest, pk: int) -> HttpResponse:
+    posting = _public_posting(pk)
+    response = HttpResponse(seeker_posting_poster_pdf(posting), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="reunion-seeker-{posting.pk}.pdf"'
+    return response
