@@ -21,3 +21,8 @@ def embed_face(match_job_id: int, face_id: int) -> dict:
 def match_face(match_job_id: int, face_id: int) -> dict:
     candidate_ids = services.face_match(match_job_id=match_job_id, face_id=face_id)
     return {"candidate_ids": candidate_ids, "pid": os.getpid()}
+
+
+def refit_outcome_calibrations() -> dict:
+    written = services.outcome_calibrations_refit(actor=None)
+    return {"calibrations": [row.pk for row in written]}

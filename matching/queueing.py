@@ -52,3 +52,12 @@ def enqueue_face_matching(match_job_id: int, face_id: int) -> str:
         settings.MATCH_QUEUE, "matching.jobs.match_face", f"match-face-{match_job_id}",
         MATCH_JOB_TIMEOUT, match_job_id, face_id,
     )
+
+
+def enqueue_outcome_calibration() -> str:
+    """The refit of every face model version's outcome calibration (one job at a time)."""
+    job = django_rq.get_queue(settings.MATCH_QUEUE).enqueue(
+        "matching.jobs.refit_outcome_calibrations", job_id="refit-outcome-calibrations",
+        retry=RETRY, job_timeout=MATCH_JOB_TIMEOUT,
+    )
+    return job.id

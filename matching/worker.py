@@ -20,7 +20,7 @@ from rq.job import Job
 from rq.queue import Queue
 
 from matching import faces
-from matching.services import reconcile_pending
+from matching.services import outcome_calibrations_refit_if_due, reconcile_pending
 from reunion.logging import job_context
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,8 @@ class FaceWorker(SimpleWorker):
 
     def run_maintenance_tasks(self) -> None:
         """RQ's registry cleaning, then ``reconcile``: accepted work no queue holds is queued
-        again. Runs when the worker starts and every ``RECONCILE_INTERVAL_SECONDS``."""
+        again; and the outcome calibration's refit when it is due (``OUTCOME_REFIT_HOURS``).
+        Runs when the worker starts and every ``RECONCILE_INTERVAL_SECONDS``."""
         super().run_maintenance_tasks()
         try:
             reconcile_pending(actor=None)
@@ -46,6 +47,14 @@ class FaceWorker(SimpleWorker):
             raise  # SIGTERM/Ctrl-C during reconcile: stop now, as RQ would
         except Exception:  # a database or Redis outage must not stop the worker
             logger.exception("reconcile failed; it runs again at the next maintenance")
+        finally:
+            close_old_connections()
+        try:
+            outcome_calibrations_refit_if_due(actor=None)
+        except StopRequested:
+            raise
+        except Exception:  # the fit is a convenience: it never stops a worker
+            logger.exception("refitting the outcome calibration failed")
         finally:
             close_old_connections()
 

@@ -16,6 +16,7 @@ from families.audit import audit_record
 from families.models import MATCHABLE_STATUSES, CaseStatus, MissingChildCase, User
 from matching import notices
 from matching.models import Candidate, DnaTest, Review
+from matching.services.calibration import outcome_calibrations_schedule_refit
 from matching.services.candidates import (
     ReviewRefused,
     locked_candidate,
@@ -125,6 +126,8 @@ def dna_test_record_result(
                          detail={"dna_test": test.pk})
             people_status_refresh(candidate)
         notices.dna_step(test, kind=f"dna_result_{result}")
+        if result != DnaTest.Result.INCONCLUSIVE:
+            outcome_calibrations_schedule_refit()  # a new label, the surest kind
     return test
 
 
