@@ -4,13 +4,18 @@ For every photo named in ``pairs.csv``:
 
 * plain: ``DeepFace.represent(path, model_name="Dlib", detector_backend="dlib")``
   on the original file (the baseline; it decodes the file itself);
-* pipeline: the workers' code (``matching.faces.detect_and_embed``) on the
-  photo as Reunion stores it (normalised by ``families.images``), JPEG decoding
-  included, and, for reference, on the original file.
+* pipeline: the workers' code (``matching.faces.detect_and_embed``: the mean of
+  the aligned face's and its mirror's embeddings) on the photo as Reunion stores
+  it (normalised by ``families.images``), JPEG decoding included, and, with
+  ``--sources stored,original``, on the original file;
+* face only: the same detection and alignment with the aligned face alone
+  embedded (the pipeline before mirror averaging, ``EMBEDDING_REVISION`` 1).
 
-Then accuracy on the labelled pairs at the same-age threshold, and the best
-threshold for each. Writes the embeddings to var/bench/embeddings.npz (used by
-bench/vector_search.py to fit synthetic people).
+Then accuracy on the labelled pairs at the same-age threshold (and at 0.07), the
+best threshold for each, and how mirror averaging moves the pair distances
+(needed to carry cross-age figures measured without it over to it). Writes the
+embeddings to var/bench/embeddings.npz (used by bench/vector_search.py to fit
+synthetic people).
 
     .venv/bin/python bench/face_pipeline.py [--repeat 3]
 """
@@ -47,10 +52,61 @@ def best_threshold(pairs, vectors):
     return best[2], best[0]
 
 
+FACE_ONLY = "face only (no mirror), stored file"
+
+
+def face_only(engine, handle):
+    """The previous pipeline's vector: same detection and alignment, the face alone embedded."""
+    from matching.faces import detect_faces, upright_region
+
+    detected = detect_faces(engine, handle)
+    if not detected:
+        return None
+    face = max(detected, key=lambda found: found.box.w * found.box.h)
+    handle.seek(0)
+    region, inner = upright_region(handle, face.box, rotation=face.rotation)
+    return engine.embed_aligned([engine.align(region, inner)])[0]
+
+
+def pair_distances(pairs, vectors):
+    return np.array([
+        np.nan if vectors.get(a) is None or vectors.get(b) is None
+        else 1.0 - float(np.dot(vectors[a], vectors[b]))
+        for a, b, _same in pairs
+    ])
+
+
+def distance_shift(pairs, before, after):
+    """How pair distances move from ``before`` to ``after``: quantiles of both, and the
+    median ratio after/before in bands of the before-distance."""
+    d0, d1 = pair_distances(pairs, before), pair_distances(pairs, after)
+    same = np.array([s for _a, _b, s in pairs])
+    ok = ~np.isnan(d0) & ~np.isnan(d1)
+    out = {}
+    for label, mask in (("true_pairs", same & ok), ("false_pairs", ~same & ok)):
+        out[label] = {
+            name: {q: float(np.percentile(d[mask], q)) for q in (0, 10, 50, 90, 100)}
+            for name, d in (("before", d0), ("after", d1))
+        }
+    bands = []
+    for low, high in ((0.0, 0.05), (0.05, 0.08), (0.08, 0.11), (0.11, 0.14), (0.14, 0.2),
+                      (0.2, 1.0)):
+        mask = ok & (d0 >= low) & (d0 < high)
+        if mask.any():
+            ratio = d1[mask] / d0[mask]
+            bands.append({"from": low, "to": high, "pairs": int(mask.sum()),
+                          "median_ratio": float(np.median(ratio)),
+                          "p10_ratio": float(np.percentile(ratio, 10)),
+                          "p90_ratio": float(np.percentile(ratio, 90))})
+    out["ratio_by_band"] = bands
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per photo (median kept)")
-    parser.add_argument("--detect-sides", default="400,640")
+    parser.add_argument("--detect-sides", default="400")
+    parser.add_argument("--sources", default="stored", help="stored and/or original")
     args = parser.parse_args()
     setup()
     from django.conf import settings
@@ -74,10 +130,12 @@ def main() -> None:
     variants = {"plain DeepFace.represent(path)": {}}
     times = {"plain DeepFace.represent(path)": {}}
     sides = [int(s) for s in args.detect_sides.split(",")]
+    sources = args.sources.split(",")
     for side in sides:
-        for source in ("stored", "original"):
+        for source in sources:
             label = f"pipeline detect {side}px, {source} file"
             variants[label], times[label] = {}, {}
+    variants[FACE_ONLY], times[FACE_ONLY] = {}, {}
     for number, name in enumerate(names, 1):
         runs = []
         for _ in range(args.repeat):
@@ -87,7 +145,8 @@ def main() -> None:
         variants["plain DeepFace.represent(path)"][name] = vector
         times["plain DeepFace.represent(path)"][name] = statistics.median(runs)
         for side in sides:
-            for source, data in (("stored", stored[name]), ("original", originals[name])):
+            for source in sources:
+                data = stored[name] if source == "stored" else originals[name]
                 label = f"pipeline detect {side}px, {source} file"
                 runs = []
                 for _ in range(args.repeat):
@@ -98,6 +157,13 @@ def main() -> None:
                     runs.append(time.perf_counter() - start)
                 variants[label][name] = vector
                 times[label][name] = statistics.median(runs)
+        runs = []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            vector = face_only(engine, io.BytesIO(stored[name]))
+            runs.append(time.perf_counter() - start)
+        variants[FACE_ONLY][name] = vector
+        times[FACE_ONLY][name] = statistics.median(runs)
         print(f"{number}/{len(names)} {name}", flush=True)
 
     # JPEG decoding alone, of the stored files: in full, and DCT-scaled for the detector.
@@ -124,14 +190,15 @@ def main() -> None:
     plain_median = statistics.median(times["plain DeepFace.represent(path)"].values())
     report = {"photos": len(names), "pairs": len(pairs), "threshold": same_age, "rows": []}
     print(f"\n{len(names)} photos, {len(pairs)} pairs, same-age threshold {same_age}")
-    print(f"{'variant':42} {'acc@thr':>8} {'best thr':>9} {'acc':>6} {'median s':>9} "
-          f"{'speed-up':>8} {'no face':>7}")
+    print(f"{'variant':42} {'acc@thr':>8} {'acc@.07':>8} {'best thr':>9} {'acc':>6} "
+          f"{'median s':>9} {'speed-up':>8} {'no face':>7}")
     for label, vectors in variants.items():
         median = statistics.median(times[label].values())
         threshold, best = best_threshold(pairs, vectors)
         row = {
             "variant": label,
             "accuracy_at_threshold": accuracy(pairs, vectors, same_age),
+            "accuracy_at_0.07": accuracy(pairs, vectors, 0.07),
             "best_threshold": float(threshold),
             "accuracy_at_best": best,
             "median_seconds": median,
@@ -140,8 +207,22 @@ def main() -> None:
             "no_face": sum(v is None for v in vectors.values()),
         }
         report["rows"].append(row)
-        print(f"{label:42} {row['accuracy_at_threshold']:8.4f} {threshold:9.4f} {best:6.4f} "
-              f"{median:9.4f} {row['speedup_vs_plain']:8.2f} {row['no_face']:7d}")
+        print(f"{label:42} {row['accuracy_at_threshold']:8.4f} {row['accuracy_at_0.07']:8.4f} "
+              f"{threshold:9.4f} {best:6.4f} {median:9.4f} {row['speedup_vs_plain']:8.2f} "
+              f"{row['no_face']:7d}")
+    workers = f"pipeline detect {DETECT_DECODE_SIDE}px, stored file"
+    shift = distance_shift(pairs, variants[FACE_ONLY], variants[workers])
+    report["mirror_distance_shift"] = shift
+    print("\nPair distances, face only -> mirror mean (p0/p10/p50/p90/p100):")
+    for label in ("true_pairs", "false_pairs"):
+        for name in ("before", "after"):
+            q = shift[label][name]
+            print(f"  {label:11} {name:6} " + " ".join(f"{q[k]:.4f}" for k in sorted(q)))
+    print("  median ratio after/before by before-distance band:")
+    for band in shift["ratio_by_band"]:
+        print(f"    {band['from']:.2f}-{band['to']:.2f}: {band['pairs']:3d} pairs, "
+              f"{band['median_ratio']:.3f} (p10 {band['p10_ratio']:.3f}, "
+              f"p90 {band['p90_ratio']:.3f})")
     report["decode_stored_median_seconds"] = {k: statistics.median(v) for k, v in decode.items()}
     print("JPEG decode of the stored files, median s: full {full:.4f}, DCT-scaled to the "
           "detector's size {scaled:.4f}".format(**report["decode_stored_median_seconds"]))

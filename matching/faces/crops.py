@@ -29,9 +29,11 @@ def aligned_face_crop(
     centre_y = box.y + box.h / 2
     half = max(box.w, box.h) * 0.8
     angle = 0.0
-    eyes = [landmarks.get(name) for name in ("left_eye", "right_eye")]
+    # From the person's right eye to their left: level and pointing right in an upright
+    # face, so the turn also puts a face found sideways or upside down upright.
+    eyes = [landmarks.get(name) for name in ("right_eye", "left_eye")]
     if all(eye and len(eye) == 2 for eye in eyes):
-        (x1, y1), (x2, y2) = sorted((tuple(eyes[0]), tuple(eyes[1])))
+        (x1, y1), (x2, y2) = tuple(eyes[0]), tuple(eyes[1])
         distance = math.hypot(x2 - x1, y2 - y1)
         if distance > 2:
             turn = math.atan2(y2 - y1, x2 - x1)

@@ -3,7 +3,10 @@
 ``face_match`` searches the other side's faces that could be the same person
 (sex, birth years, consent), combines all photos of both people, and records one
 candidate per (case, seeker posting) that is within the loose distance for its
-age gap and in the top few of either person (``matching.ranking``).
+age gap and in the top few of either person (``matching.ranking``). Only faces
+of the current pipeline version are compared (``Face.model_version``); a person
+with a face still of another version waits for ``manage.py reindex``, which
+queues their matching again.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from django.db import transaction
 from families.audit import audit_record
 from families.models import MissingChildCase, Photo, User
 from matching import ranking, selectors
+from matching.faces import current_model_version
 from matching.models import Candidate, Face, MatchJob, Side
 from matching.services.candidates import candidate_record
 from matching.services.match_jobs import (
@@ -44,6 +48,7 @@ def _rank_among(
     *,
     exclude_owner: int,
     top_k: int,
+    model_version: str,
 ) -> int:
     """The rank the other person at ``distance`` has among everyone ``person_faces`` could be.
 
@@ -54,7 +59,7 @@ def _rank_among(
     for embedding, _age in person_faces.values():
         for neighbour in selectors.faces_nearest(
             embedding=embedding, facts=facts, max_distance=distance,
-            limit=max(settings.MATCH_SEARCH_LIMIT, 4 * top_k),
+            limit=max(settings.MATCH_SEARCH_LIMIT, 4 * top_k), model_version=model_version,
         ):
             if neighbour.distance < distance and neighbour.owner_id != exclude_owner:
                 closer.add(neighbour.owner_id)
@@ -90,15 +95,29 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
         return []
     side = face.side
     owner_id = face.photo.case_id if side == Side.CASE else face.photo.seeker_posting_id
+    version = current_model_version()
+    if face.model_version != version or selectors.owners_waiting_for_reindex(
+        side=side, owner_ids=[owner_id], model_version=version
+    ):
+        # Distances between versions mean nothing: reindexing the faces queues this again.
+        logger.info("face %s: waits for reindex to %s", face.pk, version)
+        job_done(job)
+        return []
     there = selectors.other_side(side)
     my_facts = _facts_of(face, there)
 
     # Who this face brings closer: everyone within the loosest distance.
     neighbours = selectors.faces_nearest(
-        embedding=face.embedding, facts=my_facts, max_distance=params.distance_max
+        embedding=face.embedding, facts=my_facts, max_distance=params.distance_max,
+        model_version=version,
     )
-    touched = sorted({n.owner_id for n in neighbours})
-    my_faces = selectors.faces_of_person(side=side, owner_id=owner_id)
+    # People with a face still of another version wait too: their reindex matches them.
+    near = {n.owner_id for n in neighbours}
+    waiting = selectors.owners_waiting_for_reindex(
+        side=there, owner_ids=near, model_version=version
+    )
+    touched = sorted(near - waiting)
+    my_faces = selectors.faces_of_person(side=side, owner_id=owner_id, model_version=version)
     if face.pk not in my_faces or not touched:
         job_done(job)
         return []
@@ -108,10 +127,16 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
         if other_face != face.pk:
             near_me.update(
                 n.owner_id for n in selectors.faces_nearest(
-                    embedding=embedding, facts=my_facts, max_distance=params.distance_max
+                    embedding=embedding, facts=my_facts, max_distance=params.distance_max,
+                    model_version=version,
                 )
             )
-    their_faces = selectors.faces_of_people(side=there, owner_ids=near_me)
+    near_me -= selectors.owners_waiting_for_reindex(
+        side=there, owner_ids=near_me - near, model_version=version
+    ) | waiting
+    their_faces = selectors.faces_of_people(
+        side=there, owner_ids=near_me, model_version=version
+    )
     pairs = {
         other: ranking.closest_pair(my_faces, faces_of_other)
         for other, faces_of_other in their_faces.items()
@@ -135,7 +160,7 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
             other_face_any = Face.objects.get(pk=pair.face_b)
             rank_for_them = _rank_among(
                 their_faces[other], _facts_of(other_face_any, side), pair.distance,
-                exclude_owner=owner_id, top_k=params.top_k,
+                exclude_owner=owner_id, top_k=params.top_k, model_version=version,
             )
         if ranking.is_candidate(
             pair=pair, rank_for_a=rank_for_me, rank_for_b=rank_for_them, params=params
@@ -183,13 +208,16 @@ def _existing_candidates(side: str, owner_id: int, others: list[int]) -> list[in
 
 
 def faces_rematch_all(*, actor: User | None = None, batch: int = 1000) -> int:
-    """Queues a match job for every searchable face (``manage.py rematch``)."""
+    """Queues a match job for every searchable face of the current pipeline version
+    (``manage.py rematch``; faces of another version are matched by ``reindex``)."""
     count = 0
     last_id = 0
+    version = current_model_version()
     while True:
         chunk = list(
-            Face.objects.filter(pk__gt=last_id, searchable=True, embedding__isnull=False)
-            .order_by("pk")[:batch]
+            Face.objects.filter(
+                pk__gt=last_id, searchable=True, embedding__isnull=False, model_version=version
+            ).order_by("pk")[:batch]
         )
         if not chunk:
             return count

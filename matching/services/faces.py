@@ -32,10 +32,13 @@ from matching.services.match_jobs import (
 logger = logging.getLogger(__name__)
 
 
-def _embed_region(engine: FaceEngine, photo: Photo, box: Box) -> np.ndarray:
-    """The embedding of ``box`` in the stored photo."""
-    with photo.image.open("rb") as handle:
-        return embed_region(engine, handle, box)
+def _embed_face(engine: FaceEngine, face: Face) -> np.ndarray:
+    """The embedding of a face's box in its stored photo, turned upright as it was found."""
+    with face.photo.image.open("rb") as handle:
+        return embed_region(
+            engine, handle, Box(face.box_x, face.box_y, face.box_w, face.box_h),
+            rotation=face.rotation,
+        )
 
 
 def photo_process(*, match_job_id: int, photo_id: int) -> list[int]:
@@ -72,6 +75,7 @@ def photo_process(*, match_job_id: int, photo_id: int) -> list[int]:
                 photo=photo,
                 box_x=face.box.x, box_y=face.box.y, box_w=face.box.w, box_h=face.box.h,
                 landmarks={k: list(v) for k, v in face.landmarks.items()},
+                rotation=face.rotation,
                 detector_confidence=face.confidence,
                 embedding=embedding if embed_this else None,
                 model_name=engine.model_name if embed_this else "",
@@ -157,9 +161,7 @@ def face_embed(*, match_job_id: int, face_id: int) -> int | None:
         return None
     try:
         engine = get_engine()
-        embedding = _embed_region(
-            engine, face.photo, Box(face.box_x, face.box_y, face.box_w, face.box_h)
-        )
+        embedding = _embed_face(engine, face)
     except Exception as error:
         job_failed(job, error)
         raise
@@ -193,26 +195,27 @@ def _embedding_store(
 
 
 def face_reembed(*, face_id: int, actor: User | None = None) -> bool:
-    """Recomputes one face's embedding with the current model (``manage.py reindex``).
+    """Recomputes one face's embedding with the current pipeline (``manage.py reindex``).
 
-    The face keeps its box; its facts are refreshed with it. Matching is not
-    queued here: after a model change every pair must be compared with new
-    vectors on both sides, so ``rematch`` runs once the reindex is done.
-    Returns whether an embedding was stored.
+    The face keeps its box and turn; its facts are refreshed with it, and its
+    matching is queued: matching compares only faces of one version, so each
+    pair is compared once the later of its two faces is reindexed, and a person
+    is matched with all their photos once the last of them is (until then the
+    match job of their newer faces waits). Returns whether an embedding was stored.
     """
     face = Face.objects.select_related("photo").filter(pk=face_id).first()
     if face is None:
         return False
     engine = get_engine()
-    embedding = _embed_region(
-        engine, face.photo, Box(face.box_x, face.box_y, face.box_w, face.box_h)
-    )
+    embedding = _embed_face(engine, face)
     with transaction.atomic():
+        previous = face.model_version
         face = _embedding_store(face_id=face_id, embedding=embedding, engine=engine)
         if face is None:
             return False
         audit_record(
             actor=actor, action="face.reindexed", obj=face,
-            detail={"model_version": engine.model_version},
+            detail={"model_version": engine.model_version, "previous": previous},
         )
+        face_schedule_matching(actor=actor, face=face)
     return True

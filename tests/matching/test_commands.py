@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from families.models import Sex
 from matching.faces import cosine_distance
-from matching.models import Candidate, Face
+from matching.models import Candidate, Face, MatchJob
 from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -70,15 +70,18 @@ def test_reindex_recomputes_old_embeddings_and_resumes(make_user, photo_bytes, r
     version = Face.objects.first().model_version
     Face.objects.update(model_version="deepface-0.0.1/old")
 
+    matched_before = MatchJob.objects.filter(kind=MatchJob.Kind.MATCH_FACE).count()
     out = StringIO()
-    call_command("reindex", limit=1, stdout=out)
+    call_command("reindex", batch=1, limit=1, stdout=out)  # stopped after one batch
     assert "1 face(s) to embed" in out.getvalue()
     assert Face.objects.filter(model_version=version).count() == 1
 
     out = StringIO()
-    call_command("reindex", stdout=out)  # an interrupted run continues where it stopped
+    call_command("reindex", batch=1, stdout=out)  # an interrupted run continues where it stopped
     assert "2 face(s) to embed" in out.getvalue()
-    assert "Re-embedded 2 face(s), 0 failed" in out.getvalue()
+    assert "Re-embedded 2 face(s), 0 failed; their matching is queued" in out.getvalue()
+    # Each re-embedded face is matched again (faces of other versions are never compared).
+    assert MatchJob.objects.filter(kind=MatchJob.Kind.MATCH_FACE).count() == matched_before + 3
     for face in Face.objects.all():
         assert face.model_version == version
         assert cosine_distance(np.array(face.embedding), current[face.pk]) < 1e-5

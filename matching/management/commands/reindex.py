@@ -1,9 +1,11 @@
-"""``manage.py reindex``: recompute every embedding made by another model version.
+"""``manage.py reindex``: recompute every embedding made by another pipeline version.
 
-Run it after the face model changes (a new DeepFace or weights version), then
-``manage.py rematch``. Faces are processed in id order, in batches; a face
-already at the current model version is skipped, so an interrupted run simply
-continues where it stopped when started again.
+Run it after the face pipeline changes (a new DeepFace or weights version, or a
+new ``EMBEDDING_REVISION``). Faces are processed in id order, in batches; a face
+already at the current version is skipped, so an interrupted run simply
+continues where it stopped when started again. Each re-embedded face's matching
+is queued (matching never compares faces of different versions, so until then
+a face of the old version is not searched).
 """
 
 from __future__ import annotations
@@ -50,5 +52,5 @@ class Command(BaseCommand):
                         done += int(stored)
                     progress.update(1)
         self.stdout.write(
-            f"Re-embedded {done} face(s), {failed} failed. Run `manage.py rematch` next."
+            f"Re-embedded {done} face(s), {failed} failed; their matching is queued."
         )
