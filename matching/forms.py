@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from families.models import Photo
-from matching.models import DnaTest, Review
+from matching.models import Candidate, DnaTest, Review
 
 
 class DateInput(forms.DateInput):
@@ -24,6 +24,10 @@ class QueueFilterForm(forms.Form):
     min_score = forms.FloatField(
         label=_("Lowest score"), required=False, min_value=-10, max_value=1,
         widget=forms.NumberInput(attrs={"step": "0.01"}),
+    )
+    source = forms.ChoiceField(
+        label=_("Came from"), required=False,
+        choices=[("", _("anywhere")), *Candidate.Source.choices],
     )
 
     def clean(self) -> dict[str, Any]:
@@ -181,3 +185,32 @@ class EstimateUseForm(forms.Form):
         super().__init__(*args, **kwargs)
         # A number that is not one of this photo's estimates is a form error, never a 500.
         self.fields["estimate"].queryset = estimates
+
+
+# --- Candidates people propose --------------------------------------------------------
+
+
+class ProposalForm(forms.Form):
+    """A seeker's "this might be me" or a family's "this might be our child"."""
+
+    own = forms.ModelChoiceField(queryset=None, empty_label=None)  # set per person
+    note = forms.CharField(
+        label=_("Why do you think so?"), max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("A few words for the volunteers: what you recognised, what you remember."),
+    )
+
+    def __init__(self, *args: Any, own: QuerySet, own_label: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["own"].queryset = own
+        self.fields["own"].label = own_label
+
+
+class VolunteerProposalForm(forms.Form):
+    """Two postings a volunteer thinks may be one person (from a tip, or their own reading)."""
+
+    case = forms.IntegerField(label=_("Case number"), min_value=1)
+    seeker_posting = forms.IntegerField(label=_("Seeker posting number"), min_value=1)
+    tip = forms.IntegerField(label=_("From tip number (optional)"), min_value=1, required=False)
+    note = forms.CharField(label=_("Why"), max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 4}))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from matching.views import dna, matches, review
+from matching.views import dashboard, dna, matches, outcomes, proposals, review
 
 app_name = "matching"
 
@@ -17,4 +17,9 @@ urlpatterns = [
     path("candidates/<int:pk>/faces/<int:face_pk>/", matches.candidate_face,
          name="candidate_face"),
     path("matches/<int:pk>/", matches.match_detail, name="match_detail"),
+    path("propose/", proposals.volunteer_propose, name="volunteer_propose"),
+    path("propose/case/<int:pk>/", proposals.might_be_me, name="might_be_me"),
+    path("propose/posting/<int:pk>/", proposals.might_be_our_child, name="might_be_our_child"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("outcomes/", outcomes.outcomes_report, name="outcomes"),
 ]

@@ -7,6 +7,8 @@ everyone else), and every look is audited.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -76,6 +78,7 @@ def tips_queue(request: HttpRequest) -> HttpResponse:
                  detail={"tips": [tip.pk for tip in page.object_list]})
     return no_store(render(request, "families/tips_queue.html", {
         "page": page, "status": status, "statuses": Tip.Status.choices,
+        "query": urlencode({"status": status}) if status else "",
     }))
 
 

@@ -13,9 +13,15 @@ The flow, module by module:
 - ``face_matching``: search the other side, rank, record candidates;
 - ``candidates``: recording and ending candidates, and who may act on one;
 - ``review``: claim, release, decide; ``dna``: DNA tests and reunions;
-- ``estimates``: Reunion's age-progressed estimates; ``reconcile``: lost work queued again.
+- ``estimates``: Reunion's age-progressed estimates; ``reconcile``: lost work queued again;
+- ``calibration``: the outcome calibration refitted from decisions and DNA results.
 """
 
+from matching.services.calibration import (
+    outcome_calibrations_refit,
+    outcome_calibrations_refit_if_due,
+    outcome_calibrations_schedule_refit,
+)
 from matching.services.candidates import (
     END_REASONS,
     OPEN_CANDIDATE_STATUSES,
@@ -43,6 +49,8 @@ __all__ = [
     "candidates_end", "case_mark_reunited", "case_rematch", "dna_test_record_result",
     "dna_test_record_samples", "dna_test_request", "face_embed", "face_match", "face_pick",
     "face_reembed", "face_schedule_matching", "faces_refresh_facts", "faces_rematch_all",
+    "outcome_calibrations_refit", "outcome_calibrations_refit_if_due",
+    "outcome_calibrations_schedule_refit",
     "photo_estimate_age_progression", "photo_process", "photo_schedule_processing",
     "photo_set_estimate_use", "reconcile_pending",
 ]

@@ -46,8 +46,8 @@ def candidate_record(
 
     One row per pair (unique constraint); the row is locked while updated, so
     two workers matching the two sides of one pair at once end with one row
-    holding the closest pair. A new candidate puts the case and the posting
-    "under review", is audited, and calls ``_on_candidate_created``.
+    holding the closest pair. A new candidate is audited and calls
+    ``on_candidate_created`` (only volunteers hear of it).
     """
     values = {
         "best_distance": distance, "score": score, "case_face_id": case_face_id,
@@ -64,7 +64,7 @@ def candidate_record(
                 detail={"distance": round(distance, 5), "age_gap_years": age_gap_years,
                         "case": case_id, "seeker_posting": seeker_posting_id},
             )
-            _on_candidate_created(candidate)
+            on_candidate_created(candidate)
             return candidate
         if candidate.status == Candidate.Status.ENDED:
             # Both people are matchable again (consent given anew, a case published
@@ -73,7 +73,7 @@ def candidate_record(
                           claimed_by=None, claimed_at=None)
             audit_record(actor=None, action="candidate.reopened", obj=candidate,
                          detail={"ended_reason": candidate.ended_reason})
-            transaction.on_commit(lambda: _on_candidate_created(candidate))
+            transaction.on_commit(lambda: on_candidate_created(candidate))
         changed = [
             name for name, value in values.items()
             if getattr(candidate, name) != value
@@ -86,7 +86,7 @@ def candidate_record(
     return candidate
 
 
-def _on_candidate_created(candidate: Candidate) -> None:
+def on_candidate_created(candidate: Candidate) -> None:
     """Hook run when a candidate appears (or reappears after it ended).
 
     Only volunteers hear of it: neither the family nor the seeker learns

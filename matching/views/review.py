@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from families.audit import audit_record
-from matching import forms, selectors, services
+from matching import forms, selectors, services, statistics
 from matching.models import Candidate, DnaTest
 from matching.views.common import reviewable_candidate, volunteer_required
 
@@ -28,6 +28,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         created_from=filters.get("created_from"),
         created_to=filters.get("created_to"),
         min_score=filters.get("min_score"),
+        source=filters.get("source") or "",
     )
     page = Paginator(candidates, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -94,6 +95,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         "case_photos": list(case.photos.order_by("uploaded_at", "pk")),
         "seeker_photos": list(posting.photos.order_by("uploaded_at", "pk")),
         "pairs": selectors.candidate_photo_pairs(candidate),
+        "chance": statistics.candidate_chance(candidate),
         "facts": selectors.candidate_facts(candidate),
         "reviews": candidate.reviews.select_related("reviewer"),
         "dna_test": DnaTest.objects.filter(candidate=candidate).first(),

@@ -1,0 +1,99 @@
+"""Candidates people propose: "this might be me", "this might be our child", a volunteer's.
+
+Most reunions start with a person, not a face score. A proposed candidate goes to
+the same review as a face match (volunteers of the province hear of it; the two
+sides learn nothing until a volunteer confirms it; nobody reviews their own),
+whatever the face distance, which is recorded when both people have comparable
+faces and shown as it is. Whether the pair was already a candidate is never said:
+the answer to the person proposing is the same either way.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from families.audit import audit_record
+from families.models import MissingChildCase, SeekerPosting, Tip, User
+from families.selectors import consent_changeable_by, is_staff_reader
+from matching import ranking, selectors
+from matching.faces import current_model_version
+from matching.models import Candidate, Side
+from matching.services.candidates import on_candidate_created
+
+Source = Candidate.Source
+
+
+def _may_propose(actor: User, case: MissingChildCase, posting: SeekerPosting,
+                 source: str) -> bool:
+    if source == Source.SEEKER:
+        return consent_changeable_by(user=actor, posting=posting) and case.is_public
+    if source == Source.FAMILY:
+        return case.family_id == actor.pk and posting.is_public
+    if source in (Source.VOLUNTEER, Source.TIP):
+        return is_staff_reader(actor) and actor.pk not in (case.family_id, posting.owner_id)
+    return False
+
+
+def candidate_propose(
+    *,
+    actor: User,
+    case: MissingChildCase,
+    seeker_posting: SeekerPosting,
+    source: str,
+    note: str = "",
+    tip: Tip | None = None,
+) -> Candidate:
+    """Records a candidate a person proposed, for volunteers to review like any other.
+
+    The seeker proposes from a public case for their own consenting posting; a
+    family from a public seeker posting for its own case; a volunteer (or from a
+    tip) for any two that are in matching, never their own. Raises
+    ``PermissionDenied`` for anyone else, ``ValidationError`` when either side is
+    out of matching (no consent, withdrawn) or the note is missing.
+    """
+    note = note.strip()
+    if not _may_propose(actor, case, seeker_posting, source):
+        raise PermissionDenied("Not a proposal this person may make.")
+    if not (case.is_matchable and seeker_posting.is_matchable):
+        raise ValidationError(_("Both the case and the posting must be in matching, with "
+                                "the seeker's consent."))
+    if not note:
+        raise ValidationError(_("Say in a few words why you think so."))
+    if source == Source.TIP and (tip is None or tip.case_id != case.pk):
+        raise ValidationError(_("Choose a tip about this case."))
+    with transaction.atomic():
+        existing = Candidate.objects.select_for_update().filter(
+            case=case, seeker_posting=seeker_posting
+        ).first()
+        if existing is not None:
+            # Said to nobody: the person proposing must not learn what exists already.
+            audit_record(actor=actor, action="candidate.proposed_again", obj=existing,
+                         detail={"source": source, "note": note})
+            return existing
+        pair = _closest_pair(case, seeker_posting)
+        params = ranking.RankingParameters.from_settings()
+        candidate = Candidate.objects.create(
+            case=case, seeker_posting=seeker_posting, source=source, proposed_by=actor,
+            proposal_note=note,
+            best_distance=pair.distance if pair else None,
+            score=ranking.score(pair.distance, pair.age_gap_years, params) if pair else None,
+            age_gap_years=pair.age_gap_years if pair else None,
+            case_face_id=pair.face_a if pair else None,
+            seeker_face_id=pair.face_b if pair else None,
+            model_version=current_model_version() if pair else "",
+        )
+        audit_record(actor=actor, action="candidate.proposed", obj=candidate,
+                     detail={"source": source, "tip": tip.pk if tip else None,
+                             "distance": candidate.best_distance})
+        on_candidate_created(candidate)
+    return candidate
+
+
+def _closest_pair(case: MissingChildCase, posting: SeekerPosting) -> ranking.PairDistance | None:
+    """The closest photo pair of the two people, when both have comparable faces."""
+    return ranking.closest_pair(
+        selectors.faces_of_person(side=Side.CASE, owner_id=case.pk),
+        selectors.faces_of_person(side=Side.SEEKER, owner_id=posting.pk),
+    )
