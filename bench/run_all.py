@@ -1,5 +1,8 @@
 """``make bench``: every benchmark, one after the other; results in var/bench/.
 
+Face pipeline, HNSW against exact search, the exact search's layouts, the cross-age
+evaluation's ranking and cache, ingest throughput.
+
     .venv/bin/python bench/run_all.py            # face pipeline, then 1,000,000 faces
     BENCH_FACES=200000 .venv/bin/python bench/run_all.py
 
@@ -28,6 +31,13 @@ def main() -> None:
         "--faces", os.environ.get("BENCH_FACES", "1000000"),
         "--queries", os.environ.get("BENCH_QUERIES", "300"),
     )
+    run(
+        "exact_search.py",
+        "--faces", os.environ.get("BENCH_FACES", "1000000"),
+        "--queries", os.environ.get("BENCH_QUERIES", "300"),
+    )
+    run("crossage_ranking.py")
+    run("ingest.py")
 
 
 if __name__ == "__main__":

@@ -15,13 +15,16 @@ age-gap parameters of ``matching.ranking`` are calibrated from
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import os
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from families.uploads import normalise_photo
@@ -106,21 +109,99 @@ class Embedded:
     progression_ages: tuple[float, float] | None = None
 
 
+class EmbeddingCache:
+    """Embeddings already computed, one small file each, keyed by the photo bytes' sha256
+    and the face engine's model version (a new version starts an empty folder).
+
+    A rerun of the evaluation with other ranking parameters reads them back instead of
+    running the face pipeline again. ``None`` (no face found) is kept too.
+    """
+
+    def __init__(self, folder: Path, model_version: str) -> None:
+        self.model_version = model_version
+        version = hashlib.sha256(model_version.encode()).hexdigest()[:16]
+        self.folder = Path(folder) / version
+        self.hits = self.misses = 0
+
+    def key(self, data: bytes, *extra: object) -> str:
+        digest = hashlib.sha256(data)
+        for part in extra:
+            digest.update(b"\0" + str(part).encode())
+        return digest.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.npy"
+
+    def get(self, key: str) -> tuple[bool, np.ndarray | None]:
+        """(found, embedding): an empty array on disk means no face was found."""
+        try:
+            vector = np.load(self._path(key), allow_pickle=False)
+        except (FileNotFoundError, ValueError, OSError):
+            self.misses += 1
+            return False, None
+        self.hits += 1
+        return True, (vector if vector.size else None)
+
+    def put(self, key: str, embedding: np.ndarray | None) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(temporary, "wb") as handle:
+            np.save(handle, np.zeros(0) if embedding is None else np.asarray(embedding))
+        os.replace(temporary, path)  # whole files only, even with two runs at once
+
+    def embedding(self, key: str, compute: Callable[[], np.ndarray | None]) -> np.ndarray | None:
+        found, vector = self.get(key)
+        if not found:
+            vector = compute()
+            self.put(key, vector)
+        return vector
+
+
+def default_cache_folder() -> Path:
+    """``<data folder>/cache/embeddings``: outside the repository, beside the database."""
+    return Path(settings.DATA_DIR) / "cache" / "embeddings"
+
+
+def _age_progression_revision() -> str:
+    """Estimates are cached under the age-progression code that made them."""
+    return hashlib.sha256(Path(age_progression.__file__).read_bytes()).hexdigest()[:16]
+
+
 def embed_all(
     faces_dir: Path,
     photos: list[LabelledPhoto],
     *,
-    engine: faces.FaceEngine,
+    engine: faces.FaceEngine | None = None,
     with_progression: bool = True,
     young_age: float | None = None,
     adult_age: float | None = None,
     progress: Callable[[str], None] | None = None,
+    cache: EmbeddingCache | None = None,
 ) -> Embedded:
-    """Embeds every photo, and Reunion's age-progressed estimate of every young one."""
+    """Embeds every photo, and Reunion's age-progressed estimate of every young one.
+
+    ``engine`` defaults to the process's engine, loaded only if something is not in
+    ``cache`` (whose model version must be the engine's).
+    """
+    loaded: list[faces.FaceEngine] = [engine] if engine is not None else []
+
+    def the_engine() -> faces.FaceEngine:
+        if not loaded:
+            loaded.append(faces.get_engine())
+        return loaded[0]
+
+    def embed(data: bytes, *key: object) -> np.ndarray | None:
+        if cache is None:
+            return embed_photo_bytes(the_engine(), data)
+        return cache.embedding(
+            cache.key(data, *key), lambda: embed_photo_bytes(the_engine(), data)
+        )
+
     embeddings = []
     for number, photo in enumerate(photos, start=1):
         data = (faces_dir / photo.file).read_bytes()
-        embeddings.append(embed_photo_bytes(engine, data))
+        embeddings.append(embed(data))
         if progress:
             progress(f"embedded {number}/{len(photos)} {photo.file}")
     result = Embedded(photos=photos, embeddings=embeddings)
@@ -128,15 +209,24 @@ def embed_all(
         return result
     adult_ages = [p.age for p in photos if p.group == ADULT and p.age is not None]
     target = adult_age or (statistics.median(adult_ages) if adult_ages else ASSUMED_ADULT_AGE)
+    revision = _age_progression_revision()
     for index, photo in enumerate(photos):
         if photo.group != YOUNG or embeddings[index] is None:
             continue
         source = young_age if young_age is not None else photo.age
         source = ASSUMED_YOUNG_AGE if source is None else source
         data = (faces_dir / photo.file).read_bytes()
-        estimate = progressed_photo_bytes(data, source_age=source, target_age=max(target, source))
+        key = ("age-progressed", source, max(target, source), revision)
+
+        def estimate_embedding(data=data, source=source) -> np.ndarray | None:
+            estimate = progressed_photo_bytes(
+                data, source_age=source, target_age=max(target, source)
+            )
+            return embed_photo_bytes(the_engine(), estimate) if estimate is not None else None
+
         result.progressed[index] = (
-            embed_photo_bytes(engine, estimate) if estimate is not None else None
+            estimate_embedding() if cache is None
+            else cache.embedding(cache.key(data, *key), estimate_embedding)
         )
         if progress:
             progress(f"age-progressed {photo.file} from {source:g} to {max(target, source):g}")
@@ -224,6 +314,136 @@ def wrong_people_within_threshold(
     return counts
 
 
+# --- The same rules for every query × person at once (numpy) ------------------------------
+# ``true_ranks`` with the keys above and ``wrong_people_within_threshold`` say what is
+# measured, one pair of people at a time; the evaluation computes the same numbers with
+# matrices (tests/matching/test_crossage_vectorised.py checks they agree to the last digit).
+
+
+class _Stack:
+    """Face sets stacked for matrix work: each set's faces in a row block, ids ascending."""
+
+    def __init__(self, sets: list[tuple[str, FaceSet]], ages: _AgeCodes) -> None:
+        sets = [(identity, face_set) for identity, face_set in sets if face_set]
+        self.identities = [identity for identity, _ in sets]
+        rows = [face_set[i] for _, face_set in sets for i in sorted(face_set)]
+        self.sizes = np.array([len(face_set) for _, face_set in sets], dtype=np.intp)
+        self.starts = np.concatenate(([0], np.cumsum(self.sizes)[:-1])).astype(np.intp)
+        self.raw = np.stack([np.asarray(e, dtype=np.float64) for e, _ in rows]) if rows else (
+            np.zeros((0, 0))
+        )
+        # As ranking.closest_pair normalises (per row), and as faces.cosine_distance
+        # takes norms (per vector).
+        self.unit = self.raw / np.linalg.norm(self.raw, axis=1, keepdims=True) if rows else (
+            self.raw
+        )
+        self.norms = np.array([np.linalg.norm(vector) for vector in self.raw])
+        self.age_codes = np.array([ages.code(age) for _, age in rows], dtype=np.intp)
+
+
+class _AgeCodes:
+    """Ages as small integers, with the age-gap thresholds of every pair of distinct ages."""
+
+    def __init__(self, params: ranking.RankingParameters) -> None:
+        self.params = params
+        self.ages: list[float | None] = []
+        self.index: dict[float | None, int] = {}
+
+    def code(self, age: float | None) -> int:
+        if age not in self.index:
+            self.index[age] = len(self.ages)
+            self.ages.append(age)
+        return self.index[age]
+
+    def tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """Age gap (NaN: unknown) and loose distance of each pair of codes (ranking's rules)."""
+        count = len(self.ages)
+        gaps = np.full((count, count), np.nan)
+        thresholds = np.empty((count, count))
+        for i, age_a in enumerate(self.ages):
+            for j, age_b in enumerate(self.ages):
+                gap = ranking.age_gap(age_a, age_b)
+                gaps[i, j] = np.nan if gap is None else gap
+                thresholds[i, j] = ranking.candidate_threshold(gap, self.params)
+        return gaps, thresholds
+
+
+def _first_in_groups(values: np.ndarray, best: np.ndarray, starts: np.ndarray,
+                     sizes: np.ndarray, axis: int) -> np.ndarray:
+    """Per group along ``axis``: the position of the first value equal to the group's best."""
+    positions = np.arange(values.shape[axis])
+    expanded = np.repeat(best, sizes, axis=axis)
+    shape = (-1, 1) if axis == 0 else (1, -1)
+    marked = np.where(values == expanded, positions.reshape(shape), values.shape[axis])
+    return np.minimum.reduceat(marked, starts, axis=axis)
+
+
+@dataclass
+class _PeopleScores:
+    """Every query × gallery person: the closest pair's distance and loose distance, and the
+    best age-gap-aware score over every pair (negated, lower first), as the keys above."""
+
+    distance: np.ndarray
+    threshold: np.ndarray
+    best_pair: np.ndarray
+
+
+def _people_scores(queries: _Stack, gallery: _Stack, ages: _AgeCodes) -> _PeopleScores:
+    _gaps, thresholds = ages.tables()
+    # ranking.closest_pair: the smallest distance of a block, the first in row-major order
+    # (lowest face ids) when several are equal.
+    distances = 1.0 - queries.unit @ gallery.unit.T
+    by_person = np.minimum.reduceat(distances, gallery.starts, axis=1)
+    column = _first_in_groups(distances, by_person, gallery.starts, gallery.sizes, axis=1)
+    closest = np.minimum.reduceat(by_person, queries.starts, axis=0)
+    row = _first_in_groups(by_person, closest, queries.starts, queries.sizes, axis=0)
+    person = np.arange(len(gallery.sizes))[None, :]
+    column = column[row, person]
+    pair_threshold = thresholds[queries.age_codes[row], gallery.age_codes[column]]
+    # by_best_pair_score: faces.cosine_distance of every pair, scored by its age gap.
+    cosine = 1.0 - (queries.raw @ gallery.raw.T) / (queries.norms[:, None] * gallery.norms[None, :])
+    pair_thresholds = thresholds[queries.age_codes[:, None], gallery.age_codes[None, :]]
+    negated = -(1.0 - cosine / pair_thresholds)
+    best_pair = np.minimum.reduceat(
+        np.minimum.reduceat(negated, gallery.starts, axis=1), queries.starts, axis=0
+    )
+    return _PeopleScores(
+        distance=np.maximum(0.0, closest), threshold=pair_threshold, best_pair=best_pair,
+    )
+
+
+def _ranks_and_wrong(
+    queries: list[tuple[str, FaceSet]], gallery: dict[str, FaceSet],
+    params: ranking.RankingParameters, ages: _AgeCodes,
+) -> dict[str, tuple[list[int], list[int]]]:
+    """For the keys by_distance, by_closest_pair_score and by_best_pair_score: the true
+    person's rank per query (``true_ranks``), and the wrong people within the loose
+    distance per query (``wrong_people_within_threshold``, the same for every key)."""
+    queries = [(identity, mine) for identity, mine in queries if identity in gallery and mine]
+    if not queries:
+        return {key: ([], []) for key in ("distance", "closest_pair_score", "best_pair_score")}
+    people = _Stack(list(gallery.items()), ages)
+    asked = _Stack(queries, ages)
+    scores = _people_scores(asked, people, ages)
+    true_column = np.array([people.identities.index(identity) for identity in asked.identities])
+    rows = np.arange(len(asked.identities))
+    others = np.ones(scores.distance.shape, dtype=bool)
+    others[rows, true_column] = False
+    within = (scores.distance <= scores.threshold) & others
+    wrong = within.sum(axis=1).tolist()
+    result = {}
+    keys = {
+        "distance": scores.distance,
+        "closest_pair_score": -(1.0 - scores.distance / scores.threshold),
+        "best_pair_score": scores.best_pair,
+    }
+    for name, values in keys.items():
+        true_values = values[rows, true_column]
+        closer = (values < true_values[:, None]) & others
+        result[name] = ((1 + closer.sum(axis=1)).tolist(), wrong)
+    return result
+
+
 def summarise(ranks: list[int]) -> dict[str, float | int | None]:
     if not ranks:
         return {"queries": 0, "rank1": None, "rank10": None, "rank50": None, "median_rank": None}
@@ -237,8 +457,8 @@ def summarise(ranks: list[int]) -> dict[str, float | int | None]:
     }
 
 
-def _percentiles(values: list[float]) -> dict[str, float | int | None]:
-    if not values:
+def _percentiles(values: list[float] | np.ndarray) -> dict[str, float | int | None]:
+    if not len(values):
         return {"pairs": 0, "p10": None, "median": None, "p90": None}
     array = np.asarray(values)
     return {
@@ -249,62 +469,84 @@ def _percentiles(values: list[float]) -> dict[str, float | int | None]:
     }
 
 
+def _cosine_matrix(rows: list[np.ndarray], columns: list[np.ndarray]) -> np.ndarray:
+    """``faces.cosine_distance`` of every row vector × column vector, as one matrix."""
+    a = np.stack([np.asarray(v, dtype=np.float64) for v in rows])
+    b = np.stack([np.asarray(v, dtype=np.float64) for v in columns])
+    norms_a = np.array([np.linalg.norm(v) for v in a])
+    norms_b = np.array([np.linalg.norm(v) for v in b])
+    return 1.0 - (a @ b.T) / (norms_a[:, None] * norms_b[None, :])
+
+
 def pair_distances(embedded: Embedded, params: ranking.RankingParameters) -> dict:
     """True- and false-pair distances of young × adult photos, overall and by age gap."""
-    true, false = [], []
-    for i, young in enumerate(embedded.photos):
-        if young.group != YOUNG or embedded.embeddings[i] is None:
-            continue
-        for j, adult in enumerate(embedded.photos):
-            if adult.group != ADULT or embedded.embeddings[j] is None:
-                continue
-            distance = faces.cosine_distance(embedded.embeddings[i], embedded.embeddings[j])
-            gap = ranking.age_gap(young.age, adult.age)
-            (true if young.identity == adult.identity else false).append((distance, gap))
-
-    def accepted(pairs: list[tuple[float, float | None]], threshold: float | None) -> float | None:
-        if not pairs:
-            return None
-        limit = (lambda gap: threshold) if threshold is not None else (
-            lambda gap: ranking.candidate_threshold(gap, params)
+    young = [i for i, p in enumerate(embedded.photos)
+             if p.group == YOUNG and embedded.embeddings[i] is not None]
+    adults = [j for j, p in enumerate(embedded.photos)
+              if p.group == ADULT and embedded.embeddings[j] is not None]
+    ages = _AgeCodes(params)
+    young_ages = np.array([ages.code(embedded.photos[i].age) for i in young], dtype=np.intp)
+    adult_ages = np.array([ages.code(embedded.photos[j].age) for j in adults], dtype=np.intp)
+    gap_table, threshold_table = ages.tables()
+    adult_people = np.array([embedded.photos[j].identity for j in adults], dtype=object)
+    if young and adults:
+        matrix = _cosine_matrix([embedded.embeddings[i] for i in young],
+                                [embedded.embeddings[j] for j in adults])
+        same = np.array([embedded.photos[i].identity for i in young], dtype=object)[:, None] == (
+            adult_people[None, :]
         )
-        return round(sum(d <= limit(g) for d, g in pairs) / len(pairs), 4)
+        pair_gaps = gap_table[young_ages[:, None], adult_ages[None, :]]
+        pair_limits = threshold_table[young_ages[:, None], adult_ages[None, :]]
+    else:
+        matrix = pair_gaps = pair_limits = np.zeros((0, 0))
+        same = np.zeros((0, 0), dtype=bool)
+    # Row-major order: young photo by young photo, as the pairs were always listed.
+    true, false = matrix[same], matrix[~same]
+    true_gaps, false_gaps = pair_gaps[same], pair_gaps[~same]
+    true_limits, false_limits = pair_limits[same], pair_limits[~same]
+
+    def accepted(distances: np.ndarray, limits: np.ndarray | float) -> float | None:
+        if not len(distances):
+            return None
+        return round(int(np.count_nonzero(distances <= limits)) / len(distances), 4)
 
     report = {
-        "true_pairs": _percentiles([d for d, _ in true]),
-        "false_pairs": _percentiles([d for d, _ in false]),
+        "true_pairs": _percentiles(true),
+        "false_pairs": _percentiles(false),
         "accepted": [
             {"threshold": t, "true_pairs": accepted(true, t), "false_pairs": accepted(false, t)}
             for t in REPORTED_THRESHOLDS
         ] + [{
             "threshold": "ranking (by age gap)",
-            "true_pairs": accepted(true, None), "false_pairs": accepted(false, None),
+            "true_pairs": accepted(true, true_limits),
+            "false_pairs": accepted(false, false_limits),
         }],
         "by_age_gap": [],
     }
     if embedded.progressed:
-        estimate_true, estimate_false = [], []
-        for i, estimate in embedded.progressed.items():
-            if estimate is None:
-                continue
-            for j, adult in enumerate(embedded.photos):
-                if adult.group != ADULT or embedded.embeddings[j] is None:
-                    continue
-                distance = faces.cosine_distance(estimate, embedded.embeddings[j])
-                same = embedded.photos[i].identity == adult.identity
-                (estimate_true if same else estimate_false).append(distance)
+        made = [(i, e) for i, e in embedded.progressed.items() if e is not None]
+        estimate_true = estimate_false = np.zeros(0)
+        if made and adults:
+            matrix = _cosine_matrix([e for _, e in made], [embedded.embeddings[j] for j in adults])
+            same = np.array([embedded.photos[i].identity for i, _ in made], dtype=object)[
+                :, None
+            ] == adult_people[None, :]
+            estimate_true, estimate_false = matrix[same], matrix[~same]
         report["estimate_true_pairs"] = _percentiles(estimate_true)
         report["estimate_false_pairs"] = _percentiles(estimate_false)
     for low, high in GAP_BUCKETS:
-        in_bucket = [d for d, g in true if g is not None and low <= g < high]
-        others = [d for d, g in false if g is not None and low <= g < high]
-        if in_bucket:
+        in_bucket = true[(low <= true_gaps) & (true_gaps < high)]
+        others = false[(low <= false_gaps) & (false_gaps < high)]
+        if len(in_bucket):
             report["by_age_gap"].append({
                 "gap_years": f"{low}-{high}" if high < 200 else f"{low}+",
                 "true_pairs": _percentiles(in_bucket),
                 "false_pairs": _percentiles(others),
             })
-    report["suggested_parameters"] = suggest_parameters(true)
+    report["suggested_parameters"] = suggest_parameters([
+        (float(d), None if np.isnan(g) else float(g))
+        for d, g in zip(true, true_gaps, strict=True)
+    ])
     return report
 
 
@@ -388,30 +630,31 @@ def evaluate_embedded(
     young_people = list(_by_person(young_photos).items())
     rows = [
         ("plain", "each young photo alone; a person's closest adult photo", young_photos,
-         by_distance),
+         "distance"),
         ("all_photos", "every young photo of a person together (as a case with several photos)",
-         young_people, by_distance),
+         young_people, "distance"),
         ("age_gap_score", "closest pair ranked by the age-gap-aware score (matching.ranking)",
-         young_photos, by_closest_pair_score(params)),
+         young_photos, "closest_pair_score"),
         ("age_gap_best_pair", "best age-gap-aware score over every photo pair", young_photos,
-         by_best_pair_score(params)),
+         "best_pair_score"),
     ]
     if embedded.progressed:
         rows += [
             ("age_progressed", "Reunion's age-progressed estimate instead of the young photo",
-             _face_sets(embedded, YOUNG, progressed="only"), by_distance),
+             _face_sets(embedded, YOUNG, progressed="only"), "distance"),
             ("photo_and_estimate", "the young photo and its estimate together",
-             _face_sets(embedded, YOUNG, progressed="both"), by_distance),
+             _face_sets(embedded, YOUNG, progressed="both"), "distance"),
             ("all_photos_and_estimates", "every young photo and estimate of a person together",
              list(_by_person(_face_sets(embedded, YOUNG, progressed="both")).items()),
-             by_distance),
+             "distance"),
         ]
     table = []
+    ages = _AgeCodes(params)
     for method, description, queries, key in rows:
-        wrong = wrong_people_within_threshold(queries, gallery, params)
+        ranks, wrong = _ranks_and_wrong(queries, gallery, params, ages)[key]
         table.append({
             "method": method, "description": description,
-            **summarise(true_ranks(queries, gallery, key)),
+            **summarise(ranks),
             "wrong_within_threshold": round(float(np.mean(wrong)), 2) if wrong else None,
         })
     missing = [
@@ -516,14 +759,21 @@ def evaluate(
     young_age: float | None = None,
     adult_age: float | None = None,
     progress: Callable[[str], None] | None = None,
+    cache: EmbeddingCache | None = None,
+    params: ranking.RankingParameters | None = None,
 ) -> dict:
-    """Reads the labels, embeds the photos with the workers' code and returns the report."""
+    """Reads the labels, embeds the photos with the workers' code and returns the report.
+
+    With ``cache``, photos embedded before (same bytes, same model version) are not
+    embedded again, and the model is loaded only if one is new.
+    """
     photos = read_labels(labels)
     missing = [p.file for p in photos if not (faces_dir / p.file).is_file()]
     if missing:
         raise FileNotFoundError(f"Not in {faces_dir}: {', '.join(missing[:5])}")
     embedded = embed_all(
-        faces_dir, photos, engine=faces.get_engine(), with_progression=with_progression,
-        young_age=young_age, adult_age=adult_age, progress=progress,
+        faces_dir, photos, engine=None if cache is not None else faces.get_engine(),
+        with_progression=with_progression, young_age=young_age, adult_age=adult_age,
+        progress=progress, cache=cache,
     )
-    return evaluate_embedded(embedded)
+    return evaluate_embedded(embedded, params)

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from pgvector.django import HnswIndex, VectorField
+from pgvector.django import HalfVectorField, HnswIndex, VectorField
 
 from families.models import MissingChildCase, Photo, SeekerPosting, Sex
 
 EMBEDDING_DIMENSIONS = 128
+#: Birth-year range widths (birth_year_max - birth_year_min) with a search index each: a
+#: face of width in [low, high] can be born in the searched years [Y, X] only if its
+#: birth_year_min is in [Y - high, X], a short range of its index. Wider faces have one
+#: index of their own. docs/BENCHMARKS.md, "Exact search in 20 ms".
+SEARCH_WIDTH_CLASSES = ((0, 2), (3, 5), (6, 10))
 
 
 class Side(models.TextChoices):
@@ -43,6 +49,13 @@ class Face(models.Model):
         related_name="+", help_text=_("Set when a person picked or drew this face."),
     )
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
+    # The embedding in half precision, kept by PostgreSQL: the search ranks by it first
+    # (half the bytes to read), then re-ranks the best in full precision.
+    embedding_half = models.GeneratedField(
+        expression=Cast("embedding", HalfVectorField(dimensions=EMBEDDING_DIMENSIONS)),
+        output_field=HalfVectorField(dimensions=EMBEDDING_DIMENSIONS, null=True),
+        db_persist=True,
+    )
     model_name = models.CharField(max_length=40, blank=True)
     # The pipeline that made the embedding (library, model, detector, how the vector is
     # made, revision): matching compares only faces of the current version.
@@ -77,6 +90,27 @@ class Face(models.Model):
                 fields=["side", "sex", "birth_year_min", "birth_year_max"],
                 name="face_search_facts",
                 condition=models.Q(searchable=True),
+            ),
+            # The exact search reads these alone (index-only scans): the faces the facts
+            # allow lie next to each other, with what the search needs beside them.
+            *[
+                models.Index(
+                    fields=["side", "sex", "model_version", "birth_year_min"],
+                    include=["birth_year_max", "id", "embedding_half"],
+                    name=f"face_search_w{low}_{high}",
+                    condition=models.Q(searchable=True)
+                    & models.Q(birth_year_max__gte=models.F("birth_year_min") + low)
+                    & models.Q(birth_year_max__lte=models.F("birth_year_min") + high),
+                )
+                for low, high in SEARCH_WIDTH_CLASSES
+            ],
+            models.Index(
+                fields=["side", "sex", "model_version", "birth_year_min"],
+                include=["birth_year_max", "id", "embedding_half"],
+                name="face_search_wide",
+                condition=models.Q(searchable=True)
+                & models.Q(birth_year_max__gt=models.F("birth_year_min")
+                           + SEARCH_WIDTH_CLASSES[-1][1]),
             ),
         ]
 
@@ -135,19 +169,41 @@ class Candidate(models.Model):
         # Consent withdrawn, or the case or posting withdrawn: nobody but admins sees it again.
         ENDED = "ended", _("ended: consent or posting withdrawn")
 
+    class Source(models.TextChoices):
+        """Where a candidate came from: the faces, or a person who thought so."""
+
+        FACE_MATCH = "face_match", _("face match")
+        SEEKER = "seeker", _("the seeker: this might be me")
+        FAMILY = "family", _("the family: this might be our child")
+        VOLUNTEER = "volunteer", _("a volunteer")
+        TIP = "tip", _("a tip")
+
     case = models.ForeignKey(
         MissingChildCase, on_delete=models.CASCADE, related_name="candidates"
     )
     seeker_posting = models.ForeignKey(
         SeekerPosting, on_delete=models.CASCADE, related_name="candidates"
     )
-    best_distance = models.FloatField(help_text=_("Cosine distance of the closest photo pair."))
-    score = models.FloatField(help_text=_("Ranking score; higher is more likely."))
+    # A candidate a person proposed may have no comparable faces: no distance, no score.
+    best_distance = models.FloatField(
+        null=True, blank=True, help_text=_("Cosine distance of the closest photo pair.")
+    )
+    score = models.FloatField(
+        null=True, blank=True, help_text=_("Ranking score; higher is more likely.")
+    )
     case_face = models.ForeignKey(Face, null=True, on_delete=models.SET_NULL, related_name="+")
     seeker_face = models.ForeignKey(Face, null=True, on_delete=models.SET_NULL, related_name="+")
     age_gap_years = models.FloatField(null=True, blank=True)
-    model_version = models.CharField(max_length=80)
+    model_version = models.CharField(max_length=80, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    source = models.CharField(
+        max_length=20, choices=Source.choices, default=Source.FACE_MATCH, db_index=True
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", help_text=_("Who proposed it, when a person did."),
+    )
+    proposal_note = models.TextField(_("why they think so"), blank=True, max_length=2000)
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="claimed_candidates",

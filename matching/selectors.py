@@ -2,9 +2,10 @@
 
 The nearest-face search is the hot path of every match job. It filters on the
 facts that can't be wrong (side, sex, overlapping birth years, consent through
-``searchable``) inside the vector search, with HNSW iterative scans so a
-selective filter still returns enough rows; the choice of index and parameters
-was made by measurement (docs/BENCHMARKS.md, bench/vector_search.py).
+``searchable``) inside the vector search and, by default, compares every face
+the facts allow (exact: it never misses a face), reading half-precision vectors
+from covering indexes and re-ranking the closest in full precision; the design
+was chosen by measurement (docs/BENCHMARKS.md, bench/exact_search.py).
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from datetime import date
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from families.models import MATCHABLE_STATUSES, Photo, Sex, User
 from families.selectors import AnyUser, photo_manageable_by
 from matching import ranking
-from matching.models import Candidate, Face, MatchJob, Side
+from matching.faces import current_model_version
+from matching.models import SEARCH_WIDTH_CLASSES, Candidate, Face, MatchJob, Side
 
 
 @dataclass(frozen=True)
@@ -61,16 +63,21 @@ def vector_literal(embedding: Sequence[float] | np.ndarray) -> str:
     return "[" + ",".join(f"{float(value):.8g}" for value in embedding) + "]"
 
 
+#: What can't be true, as every branch of the search filters it.
+_FACTS = """
+      face.searchable
+      AND face.model_version = %(model_version)s
+      AND face.side = %(side)s
+      AND face.sex = ANY(%(sexes)s)
+      AND face.birth_year_min <= %(born_max)s
+      AND face.birth_year_max >= %(born_min)s"""
+
 _NEAREST_SQL = """
 WITH nearest AS MATERIALIZED (
     SELECT face.id, face.photo_id, face.embedding <=> %(query)s::vector AS distance
     FROM matching_face AS face
-    WHERE face.searchable
-      AND face.side = %(side)s
-      AND face.sex = ANY(%(sexes)s)
-      AND face.birth_year_min <= %(born_max)s
-      AND face.birth_year_max >= %(born_min)s
-    ORDER BY {order}
+    WHERE {facts}
+    ORDER BY face.embedding <=> %(query)s::vector
     LIMIT %(limit)s
 )
 SELECT nearest.id, COALESCE(photo.case_id, photo.seeker_posting_id), nearest.distance
@@ -78,13 +85,53 @@ FROM nearest JOIN families_photo AS photo ON photo.id = nearest.photo_id
 WHERE nearest.distance <= %(max_distance)s
 ORDER BY nearest.distance, nearest.id
 """
-#: "exact": every face the facts allow, read through the ``face_search_facts`` index, is
-#: compared (the expression ``+ 0`` keeps the planner off the HNSW index). "hnsw": the HNSW
-#: index with iterative scans. Chosen by measurement: docs/BENCHMARKS.md.
-_ORDER = {
-    "exact": "(face.embedding <=> %(query)s::vector) + 0",
-    "hnsw": "face.embedding <=> %(query)s::vector",
-}
+
+
+def _width_branch(low: int, high: int | None) -> str:
+    """The faces of one birth-range width class, read from that class's covering index
+    (``face_search_w*``: the predicate here is the index's, so the planner uses it)."""
+    if high is None:
+        width = f"face.birth_year_max > (face.birth_year_min + {low})"
+        earliest = ""
+    else:
+        width = (
+            f"face.birth_year_max >= (face.birth_year_min + {low}) "
+            f"AND face.birth_year_max <= (face.birth_year_min + {high})"
+        )
+        # Born in the searched years only if the range starts at most ``high`` before them.
+        earliest = f"AND face.birth_year_min >= %(born_min)s - {high}"
+    # Built once from constants (no input): the values are bound parameters.
+    return (
+        "SELECT face.id, face.embedding_half <=> %(query)s::halfvec AS rough "  # noqa: S608
+        f"FROM matching_face AS face WHERE {_FACTS} AND {width} {earliest}"
+    )
+
+
+#: Exact search: every face the facts allow is compared in half precision, read from the
+#: covering indexes alone; the closest ``_RERANK`` × limit are compared again in full
+#: precision and the closest ``limit`` kept (at 1,000,000 faces: 15 ms median, the same
+#: faces as a full-precision brute force in every query measured; docs/BENCHMARKS.md).
+_RERANK = 2
+_EXACT_TEMPLATE = """
+WITH rough AS MATERIALIZED (
+    SELECT found.id FROM ({branches}) AS found
+    ORDER BY found.rough, found.id
+    LIMIT %(rerank)s
+), nearest AS MATERIALIZED (
+    SELECT face.id, face.photo_id, face.embedding <=> %(query)s::vector AS distance
+    FROM rough JOIN matching_face AS face ON face.id = rough.id
+    ORDER BY distance, face.id
+    LIMIT %(limit)s
+)
+SELECT nearest.id, COALESCE(photo.case_id, photo.seeker_posting_id), nearest.distance
+FROM nearest JOIN families_photo AS photo ON photo.id = nearest.photo_id
+WHERE nearest.distance <= %(max_distance)s
+ORDER BY nearest.distance, nearest.id
+"""
+_EXACT_SQL = _EXACT_TEMPLATE.format(branches=" UNION ALL ".join(
+    [_width_branch(low, high) for low, high in SEARCH_WIDTH_CLASSES]
+    + [_width_branch(SEARCH_WIDTH_CLASSES[-1][1], None)]
+))
 
 
 def faces_nearest(
@@ -93,14 +140,17 @@ def faces_nearest(
     facts: PersonFacts,
     max_distance: float,
     limit: int | None = None,
+    model_version: str | None = None,
 ) -> list[Neighbour]:
     """Searchable faces on ``facts.side`` that could be the person described by ``facts``.
 
     Closest first, at most ``limit`` (``MATCH_SEARCH_LIMIT``) faces within
-    ``max_distance``. ``MATCH_VECTOR_SEARCH`` chooses exact search over the
-    filtered faces (the default: it never misses a face) or the HNSW index
-    with iterative scans (``relaxed_order``: rows removed by the filters are
-    replaced by further ones; the final order is restored here).
+    ``max_distance``, only of ``model_version`` (the query's; by default the
+    current pipeline's): distances between versions mean nothing.
+    ``MATCH_VECTOR_SEARCH`` chooses exact search over the filtered faces (the
+    default: it never misses a face) or the HNSW index with iterative scans
+    (``relaxed_order``: rows removed by the filters are replaced by further
+    ones; the final order is restored here).
     """
     params = {
         "query": vector_literal(embedding),
@@ -110,6 +160,7 @@ def faces_nearest(
         "born_max": facts.birth_year_max,
         "limit": limit or settings.MATCH_SEARCH_LIMIT,
         "max_distance": max_distance,
+        "model_version": model_version or current_model_version(),
     }
     mode = settings.MATCH_VECTOR_SEARCH
     with transaction.atomic(), connection.cursor() as cursor:
@@ -119,17 +170,25 @@ def faces_nearest(
                 "SELECT set_config('hnsw.ef_search', %s, true)",
                 [str(settings.MATCH_HNSW_EF_SEARCH)],
             )
-        cursor.execute(_NEAREST_SQL.format(order=_ORDER[mode]), params)
+        if mode == "hnsw":
+            cursor.execute(_NEAREST_SQL.format(facts=_FACTS), params)
+        else:
+            params["rerank"] = _RERANK * params["limit"]
+            cursor.execute(_EXACT_SQL, params)
         rows = cursor.fetchall()
     return [Neighbour(face_id=row[0], owner_id=row[1], distance=float(row[2])) for row in rows]
 
 
 def faces_of_person(
-    *, side: str, owner_id: int, searchable_only: bool = True
+    *, side: str, owner_id: int, searchable_only: bool = True, model_version: str | None = None
 ) -> dict[int, tuple[np.ndarray, float | None]]:
-    """Face id → (embedding, age in photo) for every embedded face of one case or posting."""
+    """Face id → (embedding, age in photo) for every embedded face of one case or posting
+    of ``model_version`` (by default the current pipeline's)."""
     owner_field = "photo__case_id" if side == Side.CASE else "photo__seeker_posting_id"
-    faces = Face.objects.filter(**{owner_field: owner_id}, embedding__isnull=False)
+    faces = Face.objects.filter(
+        **{owner_field: owner_id}, embedding__isnull=False,
+        model_version=model_version or current_model_version(),
+    )
     if searchable_only:
         faces = faces.filter(searchable=True)
     return {
@@ -139,17 +198,29 @@ def faces_of_person(
 
 
 def faces_of_people(
-    *, side: str, owner_ids: Iterable[int]
+    *, side: str, owner_ids: Iterable[int], model_version: str | None = None
 ) -> dict[int, dict[int, tuple[np.ndarray, float | None]]]:
     """``faces_of_person`` for many people in one query: owner id → faces."""
     owner_field = "photo__case_id" if side == Side.CASE else "photo__seeker_posting_id"
     result: dict[int, dict[int, tuple[np.ndarray, float | None]]] = {}
     rows = Face.objects.filter(
-        **{f"{owner_field}__in": list(owner_ids)}, embedding__isnull=False, searchable=True
+        **{f"{owner_field}__in": list(owner_ids)}, embedding__isnull=False, searchable=True,
+        model_version=model_version or current_model_version(),
     ).values_list(owner_field, "id", "embedding", "age_in_photo")
     for owner_id, face_id, embedding, age in rows:
         result.setdefault(owner_id, {})[face_id] = (np.asarray(embedding, dtype=np.float64), age)
     return result
+
+
+def owners_waiting_for_reindex(
+    *, side: str, owner_ids: Iterable[int], model_version: str
+) -> set[int]:
+    """The cases (or postings) among ``owner_ids`` with a searchable face of another version
+    than ``model_version``: a person is matched once all their faces are on one version."""
+    owner_field = "photo__case_id" if side == Side.CASE else "photo__seeker_posting_id"
+    return set(Face.objects.filter(
+        **{f"{owner_field}__in": list(owner_ids)}, embedding__isnull=False, searchable=True
+    ).exclude(model_version=model_version).values_list(owner_field, flat=True).distinct())
 
 
 def faces_needing_embedding(*, model_version: str, after_id: int = 0, limit: int | None = 100):
@@ -176,8 +247,12 @@ def review_queue(
     created_to: date | None = None,
     min_score: float | None = None,
     statuses: Iterable[str] | None = None,
+    source: str = "",
 ) -> QuerySet[Candidate]:
     """Candidates waiting for review: highest score first, then the case that waited longest.
+
+    A candidate a person proposed with no comparable faces has no score: it comes after
+    the scored ones, never hidden. ``source`` keeps those of one origin.
 
     ``region`` matches the province (or city) the child went missing from or
     where the seeker grew up; dates bound when the candidate appeared. The
@@ -210,9 +285,11 @@ def review_queue(
         candidates = candidates.filter(created_at__date__lte=created_to)
     if min_score is not None:
         candidates = candidates.filter(score__gte=min_score)
+    if source:
+        candidates = candidates.filter(source=source)
     return candidates.select_related("case", "seeker_posting", "claimed_by").annotate(
         case_waiting_since=Coalesce("case__published_at", "case__created_at")
-    ).order_by("-score", "case_waiting_since", "created_at", "pk")
+    ).order_by(F("score").desc(nulls_last=True), "case_waiting_since", "created_at", "pk")
 
 
 @dataclass(frozen=True)
@@ -231,16 +308,22 @@ def candidate_photo_pairs(candidate: Candidate) -> list[PhotoPair]:
     """Every embedded case face × every embedded seeker face, closest first.
 
     Distances are computed here from the stored embeddings (cosine, as the
-    search does) with the same score as ranking, so each pair can be judged.
+    search does) with the same score as ranking, so each pair can be judged;
+    only faces of the current pipeline version, as matching compares them (a
+    face waiting for ``reindex`` shows no distance).
     """
     params = ranking.RankingParameters.from_settings()
+    version = current_model_version()
     case_faces = list(
-        Face.objects.filter(photo__case=candidate.case, embedding__isnull=False)
-        .select_related("photo").order_by("photo__uploaded_at", "pk")
+        Face.objects.filter(
+            photo__case=candidate.case, embedding__isnull=False, model_version=version
+        ).select_related("photo").order_by("photo__uploaded_at", "pk")
     )
     seeker_faces = list(
-        Face.objects.filter(photo__seeker_posting=candidate.seeker_posting, embedding__isnull=False)
-        .select_related("photo").order_by("photo__uploaded_at", "pk")
+        Face.objects.filter(
+            photo__seeker_posting=candidate.seeker_posting, embedding__isnull=False,
+            model_version=version,
+        ).select_related("photo").order_by("photo__uploaded_at", "pk")
     )
     if not case_faces or not seeker_faces:
         return []

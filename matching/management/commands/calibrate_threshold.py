@@ -7,7 +7,8 @@ it would. For each threshold it prints the accuracy, the false-match rate
 (different people accepted) and the false-non-match rate (the same person
 rejected). The same-age threshold (``MATCH_SAME_AGE_THRESHOLD``) and the
 candidate distances (``MATCH_DISTANCE_*``) are chosen from this table; see
-docs/MATCHING.md.
+docs/MATCHING.md. Embeddings are cached by photo and model version as
+``evaluate_crossage`` caches them (``--cache-dir``, ``--no-cache``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from families.uploads import normalise_photo
-from matching import faces
+from matching import crossage, faces
 from matching.faces import detect_and_embed
 
 
@@ -32,6 +33,37 @@ def rates(distances: np.ndarray, same: np.ndarray, threshold: float) -> tuple[fl
     false_match = float(np.mean(accepted[~same])) if (~same).any() else 0.0
     false_non_match = float(np.mean(~accepted[same])) if same.any() else 0.0
     return accuracy, false_match, false_non_match
+
+
+def rates_at(
+    distances: np.ndarray, same: np.ndarray, thresholds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``rates`` at every threshold at once: arrays of accuracy, false match, false non-match."""
+    accepted = np.nan_to_num(distances, nan=np.inf)[None, :] <= thresholds[:, None]
+    accuracy = np.mean(accepted == same[None, :], axis=1)
+    false_match = (
+        np.mean(accepted[:, ~same], axis=1) if (~same).any() else np.zeros(len(thresholds))
+    )
+    false_non_match = (
+        np.mean(~accepted[:, same], axis=1) if same.any() else np.zeros(len(thresholds))
+    )
+    return accuracy, false_match, false_non_match
+
+
+def embed(data: bytes) -> np.ndarray | None:
+    """The largest face of the photo stored as an upload would be (``None``: no face)."""
+    stored = normalise_photo(data).content
+    _detected, vector = detect_and_embed(faces.get_engine(), io.BytesIO(stored), pick_largest=True)
+    return vector
+
+
+def pair_distances(vectors: dict[str, np.ndarray | None], rows: list[dict]) -> np.ndarray:
+    """``faces.cosine_distance`` of each pair (NaN when a photo has no face)."""
+    return np.array([
+        np.nan if vectors[r["file_a"]] is None or vectors[r["file_b"]] is None
+        else faces.cosine_distance(vectors[r["file_a"]], vectors[r["file_b"]])
+        for r in rows
+    ])
 
 
 class Command(BaseCommand):
@@ -46,6 +78,16 @@ class Command(BaseCommand):
         parser.add_argument("--start", type=float, default=0.03)
         parser.add_argument("--stop", type=float, default=0.16)
         parser.add_argument("--step", type=float, default=0.005)
+        parser.add_argument(
+            "--no-cache", action="store_true",
+            help="Embed every photo again instead of reading the embeddings cached by "
+                 "photo (sha256 of its bytes) and model version.",
+        )
+        parser.add_argument(
+            "--cache-dir", type=Path,
+            help="Where the embeddings are cached (default: the data folder's "
+                 "cache/embeddings).",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         folder, pairs_file = Path(options["faces"]), Path(options["pairs"])
@@ -60,21 +102,24 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(f"Photos missing from {folder}: {', '.join(missing[:5])}")
 
-        engine = faces.get_engine()
+        cache = None
+        if not options["no_cache"]:
+            cache = crossage.EmbeddingCache(
+                Path(options["cache_dir"] or crossage.default_cache_folder()),
+                faces.current_model_version(),
+            )
         vectors: dict[str, np.ndarray | None] = {}
         for name in tqdm(names, unit="photo", disable=len(names) < 20):
-            stored = normalise_photo((folder / name).read_bytes()).content
-            _detected, vectors[name] = detect_and_embed(
-                engine, io.BytesIO(stored), pick_largest=True
-            )
+            data = (folder / name).read_bytes()
+            if cache is None:
+                vectors[name] = embed(data)
+            else:
+                vectors[name] = cache.embedding(cache.key(data), lambda data=data: embed(data))
         no_face = sorted(name for name, vector in vectors.items() if vector is None)
-        distances = np.array([
-            np.nan if vectors[r["file_a"]] is None or vectors[r["file_b"]] is None
-            else faces.cosine_distance(vectors[r["file_a"]], vectors[r["file_b"]])
-            for r in rows
-        ])
+        distances = pair_distances(vectors, rows)
         same = np.array([r["same_person"].strip().lower() in ("yes", "true", "1") for r in rows])
 
+        self.stdout.write(f"embeddings: {faces.current_model_version()}")
         self.stdout.write(
             f"{len(names)} photos ({len(no_face)} without a face: {', '.join(no_face) or '-'}), "
             f"{len(rows)} pairs ({int(same.sum())} same person, {int((~same).sum())} different)"
@@ -94,12 +139,9 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"{'threshold':>9} {'accuracy':>9} {'false match':>12} "
                           f"{'false non-match':>16}")
-        best = (-1.0, 0.0)
-        for threshold in np.arange(options["start"], options["stop"] + 1e-9, options["step"]):
-            accuracy, false_match, false_non_match = rates(distances, same, threshold)
-            if accuracy > best[0]:
-                best = (accuracy, threshold)
-            self.stdout.write(
-                f"{threshold:9.3f} {accuracy:9.4f} {false_match:12.4f} {false_non_match:16.4f}"
-            )
-        self.stdout.write(f"best accuracy {best[0]:.4f} at threshold {best[1]:.3f}")
+        thresholds = np.arange(options["start"], options["stop"] + 1e-9, options["step"])
+        accuracy, false_match, false_non_match = rates_at(distances, same, thresholds)
+        for row in zip(thresholds, accuracy, false_match, false_non_match, strict=True):
+            self.stdout.write("{:9.3f} {:9.4f} {:12.4f} {:16.4f}".format(*row))
+        best = int(np.argmax(accuracy))  # the first of equals, the lowest threshold
+        self.stdout.write(f"best accuracy {accuracy[best]:.4f} at threshold {thresholds[best]:.3f}")

@@ -5,16 +5,23 @@ code the workers run; prints rank-1/10/50 and the median rank of the true
 person for plain matching and each improvement (matching/crossage.py), and
 the pair distances by age gap that the ranking's age-gap parameters are
 calibrated from.
+
+Embeddings are cached by photo (sha256 of the bytes) and model version under the data
+folder's ``cache/embeddings`` (``--cache-dir``), so a rerun with other ranking parameters
+(``--distance-base``, ``--distance-per-year``, ``--distance-max``, ``--top-k``) takes
+seconds; ``--no-cache`` embeds every photo again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from matching import crossage
+from matching import crossage, faces, ranking
 
 
 class Command(BaseCommand):
@@ -37,6 +44,25 @@ class Command(BaseCommand):
                  f"else {crossage.ASSUMED_YOUNG_AGE:g}).",
         )
         parser.add_argument(
+            "--no-cache", action="store_true",
+            help="Embed every photo again instead of reading the embeddings cached by "
+                 "photo (sha256 of its bytes) and model version.",
+        )
+        parser.add_argument(
+            "--cache-dir", type=Path,
+            help="Where the embeddings are cached (default: the data folder's "
+                 "cache/embeddings).",
+        )
+        for name, help_text in (
+            ("distance-base", "MATCH_DISTANCE_BASE"),
+            ("distance-per-year", "MATCH_DISTANCE_PER_YEAR"),
+            ("distance-max", "MATCH_DISTANCE_MAX"),
+        ):
+            parser.add_argument(
+                f"--{name}", type=float, help=f"Rank with this instead of {help_text}."
+            )
+        parser.add_argument("--top-k", type=int, help="Rank with this instead of MATCH_TOP_K.")
+        parser.add_argument(
             "--adult-age", type=float,
             help="Target age of the estimates (default: median labelled adult age, "
                  f"else {crossage.ASSUMED_ADULT_AGE:g}).",
@@ -50,15 +76,34 @@ class Command(BaseCommand):
         if not labels.is_file():
             raise CommandError(f"No labels file {labels}.")
         verbose = int(options["verbosity"]) > 1
+        cache = None
+        if not options["no_cache"]:
+            cache = crossage.EmbeddingCache(
+                Path(options["cache_dir"] or crossage.default_cache_folder()),
+                faces.current_model_version(),
+            )
+        params = ranking.RankingParameters.from_settings()
+        params = dataclasses.replace(params, **{
+            name: options[name]
+            for name in ("distance_base", "distance_per_year", "distance_max", "top_k")
+            if options[name] is not None
+        })
+        started = time.perf_counter()
         try:
             report = crossage.evaluate(
                 faces_dir, labels,
                 with_progression=not options["no_age_progression"],
                 young_age=options["young_age"], adult_age=options["adult_age"],
                 progress=(lambda line: self.stderr.write(line)) if verbose else None,
+                cache=cache, params=params,
             )
         except (ValueError, FileNotFoundError) as error:
             raise CommandError(str(error)) from error
+        if cache is not None:
+            self.stderr.write(
+                f"{cache.hits} embeddings read from the cache, {cache.misses} computed "
+                f"({cache.folder}); {time.perf_counter() - started:.1f} s"
+            )
         self.stdout.write(crossage.format_report(report))
         if out_json is not None:
             out_json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
