@@ -251,7 +251,8 @@ def test_a_confirmation_link_never_logs_anyone_in(client, make_user):
 
 
 def _po_entries(path):
-    """(msgid, msgstrs, fuzzy) of each entry of a .po file, header left out."""
+    """(msgid, msgstrs, fuzzy) of each entry of a .po file, header and obsolete entries left
+    out; a message with a context is keyed as the compiled catalogue keys it."""
     import json as json_module
 
     entries = []
@@ -265,9 +266,12 @@ def _po_entries(path):
                 fields[current] = json_module.loads(match.group(2))
             elif line.startswith('"') and current:
                 fields[current] += json_module.loads(line)
-        if fields.get("msgid"):
+        if fields.get("msgid") and not block.lstrip().startswith("#~"):
             strs = [value for key, value in fields.items() if key.startswith("msgstr")]
-            entries.append((fields["msgid"], strs, "#, fuzzy" in block or ", fuzzy" in block))
+            # A message with a context is compiled under "context\x04message".
+            key = (f"{fields['msgctxt']}\x04{fields['msgid']}" if "msgctxt" in fields
+                   else fields["msgid"])
+            entries.append((key, strs, "#, fuzzy" in block or ", fuzzy" in block))
     return entries
 
 
