@@ -21,6 +21,8 @@ from django.forms import BaseModelFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
 
 from families import services
 from families.audit import audit_record
@@ -28,6 +30,8 @@ from families.models import (
     AuditEntry,
     MissingChildCase,
     Notification,
+    PartnerAPIKey,
+    PartnerOrganisation,
     Photo,
     SeekerPosting,
     User,
@@ -206,8 +210,10 @@ class SeekerPostingAdmin(
 ):
     list_display = ("display_name", "posted_for", "sex", "birth_year_min", "birth_year_max",
                     "grew_up_province", "consent_to_matching", "status", "owner", "created_at")
-    list_filter = ("status", "sex", "posted_for", "consent_to_matching", "grew_up_province")
-    search_fields = ("display_name", "grew_up_province", "grew_up_city", "owner__email")
+    list_filter = ("status", "sex", "posted_for", "consent_to_matching", "organisation",
+                   "grew_up_province")
+    search_fields = ("display_name", "grew_up_province", "grew_up_city", "owner__email",
+                     "partner_reference")
     raw_id_fields = ("owner",)
     readonly_fields = ("created_at", "updated_at", "consented_at")
     inlines = [PhotoInline]
@@ -290,3 +296,82 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
         return False
+
+
+# --- Partner organisations and their API keys (docs/PARTNERS.md) ---------------------------
+
+# Partners' keys are ``PartnerAPIKey`` rows, each of one organisation: the package's own
+# key model, with no organisation, is not offered.
+admin.site.unregister(APIKey)
+
+
+@admin.register(PartnerOrganisation)
+class PartnerOrganisationAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
+    list_display = ("name", "kind", "region", "is_active", "created_at")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name", "region", "members__email")
+    filter_horizontal = ("members",)
+    readonly_fields = ("created_at",)
+
+
+class PartnerAPIKeyForm(ModelForm):
+    class Meta:
+        model = PartnerAPIKey
+        fields = ("name", "organisation", "member", "expiry_date", "revoked")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        organisation, member = data.get("organisation"), data.get("member")
+        if organisation and member and not organisation.members.filter(pk=member.pk).exists():
+            self.add_error("member", _("Choose a member of this organisation."))
+        return data
+
+
+@admin.register(PartnerAPIKey)
+class PartnerAPIKeyAdmin(APIKeyModelAdmin):
+    """Keys are created here and shown once, on creation; revoking one can't be undone.
+
+    A key's row holds no private data (its hash, name and dates); creating, changing and
+    deleting one is audited against its organisation, by the key's prefix.
+    """
+
+    form = PartnerAPIKeyForm
+    list_display = ("prefix", "name", "organisation", "member", "created", "expiry_date",
+                    "_has_expired", "revoked")
+    list_filter = ("organisation", "revoked")
+    search_fields = ("name", "prefix", "organisation__name", "member__email")
+    raw_id_fields = ("member",)
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: PartnerAPIKey | None = None
+    ) -> tuple[str, ...]:
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "organisation", "member") if obj is not None else fields
+
+    def save_model(
+        self, request: HttpRequest, obj: PartnerAPIKey, form: ModelForm, change: bool
+    ) -> None:
+        created = not obj.pk
+        with transaction.atomic():
+            if created:
+                key = PartnerAPIKey.objects.assign_key(obj)
+            obj.save()
+            audit_record(actor=request.user, obj=obj.organisation,
+                         action="api_key.created" if created else "api_key.changed",
+                         detail={"key": obj.prefix, "revoked": obj.revoked})
+        if created:
+            messages.warning(request, _(
+                "The API key for %(name)s is: %(key)s — store it somewhere safe now: "
+                "it will not be shown again."
+            ) % {"name": obj.name, "key": key})
+
+    def delete_model(self, request: HttpRequest, obj: PartnerAPIKey) -> None:
+        with transaction.atomic():
+            audit_record(actor=request.user, obj=obj.organisation, action="api_key.deleted",
+                         detail={"key": obj.prefix})
+            obj.delete()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        with transaction.atomic():
+            for obj in queryset.select_related("organisation"):
+                self.delete_model(request, obj)

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import AbstractAPIKey
 
 
 class UserManager(BaseUserManager["User"]):
@@ -190,6 +191,43 @@ class MissingChildCase(models.Model):
         return round((when - born).days / 365.25, 1)
 
 
+class PartnerOrganisation(models.Model):
+    """A partner: a shelter, a police unit or an NGO posting the found people it knows of.
+
+    Set up by an admin, with its members. What it posts is a found person's seeker
+    posting that belongs to it and is matched on its basis (``matching_basis``), which
+    stands in for the personal consent the found person can't give through the portal.
+    """
+
+    class Kind(models.TextChoices):
+        SHELTER = "shelter", _("shelter")
+        POLICE = "police", _("police")
+        NGO = "ngo", _("NGO")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    region = models.CharField(_("region"), max_length=200, blank=True)
+    matching_basis = models.TextField(
+        _("basis for posting found people"),
+        help_text=_("On what basis the found people this organisation posts may be compared "
+                    "(e.g. police case records, the shelter's intake records)."),
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="partner_organisations",
+        verbose_name=_("members"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("partner organisation")
+        verbose_name_plural = _("partner organisations")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class SeekerPosting(models.Model):
     """An adult looking for a birth family, or a found person posted by a volunteer."""
 
@@ -236,6 +274,13 @@ class SeekerPosting(models.Model):
     # never contacts. Withdrawing consent or the posting takes it down at once.
     published_at = models.DateTimeField(null=True, blank=True)
     show_memories = models.BooleanField(_("show my earliest memories"), default=False)
+    # A found person posted by a partner: the organisation, and its own reference for them
+    # (unique per organisation, so posting the same reference again updates the posting).
+    organisation = models.ForeignKey(
+        PartnerOrganisation, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="postings", verbose_name=_("partner organisation"),
+    )
+    partner_reference = models.CharField(_("partner's reference"), max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -247,7 +292,12 @@ class SeekerPosting(models.Model):
             models.CheckConstraint(
                 condition=Q(birth_year_min__lte=models.F("birth_year_max")),
                 name="seeker_birth_years_ordered",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "partner_reference"],
+                condition=Q(organisation__isnull=False) & ~Q(partner_reference=""),
+                name="one_posting_per_partner_reference",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -476,3 +526,34 @@ class Tip(models.Model):
 
     def __str__(self) -> str:
         return f"tip #{self.pk} on case #{self.case_id}"
+
+
+class PartnerAPIKey(AbstractAPIKey):
+    """A partner organisation's key to the REST API: stored hashed, shown once, revocable.
+
+    Each key acts for one member of the organisation, who is recorded as the actor of
+    every call made with it and owns the postings it creates.
+    """
+
+    organisation = models.ForeignKey(
+        PartnerOrganisation, on_delete=models.CASCADE, related_name="api_keys",
+        verbose_name=_("partner organisation"),
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="partner_api_keys",
+        verbose_name=_("acts for member"),
+    )
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = _("partner API key")
+        verbose_name_plural = _("partner API keys")
+
+    def usable(self) -> bool:
+        """Not revoked or expired, its organisation active, its member still one of it."""
+        return bool(
+            not self.revoked
+            and not self.has_expired
+            and self.organisation.is_active
+            and self.member.is_active
+            and self.organisation.members.filter(pk=self.member_id).exists()
+        )

@@ -19,6 +19,8 @@ from families.models import (
     MATCHABLE_STATUSES,
     CaseStatus,
     MissingChildCase,
+    PartnerAPIKey,
+    PartnerOrganisation,
     Photo,
     SeekerPosting,
     Tip,
@@ -261,4 +263,39 @@ def tips_for_volunteer(*, user: User, status: str = "") -> QuerySet[Tip]:
         tips = tips.filter(status=status)
     return tips.order_by(
         models.Case(models.When(status=Tip.Status.NEW, then=0), default=1), "-created_at", "-pk"
+    )
+
+
+# --- Partner organisations (docs/PARTNERS.md) -----------------------------------
+
+
+def partner_key_from(raw_key: str) -> PartnerAPIKey | None:
+    """The API key a partner sent (revoked or expired too, so its use can be recorded).
+
+    None when no stored key has that prefix and hash.
+    """
+    prefix, dot, _ = raw_key.partition(".")
+    if not dot or not prefix:
+        return None
+    key = (
+        PartnerAPIKey.objects.select_related("organisation", "member")
+        .filter(prefix=prefix).first()
+    )
+    if key is None or not key.is_valid(raw_key):
+        return None
+    return key
+
+
+def partner_postings(
+    *, organisation: PartnerOrganisation, status: str = "", reference: str = ""
+) -> QuerySet[SeekerPosting]:
+    """The organisation's own postings, newest first, with their photos."""
+    postings = SeekerPosting.objects.filter(organisation=organisation)
+    if status:
+        postings = postings.filter(status=status)
+    if reference:
+        postings = postings.filter(partner_reference=reference)
+    photos = Photo.objects.order_by("uploaded_at", "pk")
+    return postings.prefetch_related(Prefetch("photos", queryset=photos)).order_by(
+        "-created_at", "-pk"
     )

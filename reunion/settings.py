@@ -56,6 +56,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_rq",
     "axes",
+    # The partners' REST API (families/api/): keys, the schema and its docs page.
+    "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # the docs page's scripts, served from here (no CDN)
     "families",
     "matching",
     "reunion",  # the project's own management commands (demo)
@@ -282,6 +287,34 @@ RATE_LIMITS = {
     # Tips about a case: per address sending them, and per case from every address.
     "tip": env.str("RATE_LIMIT_TIP", default="10/h"),
     "tip_case": env.str("RATE_LIMIT_TIP_CASE", default="60/h"),
+    # "This might be me" and "this might be our child", per account.
+    "proposal": env.str("RATE_LIMIT_PROPOSAL", default="10/h"),
+    # Calls to the partners' REST API, per API key (families/api/throttling.py).
+    "api_key": env.str("RATE_LIMIT_API_KEY", default="1200/h"),
+}
+# --- The partners' REST API (docs/PARTNERS.md) --------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["families.api.authentication.PartnerKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["families.api.permissions.IsPartner"],
+    "DEFAULT_THROTTLE_CLASSES": ["families.api.throttling.PartnerKeyThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "families.api.pagination.PartnerPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "families.api.errors.api_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Reunion partner API",
+    "DESCRIPTION": "Found-person postings of partner organisations (docs/PARTNERS.md).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 # The details of /healthz (versions, errors, queue lengths) for a caller that
 # sends "Authorization: Bearer <HEALTHZ_TOKEN>"; the public sees only up or down.
@@ -319,10 +352,14 @@ LOGGING = {
 # docs/MATCHING.md). A pair of a case and a seeker posting becomes a candidate
 # when its closest photo pair is within a loose cosine distance that grows with
 # the age gap between the two photos, and it is among either person's top few.
-MATCH_SAME_AGE_THRESHOLD = env.float("MATCH_SAME_AGE_THRESHOLD", default=0.07)
-MATCH_DISTANCE_BASE = env.float("MATCH_DISTANCE_BASE", default=0.09)
+# Calibrated for embeddings of the mirror-mean pipeline (EMBEDDING_REVISION 2): the
+# same-age threshold and the base by `calibrate_threshold` on ../shared/faces (100 % at
+# 0.075; every true pair and 1.05 % of false pairs within 0.088), the cap by scaling
+# DESIGN.md's cross-age 90th percentile by the measured shift (0.14 × 0.983).
+MATCH_SAME_AGE_THRESHOLD = env.float("MATCH_SAME_AGE_THRESHOLD", default=0.075)
+MATCH_DISTANCE_BASE = env.float("MATCH_DISTANCE_BASE", default=0.088)
 MATCH_DISTANCE_PER_YEAR = env.float("MATCH_DISTANCE_PER_YEAR", default=0.002)
-MATCH_DISTANCE_MAX = env.float("MATCH_DISTANCE_MAX", default=0.14)
+MATCH_DISTANCE_MAX = env.float("MATCH_DISTANCE_MAX", default=0.138)
 MATCH_TOP_K = env.int("MATCH_TOP_K", default=5)
 # Vector search (matching/selectors.py): "exact" over the faces the facts allow (measured
 # best: docs/BENCHMARKS.md) or "hnsw"; faces read per query; HNSW search depth.

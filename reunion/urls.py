@@ -9,6 +9,8 @@ from reunion.ratelimits import auth_urlpatterns
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The partners' REST API (docs/PARTNERS.md): no language prefix, keys not cookies.
+    path("api/v1/", include("families.api.urls")),
 ]
 
 urlpatterns += i18n_patterns(

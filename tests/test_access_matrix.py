@@ -67,6 +67,9 @@ VOLUNTEERS = codes(LOGIN, 404, 404, 404, 200, 200, 200)
 # Candidate C (case A × posting S) and the tips of case A: volunteers and admins, never a
 # volunteer who owns case A.
 OTHER_VOLUNTEERS_OF_A = codes(LOGIN, 404, 404, 404, 200, 200, 404)
+# The partners' API answers a browser, logged in or not, 401: only an organisation's key.
+NO_KEY = codes(*[401] * 7)
+API_PREFIX = "api/v1/"
 
 
 @dataclass
@@ -284,6 +287,17 @@ MATRIX: dict[str, list[Probe]] = {
         Probe(_r("matching:candidate_face", pk=candidate, face_pk=lambda w: w.seeker_face.pk),
               OTHER_VOLUNTEERS_OF_A),
     ],
+    # --- matching: candidates people propose ---
+    "matching/propose/": [Probe(_r("matching:volunteer_propose"), VOLUNTEERS)],
+    "matching/propose/case/<int:pk>/": [
+        Probe(_r("matching:might_be_me", pk=case_a), MEMBERS,
+              label="a public case: the form, or 'post yourself first'"),
+        Probe(_r("matching:might_be_me", pk=draft_a), codes(LOGIN, *[404] * 6)),
+    ],
+    "matching/propose/posting/<int:pk>/": [
+        Probe(_r("matching:might_be_our_child", pk=posting), MEMBERS,
+              label="posting S is public by its seeker's choice"),
+    ],
     "matching/matches/<int:pk>/": [
         Probe(_r("matching:match_detail", pk=candidate), codes(LOGIN, 404, 404, 404, 404, 404, 404),
               label="nothing to see before a confirmation"),
@@ -291,6 +305,19 @@ MATRIX: dict[str, list[Probe]] = {
     # --- matching: the dashboard and what outcomes say (counts only) ---
     "matching/dashboard/": [Probe(_r("matching:dashboard"), VOLUNTEERS)],
     "matching/outcomes/": [Probe(_r("matching:outcomes"), VOLUNTEERS)],
+    # --- the partners' REST API: an organisation's key in a header, never a browser's
+    # log-in (tests/families/test_api.py: every endpoint × no key, a revoked key, another
+    # organisation's key, the right key); its schema and docs page are public ---
+    "api/v1/postings/": [Probe(_r("api:postings"), NO_KEY)],
+    "api/v1/postings/<str:reference>/": [
+        Probe(_r("api:posting", reference=lambda w: "HS-1"), NO_KEY)],
+    "api/v1/postings/<str:reference>/photos/": [
+        Probe(_r("api:posting_photos", reference=lambda w: "HS-1"), NO_KEY)],
+    "api/v1/candidates/": [Probe(_r("api:candidates"), NO_KEY)],
+    "api/v1/schema/": [Probe(_r("api:schema"), EVERYONE)],
+    "api/v1/docs/": [Probe(_r("api:docs"), EVERYONE)],
+    "api/v1/<path:unknown>": [Probe(lambda w: "/api/v1/no-such-endpoint/", codes(*[404] * 7),
+                                    label="in the API's error shape")],
 }
 
 # --- Everything under admin/ (django.contrib.admin, django-rq): staff only ---------------
@@ -580,6 +607,12 @@ def test_every_post_needs_a_csrf_token(world, redis_queues):
         else:
             url = MATRIX[route][0].url(world)
         response = client.post(url, {"confirm": "on"})
+        if route.startswith(API_PREFIX):
+            # The partners' API reads no cookie, only a key in a header, which a forged
+            # cross-site request can't send: the logged-in admin gets nothing from it.
+            if response.status_code not in (401, 404, 405):
+                passed.append(f"{route}: {response.status_code}")
+            continue
         if response.status_code != 403 or b"CSRF" not in response.content:
             passed.append(f"{route}: {response.status_code}")
     assert not passed, "POSTs accepted without a CSRF token:\n" + "\n".join(passed)

@@ -6,8 +6,9 @@
   (an app's ``ready()`` importing its signal receivers is Django's own way, and allowed).
 - The face pipeline (``matching/faces/``) imports no ORM: no models, no ``django.db``, no
   services or selectors; it works on images and numbers.
-- ``families``' lower modules (everything but its services, views, URLs, admin and
-  management commands) never import ``matching``: matching builds on families, not back.
+- ``families``' lower modules (everything but its services, views, URLs, admin,
+  management commands and the partners' API) never import ``matching``: matching builds
+  on families, not back.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ HEAVY = ("deepface", "tensorflow", "keras", "cv2", "dlib", "matching.age_progres
 
 #: ``families`` modules that may build on ``matching`` (the top of the house).
 FAMILIES_UPPER = ("families.services", "families.views", "families.urls", "families.admin",
-                  "families.management")
+                  "families.management", "families.api")
 
 FACE_PIPELINE = "matching.faces"
 ORM_MARKERS = ("django.db", ".models", ".services", ".selectors", "pgvector")

@@ -9,7 +9,8 @@ work on commit. The names below are the package's API; each lives in:
 - ``photos``: uploads, what is said about a photo, its deletion;
 - ``deletion``: deleting a case, posting or account for good, orphaned files;
 - ``export``: everything held about a person, as a zip;
-- ``tips``: leads about a public case, handled by its volunteers.
+- ``tips``: leads about a public case, handled by its volunteers;
+- ``partners``: partner organisations' found-person postings, keyed by their reference.
 
 The audit log and notices live lower, in ``families.audit`` and
 ``families.notifications``, where matching can use them too.
@@ -40,6 +41,7 @@ from families.services.deletion import (
     seeker_posting_delete,
 )
 from families.services.export import account_export
+from families.services.partners import PARTNER_POSTING_FIELDS, partner_posting_save
 from families.services.photos import PHOTO_EDITABLE_FIELDS, photo_add, photo_delete, photo_update
 from families.services.seeker_postings import (
     SEEKER_EDITABLE_FIELDS,
@@ -53,6 +55,7 @@ from families.services.tips import TIP_FIELDS, tip_handle, tip_pass_to_family, t
 
 __all__ = [
     "CASE_EDITABLE_FIELDS",
+    "PARTNER_POSTING_FIELDS",
     "PHOTO_EDITABLE_FIELDS",
     "SEEKER_EDITABLE_FIELDS",
     "TIP_FIELDS",
@@ -68,6 +71,7 @@ __all__ = [
     "media_orphans_delete",
     "notification_mark_read",
     "notification_send",
+    "partner_posting_save",
     "photo_add",
     "photo_delete",
     "photo_update",

@@ -1,0 +1,57 @@
+"""A partner organisation's API key, sent as ``Authorization: Api-Key <key>``.
+
+Keys are stored hashed (``PartnerAPIKey``); a call with a revoked or expired key, or
+one whose organisation or member is no longer active, is refused and still recorded
+in the audit log against the key's organisation (``families.api.views``).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from families.models import PartnerAPIKey, User
+from families.selectors import partner_key_from
+
+KEYWORD = "Api-Key"
+
+
+class PartnerKeyAuthentication(BaseAuthentication):
+    """Authenticates a call as the member its organisation's key acts for."""
+
+    def authenticate(self, request: Request) -> tuple[User, PartnerAPIKey] | None:
+        keyword, _space, raw_key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if keyword.lower() != KEYWORD.lower():
+            return None
+        key = partner_key_from(raw_key.strip())
+        if key is None:
+            raise AuthenticationFailed(_("This API key is not valid."), code="key_not_valid")
+        # Seen, so that the refused call too is recorded against its organisation.
+        request.partner_key_seen = key
+        if not key.usable():
+            raise AuthenticationFailed(
+                _("This API key is revoked or expired, or its organisation no longer uses it."),
+                code="key_revoked",
+            )
+        return key.member, key
+
+    def authenticate_header(self, request: Request) -> str:
+        return KEYWORD
+
+
+class PartnerKeyScheme(OpenApiAuthenticationExtension):
+    """How the schema describes the key."""
+
+    target_class = "families.api.authentication.PartnerKeyAuthentication"
+    name = "partnerKey"
+
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <key>`: the key an admin created for your organisation.",
+        }

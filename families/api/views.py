@@ -1,0 +1,235 @@
+"""The partners' endpoints. Thin: each reads through a selector or calls one service.
+
+Every call made with a known key is written to the audit log (``api.called``: the
+key, method, path and answer), refused ones included.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from families import services
+from families.api.serializers import (
+    ConfirmedCandidateSerializer,
+    PhotoSerializer,
+    PhotoUploadSerializer,
+    PostingSerializer,
+    PostingUpdateSerializer,
+)
+from families.audit import audit_record
+from families.models import CaseStatus, PartnerAPIKey, PartnerOrganisation, SeekerPosting
+from families.selectors import partner_postings, photos_of_posting
+from matching import selectors as matching_selectors
+from matching.models import Candidate, DnaTest, Review
+
+STATUS_FILTER = OpenApiParameter(
+    "status", str, enum=[value for value, _label in CaseStatus.choices],
+    description="Only postings with this status.",
+)
+REFERENCE_FILTER = OpenApiParameter("reference", str, description="Only this reference.")
+
+
+class PartnerEndpoint:
+    """What every endpoint shares: the organisation of the key, and the audit of the call."""
+
+    audit_name = ""
+
+    @property
+    def organisation(self) -> PartnerOrganisation:
+        key: PartnerAPIKey = self.request.auth
+        return key.organisation
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        key: PartnerAPIKey | None = getattr(request, "partner_key_seen", None)
+        if key is not None:
+            audit_record(
+                actor=key.member, action="api.called", obj=key.organisation,
+                detail={"key": key.prefix, "endpoint": self.audit_name,
+                        "method": request.method, "path": request.path,
+                        "status": response.status_code},
+            )
+        return response
+
+    def posting_or_404(self, reference: str) -> SeekerPosting:
+        return get_object_or_404(partner_postings(organisation=self.organisation),
+                                 partner_reference=reference)
+
+
+class PostingListCreate(PartnerEndpoint, generics.ListCreateAPIView):
+    """The organisation's found-person postings; posting a reference again updates it."""
+
+    serializer_class = PostingSerializer
+    audit_name = "postings"
+
+    def get_queryset(self) -> QuerySet[SeekerPosting]:
+        return partner_postings(
+            organisation=self.organisation,
+            status=self.request.query_params.get("status", ""),
+            reference=self.request.query_params.get("reference", ""),
+        )
+
+    @extend_schema(parameters=[STATUS_FILTER, REFERENCE_FILTER])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(responses={200: PostingSerializer, 201: PostingSerializer})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        reference = fields.pop("partner_reference")
+        posting, created = services.partner_posting_save(
+            actor=request.user, organisation=self.organisation, reference=reference,
+            fields=fields, via="api",
+        )
+        posting = self.posting_or_404(posting.partner_reference)
+        return Response(PostingSerializer(posting).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class PostingDetail(PartnerEndpoint, generics.GenericAPIView):
+    """One posting by its reference: its fields, status and the face state of its photos."""
+
+    serializer_class = PostingSerializer
+    audit_name = "posting"
+
+    def get(self, request: Request, reference: str) -> Response:
+        return Response(PostingSerializer(self.posting_or_404(reference)).data)
+
+    @extend_schema(request=PostingUpdateSerializer, responses=PostingSerializer)
+    def patch(self, request: Request, reference: str) -> Response:
+        posting = self.posting_or_404(reference)
+        serializer = PostingUpdateSerializer(posting, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.partner_posting_save(
+            actor=request.user, organisation=self.organisation, reference=reference,
+            fields=dict(serializer.validated_data), via="api",
+        )
+        return Response(PostingSerializer(self.posting_or_404(reference)).data)
+
+
+class PostingPhotos(PartnerEndpoint, generics.GenericAPIView):
+    """A posting's photos with the state of their faces; a new photo is sent as multipart."""
+
+    serializer_class = PhotoSerializer
+    parser_classes = [MultiPartParser]
+    audit_name = "posting_photos"
+    pagination_class = None
+
+    @extend_schema(responses=PhotoSerializer(many=True))
+    def get(self, request: Request, reference: str) -> Response:
+        posting = self.posting_or_404(reference)
+        return Response(PhotoSerializer(photos_of_posting(posting), many=True).data)
+
+    @extend_schema(request={"multipart/form-data": PhotoUploadSerializer},
+                   responses={201: PhotoSerializer})
+    def post(self, request: Request, reference: str) -> Response:
+        posting = self.posting_or_404(reference)
+        serializer = PhotoUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        upload = data.pop("image")
+        try:
+            photo = services.photo_add(
+                actor=request.user, data=upload.read(), seeker_posting=posting,
+                kind=data["kind"], age_in_photo=data.get("age_in_photo"),
+                year_taken=data.get("year_taken"), caption=data.get("caption", ""),
+            )
+        except DjangoValidationError as refused:
+            raise ValidationError({"image": refused.messages}) from refused
+        return Response(PhotoSerializer(photo).data, status=status.HTTP_201_CREATED)
+
+
+class ConfirmedCandidates(PartnerEndpoint, generics.ListAPIView):
+    """The candidates a volunteer confirmed for the organisation's postings, and nothing
+    earlier: what the confirmation grants the posting's side (docs/REVIEW.md)."""
+
+    serializer_class = ConfirmedCandidateSerializer
+    audit_name = "candidates"
+
+    def get_queryset(self) -> QuerySet[Candidate]:
+        candidates = Candidate.objects.filter(
+            seeker_posting__organisation=self.organisation,
+            status__in=matching_selectors.GRANTED_STATUSES,
+        ).select_related("case", "seeker_posting__owner").order_by("-updated_at", "-pk")
+        wanted = self.request.query_params.get("status", "")
+        if wanted:
+            candidates = candidates.filter(status=wanted)
+        reference = self.request.query_params.get("reference", "")
+        if reference:
+            candidates = candidates.filter(seeker_posting__partner_reference=reference)
+        return candidates
+
+    @extend_schema(parameters=[
+        OpenApiParameter("status", str, enum=list(matching_selectors.GRANTED_STATUSES),
+                         description="Only candidates with this status."),
+        REFERENCE_FILTER,
+    ])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        rows = [self._granted(candidate) for candidate in page]
+        return self.get_paginated_response(
+            ConfirmedCandidateSerializer([row for row in rows if row], many=True).data
+        )
+
+    def _granted(self, candidate: Candidate) -> dict[str, Any] | None:
+        """What the posting's side sees of a candidate, by the match page's own rule."""
+        posting = candidate.seeker_posting
+        side = matching_selectors.match_side_of(user=posting.owner, candidate=candidate)
+        if side != "seeker":
+            return None
+        audit_record(actor=self.request.user, action="match.viewed", obj=candidate,
+                     detail={"side": side, "via": "api"})
+        confirmation = (
+            candidate.reviews.filter(
+                decision__in=(Review.Decision.CONFIRM, Review.Decision.SECOND_CONFIRM)
+            ).select_related("reviewer").order_by("created_at").first()
+        )
+        reviewer = confirmation.reviewer if confirmation else None
+        dna_test = DnaTest.objects.filter(candidate=candidate).first()
+        return {
+            "id": candidate.pk,
+            "status": candidate.status,
+            "reference": posting.partner_reference,
+            "case": candidate.case,
+            "case_photos_shared": len(
+                matching_selectors.match_shared_photos(candidate=candidate, side=side)
+            ),
+            "match_page": settings.SITE_URL.rstrip("/")
+            + reverse("matching:match_detail", args=[candidate.pk]),
+            "volunteer": {"name": reviewer.full_name or reviewer.email, "email": reviewer.email}
+            if reviewer else None,
+            "dna_test": {"status": dna_test.status, "result": dna_test.result}
+            if dna_test else None,
+        }
+
+
+class NotAnEndpoint(APIView):
+    """Any other path under the API: a 404 in the one error shape."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, unknown: str) -> Response:
+        raise NotFound
+
+    post = put = patch = delete = get
