@@ -53,7 +53,14 @@ import time
 
 import numpy as np
 from _django import OUT_DIR, setup
-from vector_search import attach_vectors, compatible, copy_faces, fit, make_queries, people_table
+from vector_search import (
+    attach_vectors,
+    compatible,
+    create_and_load,
+    fit,
+    make_queries,
+    people_table,
+)
 
 #: Faces whose birth range is at most this wide are found through the covering btree's
 #: range on birth_year_min; wider ones through their own partial index.
@@ -133,18 +140,7 @@ def create_partitioned(cursor, name: str, vector_type: str, by_sex: bool = False
 
 
 def build(cursor, model, people, rng, variants) -> dict:
-    timings = {}
-    cursor.execute("CREATE EXTENSION IF NOT EXISTS vector")
-    cursor.execute("DROP TABLE IF EXISTS bench_face")
-    cursor.execute(
-        "CREATE TABLE bench_face (id bigint PRIMARY KEY, person integer NOT NULL, "
-        "side text NOT NULL, sex text NOT NULL, birth_year_min smallint NOT NULL, "
-        "birth_year_max smallint NOT NULL, searchable boolean NOT NULL DEFAULT true, "
-        "embedding vector(128) NOT NULL)"
-    )
-    start = time.perf_counter()
-    copy_faces(cursor, model, people, rng)
-    timings["copy"] = time.perf_counter() - start
+    timings = create_and_load(cursor, model, people, rng)
     cursor.execute("SET maintenance_work_mem = '1GB'")
     timings["btree"] = timed(
         cursor, "btree (side, sex, birth years) on bench_face",

@@ -152,9 +152,8 @@ def timed(label: str, cursor, sql: str) -> float:
     return seconds
 
 
-def build(cursor, model, people, rng, strategies, m, ef_construction) -> dict:
-    """Creates the table, loads it and builds the indexes each strategy needs; returns timings."""
-    timings = {}
+def create_and_load(cursor, model, people, rng) -> dict:
+    """Creates ``bench_face`` and loads the synthetic faces into it; returns the copy's time."""
     cursor.execute("CREATE EXTENSION IF NOT EXISTS vector")
     cursor.execute("DROP TABLE IF EXISTS bench_face")
     cursor.execute(
@@ -165,7 +164,12 @@ def build(cursor, model, people, rng, strategies, m, ef_construction) -> dict:
     )
     start = time.perf_counter()
     copy_faces(cursor, model, people, rng)
-    timings["copy"] = time.perf_counter() - start
+    return {"copy": time.perf_counter() - start}
+
+
+def build(cursor, model, people, rng, strategies, m, ef_construction) -> dict:
+    """Creates the table, loads it and builds the indexes each strategy needs; returns timings."""
+    timings = create_and_load(cursor, model, people, rng)
     timings["btree"] = timed("btree (side, sex, birth years)", cursor,
         "CREATE INDEX bench_face_facts ON bench_face (side, sex, birth_year_min, birth_year_max) "
         "WHERE searchable")
