@@ -10,7 +10,7 @@ case "$1" in
     ;;
   worker)
     exec python manage.py rqworker --worker-class matching.worker.FaceWorker \
-      --name "reunion-worker-${HOSTNAME}" --with-scheduler face match notify
+      --name "reunion-worker-${HOSTNAME}" --with-scheduler face match notify import face-bulk
     ;;
   *)
     exec "$@"

@@ -1,4 +1,5 @@
-"""Django admin for accounts, cases, seeker postings, photos, notifications and the audit log.
+"""Django admin for accounts, cases, seeker postings, photos, notifications, partners and
+the audit log.
 
 Opening a case, a seeker posting or an account in the admin is a view of
 private data, so it is audited like any other. Deleting one (its change page or
@@ -15,6 +16,7 @@ from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.forms import BaseModelFormSet, ModelForm
@@ -31,6 +33,8 @@ from families.models import (
     MissingChildCase,
     Notification,
     PartnerAPIKey,
+    PartnerImport,
+    PartnerImportRefusal,
     PartnerOrganisation,
     Photo,
     SeekerPosting,
@@ -305,13 +309,47 @@ class AuditEntryAdmin(admin.ModelAdmin):
 admin.site.unregister(APIKey)
 
 
+class PartnerOrganisationForm(ModelForm):
+    class Meta:
+        model = PartnerOrganisation
+        fields = ("name", "kind", "region", "matching_basis", "members", "is_active")
+
+    def clean_members(self) -> QuerySet[User]:
+        members = self.cleaned_data["members"]
+        if self.instance.pk is None:
+            return members
+        staying = {member.pk for member in members if member.is_active}
+        leaving_with_postings = SeekerPosting.objects.filter(
+            organisation=self.instance).exclude(owner__in=staying)
+        if leaving_with_postings.exists() and not staying:
+            raise ValidationError(_(
+                "Keep at least one active member: the found people posted by the members "
+                "taken off go to a member who stays."))
+        return members
+
+
 @admin.register(PartnerOrganisation)
 class PartnerOrganisationAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
+    """A member taken off the organisation hands the found people they posted for it to
+    another member (the postings are the organisation's); with nobody left to take them,
+    the form says so and nothing changes."""
+
+    form = PartnerOrganisationForm
     list_display = ("name", "kind", "region", "is_active", "created_at")
     list_filter = ("kind", "is_active")
     search_fields = ("name", "region", "members__email")
     filter_horizontal = ("members",)
     readonly_fields = ("created_at",)
+
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any,
+                     change: bool) -> None:
+        organisation = form.instance
+        before = set(organisation.members.values_list("pk", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        leaving = before - set(organisation.members.values_list("pk", flat=True))
+        for member in User.objects.filter(pk__in=leaving):
+            services.partner_postings_hand_over(
+                actor=request.user, from_user=member, organisation=organisation)
 
 
 class PartnerAPIKeyForm(ModelForm):
@@ -375,3 +413,53 @@ class PartnerAPIKeyAdmin(APIKeyModelAdmin):
         with transaction.atomic():
             for obj in queryset.select_related("organisation"):
                 self.delete_model(request, obj)
+
+
+class PartnerImportRefusalInline(admin.TabularInline):
+    """The refused rows: where and why. The rows' cells (found people's details) stay out of
+    the admin: the members fix them from the import's own page."""
+
+    model = PartnerImportRefusal
+    fields = ("line", "column", "message")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(PartnerImport)
+class PartnerImportAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
+    """Members make imports and the worker runs them: here they are only read, or deleted.
+
+    Opening one is audited (its refused rows name found people). Deleting one takes its
+    refused rows with it, and its uploaded files if still kept (``families.signals``);
+    the postings it made stay, being the organisation's.
+    """
+
+    deletion_action = "partner_import.deleted"
+    list_display = ("organisation", "csv_name", "status", "rows_total", "rows_processed",
+                    "rows_refused", "photos_added", "created_at")
+    list_filter = ("status", "organisation")
+    search_fields = ("csv_name", "csv_sha256", "organisation__name")
+    date_hierarchy = "created_at"
+    list_select_related = ("organisation",)
+    # The uploaded files are never linked: they hold personal data.
+    fields = ("organisation", "uploaded_by", "csv_name", "csv_sha256", "photos_zip_name",
+              "photo_folder", "status", "error", "rows_total", "rows_processed", "rows_created",
+              "rows_updated", "rows_unchanged", "rows_refused", "photos_added", "created_at",
+              "started_at", "heartbeat_at", "finished_at")
+    readonly_fields = fields
+    inlines = [PartnerImportRefusalInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: PartnerImport | None = None
+    ) -> bool:
+        return False

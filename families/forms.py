@@ -16,7 +16,16 @@ from django.contrib.auth import password_validation
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from families.models import MissingChildCase, Photo, SeekerPosting, Sex, Tip, User
+from families.models import (
+    MissingChildCase,
+    PartnerOrganisation,
+    Photo,
+    SeekerPosting,
+    Sex,
+    Tip,
+    User,
+)
+from families.selectors import partner_organisations_left_alone
 from families.services.cases import CASE_EDITABLE_FIELDS
 from families.services.seeker_postings import SEEKER_EDITABLE_FIELDS
 
@@ -568,6 +577,15 @@ class AccountDeleteForm(DeleteConfirmForm):
             raise forms.ValidationError(_("That is not your password."))
         return password
 
+    def clean(self) -> dict[str, Any]:
+        alone = partner_organisations_left_alone(self.user)
+        if alone:
+            raise forms.ValidationError(_(
+                "%(names)s would be left with no member to look after the found people you "
+                "posted for it. Ask an admin to add another member first."
+            ) % {"names": ", ".join(organisation.name for organisation in alone)})
+        return super().clean()
+
 
 # --- Tips -------------------------------------------------------------------------
 
@@ -677,3 +695,21 @@ class SeekerSearchForm(forms.Form):
         return {name: data.get(name) for name in ("name", "sex", "born_from", "born_to", "place")
                 if data.get(name) not in (None, "")}
 
+
+class PartnerImportForm(forms.Form):
+    """A CSV of found people and the zip of the photos it names (docs/PARTNERS.md)."""
+
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=PartnerOrganisation.objects.none(), empty_label=None)
+    csv_file = forms.FileField(
+        label=_("CSV file"), help_text=_("One row per person; the first line names the columns."))
+    photos_zip = forms.FileField(
+        label=_("Zip of photos"), required=False,
+        help_text=_("The photos the CSV names, in one zip archive."))
+
+    def __init__(self, *args: Any, organisations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        if len(organisations) == 1:
+            self.fields["organisation"].initial = organisations[0]
+            self.fields["organisation"].widget = forms.HiddenInput()

@@ -1,4 +1,4 @@
-"""RQ entry points for families: sending a notification's email.
+"""RQ entry points for families: sending a notification's email; a partner's import.
 
 A notification row is created once per event (``dedupe_key``,
 ``families.notifications.notification_send``); its email job is keyed by the
@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from families.models import Notification
 from families.notifications import subject_line
+from families.services.partner_imports import partner_import_enqueue, partner_import_run
 
 logger = logging.getLogger(__name__)
 
@@ -94,3 +95,17 @@ def _record_failure(notification_id: int, error: Exception) -> bool:
     logger.warning("notification %s: email try %d of %d failed: %s", notification_id,
                    notification.email_attempts, limit, notification.email_error)
     return False
+
+
+def run_partner_import(partner_import_id: int) -> None:
+    """Imports a slice of the import's rows, then queues the next slice until none is left.
+
+    Slices keep each job short, so the worker turns to other queues between them and
+    a killed worker loses one slice's row in hand (``families.services.partner_imports``).
+    """
+    partner_import = partner_import_run(
+        partner_import_id=partner_import_id,
+        max_seconds=settings.PARTNER_IMPORT_SLICE_SECONDS,
+    )
+    if partner_import is not None and not partner_import.is_finished:
+        partner_import_enqueue(partner_import.pk)

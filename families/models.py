@@ -13,6 +13,7 @@ from datetime import date
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -191,6 +192,14 @@ class MissingChildCase(models.Model):
         return round((when - born).days / 365.25, 1)
 
 
+#: A partner's own reference for a person: what its records call them, safe in a URL.
+partner_reference_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
+    _("A reference is 1 to 100 letters, digits, dots, hyphens or underscores, "
+      "starting with a letter or a digit."),
+)
+
+
 class PartnerOrganisation(models.Model):
     """A partner: a shelter, a police unit or an NGO posting the found people it knows of.
 
@@ -280,7 +289,10 @@ class SeekerPosting(models.Model):
         PartnerOrganisation, null=True, blank=True, on_delete=models.PROTECT,
         related_name="postings", verbose_name=_("partner organisation"),
     )
-    partner_reference = models.CharField(_("partner's reference"), max_length=100, blank=True)
+    partner_reference = models.CharField(
+        _("partner's reference"), max_length=100, blank=True,
+        validators=[partner_reference_validator],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -378,6 +390,10 @@ class Photo(models.Model):
         max_length=20, choices=FaceState.choices, default=FaceState.WAITING
     )
     face_state_detail = models.CharField(max_length=300, blank=True)
+    # The partner's bulk import that brought the photo, for its progress page.
+    partner_import = models.ForeignKey(
+        "PartnerImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="photos"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -557,3 +573,91 @@ class PartnerAPIKey(AbstractAPIKey):
             and self.member.is_active
             and self.organisation.members.filter(pk=self.member_id).exists()
         )
+
+
+def partner_import_upload_to(instance: PartnerImport, filename: str) -> str:
+    """Random names: the uploaded file's own name is kept in the row, not on disk."""
+    suffix = ".zip" if filename.lower().endswith(".zip") else ".csv"
+    return f"partner-imports/{uuid.uuid4().hex}{suffix}"
+
+
+class PartnerImport(models.Model):
+    """A partner's bulk import: a CSV of found people and a zip (or folder) of their photos.
+
+    Rows are taken in order, each in its own transaction with ``rows_processed``, so
+    a stopped import resumes at the first row it had not finished. The uploaded files
+    are deleted once the import is done; the counts and the refused rows stay.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("waiting to start")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("stopped")
+
+    organisation = models.ForeignKey(
+        PartnerOrganisation, on_delete=models.CASCADE, related_name="imports",
+        verbose_name=_("organisation"),
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="partner_imports",
+    )
+    csv_file = models.FileField(upload_to=partner_import_upload_to, blank=True)
+    csv_name = models.CharField(_("CSV file"), max_length=255)
+    csv_sha256 = models.CharField(max_length=64, db_index=True)
+    # The columns as the file names them: the refused rows are given back under them.
+    csv_header = models.JSONField(default=list)
+    photos_zip = models.FileField(upload_to=partner_import_upload_to, blank=True)
+    photos_zip_name = models.CharField(_("photos"), max_length=255, blank=True)
+    # A folder on the server (``manage.py partner_import``) instead of a zip.
+    photo_folder = models.CharField(max_length=1000, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_processed = models.PositiveIntegerField(default=0)
+    rows_created = models.PositiveIntegerField(default=0)
+    rows_updated = models.PositiveIntegerField(default=0)
+    rows_unchanged = models.PositiveIntegerField(default=0)
+    rows_refused = models.PositiveIntegerField(default=0)
+    photos_added = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The refused rows hold people's details: they go ``PARTNER_IMPORT_REFUSALS_KEEP_DAYS``
+    # after the import ends.
+    refusals_deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("partner import")
+        verbose_name_plural = _("partner imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"import #{self.pk} of {self.organisation}: {self.csv_name}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class PartnerImportRefusal(models.Model):
+    """A row an import refused: where (line, column), why, and the row as it was sent."""
+
+    partner_import = models.ForeignKey(
+        PartnerImport, on_delete=models.CASCADE, related_name="refusals"
+    )
+    line = models.PositiveIntegerField()
+    column = models.CharField(max_length=200, blank=True)
+    message = models.TextField()
+    cells = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["line", "pk"]
+        constraints = [models.UniqueConstraint(
+            fields=["partner_import", "line"], name="one_refusal_per_import_line"
+        )]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"

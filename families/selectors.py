@@ -20,6 +20,7 @@ from families.models import (
     CaseStatus,
     MissingChildCase,
     PartnerAPIKey,
+    PartnerImport,
     PartnerOrganisation,
     Photo,
     SeekerPosting,
@@ -299,3 +300,48 @@ def partner_postings(
     return postings.prefetch_related(Prefetch("photos", queryset=photos)).order_by(
         "-created_at", "-pk"
     )
+
+
+def partner_organisations_of(user: AnyUser) -> QuerySet[PartnerOrganisation]:
+    """The active organisations ``user`` is an active member of."""
+    if not (user.is_authenticated and user.is_active):
+        return PartnerOrganisation.objects.none()
+    return PartnerOrganisation.objects.filter(members=user, is_active=True)
+
+
+def partner_imports_of(user: AnyUser) -> QuerySet[PartnerImport]:
+    """The imports of the organisations ``user`` is a member of, newest first."""
+    return PartnerImport.objects.filter(
+        organisation__in=partner_organisations_of(user)
+    ).select_related("organisation", "uploaded_by")
+
+
+def partner_import_visible_to(*, user: AnyUser, partner_import: PartnerImport) -> bool:
+    """Its organisation's members, and admins (whose every look is audited)."""
+    return bool(user.is_authenticated and (
+        user.is_superuser
+        or partner_organisations_of(user).filter(pk=partner_import.organisation_id).exists()
+    ))
+
+
+def partner_import_photo_states(partner_import: PartnerImport) -> dict[str, int]:
+    """How far the face pipeline has come with the import's photos, by what a member needs
+    to know: embedded, still waiting, needing a face picked by hand, failed."""
+    states = dict(partner_import.photos.values_list("face_state").annotate(
+        count=models.Count("pk")).order_by())
+    state = Photo.FaceState
+    return {
+        "embedded": states.get(state.FACE_FOUND, 0),
+        "waiting": states.get(state.WAITING, 0) + states.get(state.PROCESSING, 0),
+        "needs_pick": states.get(state.NO_FACE, 0) + states.get(state.SEVERAL_FACES, 0),
+        "failed": states.get(state.FAILED, 0),
+    }
+
+
+def partner_organisations_left_alone(user: AnyUser) -> QuerySet[PartnerOrganisation]:
+    """The organisations with postings owned by ``user`` and no other active member to take
+    them over: ``user``'s account can't go before someone else joins (or the postings go)."""
+    others = User.objects.filter(partner_organisations=models.OuterRef("pk"), is_active=True
+                                 ).exclude(pk=user.pk)
+    return PartnerOrganisation.objects.filter(
+        postings__owner=user.pk).exclude(models.Exists(others)).distinct()

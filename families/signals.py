@@ -25,7 +25,15 @@ from django.db import models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from families.models import MissingChildCase, Notification, Photo, SeekerPosting, Tip, User
+from families.models import (
+    MissingChildCase,
+    Notification,
+    PartnerImport,
+    Photo,
+    SeekerPosting,
+    Tip,
+    User,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +62,7 @@ def notifications_about_delete(
     ).delete()
 
 
-for _model in (MissingChildCase, SeekerPosting, Photo, User):
+for _model in (MissingChildCase, SeekerPosting, Photo, User, PartnerImport):
     post_delete.connect(
         notifications_about_delete, sender=_model,
         dispatch_uid=f"families.notifications_about_delete.{_model._meta.label_lower}",
@@ -77,3 +85,15 @@ def tip_photo_delete(sender: type[Tip], instance: Tip, using: str, **kwargs: Any
     if name:
         storage = instance.photo.storage
         transaction.on_commit(lambda: _delete_file(storage, name), using=using, robust=True)
+
+
+@receiver(post_delete, sender=PartnerImport, dispatch_uid="families.partner_import_files_delete")
+def partner_import_files_delete(
+    sender: type[PartnerImport], instance: PartnerImport, using: str, **kwargs: Any
+) -> None:
+    """Removes a deleted import's uploaded CSV and zip (if still kept) after commit."""
+    for file in (instance.csv_file, instance.photos_zip):
+        if file.name:
+            storage, name = file.storage, file.name
+            transaction.on_commit(lambda storage=storage, name=name: storage.delete(name),
+                                  using=using, robust=True)

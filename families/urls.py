@@ -6,7 +6,7 @@ families' photo addresses where a family finds them.
 
 from django.urls import path
 
-from families.views import accounts, cases, photos, seeker_postings, tips
+from families.views import accounts, cases, partner_imports, photos, seeker_postings, tips
 from matching.views import faces
 
 app_name = "families"
@@ -56,4 +56,11 @@ urlpatterns = [
     path("tips/", tips.tips_queue, name="tips_queue"),
     path("tips/<int:pk>/", tips.tip_detail, name="tip_detail"),
     path("tips/<int:pk>/photo/", tips.tip_photo, name="tip_photo"),
+    path("partners/imports/", partner_imports.partner_imports, name="partner_imports"),
+    path("partners/imports/<int:pk>/", partner_imports.partner_import_detail,
+         name="partner_import_detail"),
+    path("partners/imports/<int:pk>/progress/", partner_imports.partner_import_progress,
+         name="partner_import_progress"),
+    path("partners/imports/<int:pk>/refused.csv", partner_imports.partner_import_refused,
+         name="partner_import_refused"),
 ]

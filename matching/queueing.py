@@ -13,9 +13,16 @@ are idempotent, so the rerun ends as if the first run never started.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+
 import django_rq
 from django.conf import settings
-from rq import Retry
+from redis import Redis
+from rq import Queue, Retry, Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 #: Retries with back-off for transient failures (database restarts, Redis blips, dead workers).
 RETRY = Retry(max=3, interval=[10, 60, 300])
@@ -37,6 +44,53 @@ def enqueue_photo_processing(match_job_id: int, photo_id: int) -> str:
         settings.FACE_QUEUE, "matching.jobs.process_photo", f"process-photo-{match_job_id}",
         PHOTO_JOB_TIMEOUT, match_job_id, photo_id,
     )
+
+
+def enqueue_bulk_photo_processing(match_job_id: int, photo_id: int) -> str:
+    """A photo of a partner's bulk import: on its own queue, which workers take after the
+    others, so a family's upload never waits behind thousands of imported photos."""
+    return _enqueue(
+        settings.FACE_BULK_QUEUE, "matching.jobs.process_photo",
+        f"process-photo-{match_job_id}", PHOTO_JOB_TIMEOUT, match_job_id, photo_id,
+    )
+
+
+def rq_job_alive(connection: Redis, rq_job_id: str) -> bool:
+    """Whether RQ still holds the job and will run it: queued, scheduled, or with a live worker."""
+    try:
+        job = Job.fetch(rq_job_id, connection=connection)
+    except NoSuchJobError:
+        return False
+    status = job.get_status(refresh=False)
+    if status == JobStatus.QUEUED:
+        return Queue(job.origin, connection=connection).get_job_position(rq_job_id) is not None
+    if status in (JobStatus.SCHEDULED, JobStatus.DEFERRED):
+        return True
+    if status == JobStatus.STARTED:
+        return _rq_worker_alive(connection, job.worker_name)
+    return False
+
+
+def rq_job_delete(connection: Redis, rq_job_id: str) -> None:
+    """Forgets a dead or failed job, so that queueing its id again starts it afresh."""
+    with contextlib.suppress(NoSuchJobError):
+        Job.fetch(rq_job_id, connection=connection).delete()
+
+
+def _rq_worker_alive(connection: Redis, name: str | None) -> bool:
+    """Whether the worker that started a job still lives (on this machine: its process)."""
+    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + (name or "?"),
+                                connection=connection) if name else None
+    if worker is None:
+        return False
+    if worker.hostname == socket.gethostname() and worker.pid:
+        try:
+            os.kill(worker.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+    return True
 
 
 def enqueue_face_embedding(match_job_id: int, face_id: int) -> str:

@@ -19,6 +19,7 @@ from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.queue import Queue
 
+from families.services.partner_imports import partner_imports_upkeep
 from matching import faces
 from matching.services import outcome_calibrations_refit_if_due, reconcile_pending
 from reunion.logging import job_context
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 class FaceWorker(SimpleWorker):
     def work(self, *args: Any, **kwargs: Any) -> bool:
-        if settings.FACE_QUEUE in self.queue_names():
+        if {settings.FACE_QUEUE, settings.FACE_BULK_QUEUE} & set(self.queue_names()):
             faces.get_engine()
         return super().work(*args, **kwargs)
 
@@ -38,7 +39,8 @@ class FaceWorker(SimpleWorker):
 
     def run_maintenance_tasks(self) -> None:
         """RQ's registry cleaning, then ``reconcile``: accepted work no queue holds is queued
-        again; and the outcome calibration's refit when it is due (``OUTCOME_REFIT_HOURS``).
+        again, stalled partner imports too (and their old refused rows deleted); and the
+        outcome calibration's refit when it is due (``OUTCOME_REFIT_HOURS``).
         Runs when the worker starts and every ``RECONCILE_INTERVAL_SECONDS``."""
         super().run_maintenance_tasks()
         try:
@@ -47,6 +49,14 @@ class FaceWorker(SimpleWorker):
             raise  # SIGTERM/Ctrl-C during reconcile: stop now, as RQ would
         except Exception:  # a database or Redis outage must not stop the worker
             logger.exception("reconcile failed; it runs again at the next maintenance")
+        finally:
+            close_old_connections()
+        try:
+            partner_imports_upkeep()
+        except StopRequested:
+            raise
+        except Exception:
+            logger.exception("the partner imports' upkeep failed")
         finally:
             close_old_connections()
         try:

@@ -18,6 +18,9 @@ from pathlib import Path
 
 from reunion import embedded_redis
 
+#: ``settings.WORKER_QUEUES``, in its order (Django is not loaded here).
+WORKER_QUEUES = ("face", "match", "notify", "import", "face-bulk")
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 # The same data folder as the settings' (REUNION_DATA_DIR), for the servers started here.
 DATA_DIR = Path(os.environ.get("REUNION_DATA_DIR", BASE_DIR / "var"))
@@ -98,7 +101,7 @@ def main() -> None:
         portal.processes.append(subprocess.Popen([*manage, "runserver", ADDRESS, "--noreload"]))
         portal.processes.append(subprocess.Popen(
             [*manage, "rqworker", "--worker-class", "matching.worker.FaceWorker",
-             "face", "match", "notify", "--with-scheduler"]
+             *WORKER_QUEUES, "--with-scheduler"]
         ))
     except (OSError, subprocess.CalledProcessError) as error:
         print(f"Reunion could not start: {error}", file=sys.stderr, flush=True)

@@ -22,6 +22,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, UnreadablePostError
 from django.shortcuts import render
 from django.template import loader
+from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import requires_csrf_token
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,9 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             length = 0
         too_large = length > settings.REQUEST_MAX_BYTES
+        bulk = too_large and _is_bulk_upload(request)
+        if bulk:
+            too_large = length > _bulk_max_bytes()
         if not too_large and request.method == "POST":
             try:
                 request.POST  # noqa: B018 (parsed now, within Django's bounds, or refused)
@@ -108,5 +112,28 @@ class RequestSizeLimitMiddleware:
             logger.warning("refused a %d-byte request to %s", length, request.path)
             return render(request, "413.html", {
                 "limit_mb": settings.PHOTO_MAX_BYTES // 2**20,
+                "bulk_limit_mb": _bulk_max_bytes() // 2**20 if bulk else None,
             }, status=413)
         return self.get_response(request)
+
+
+#: The one page that takes more than a photo: a partner's CSV and zip of photos.
+BULK_UPLOAD_VIEW = "families:partner_imports"
+
+
+def _is_bulk_upload(request: HttpRequest) -> bool:
+    """A logged-in member sending an import (whether a member is the view's to say).
+
+    Asked only of a body larger than a photo's, so the session (the database) is read
+    for those alone."""
+    try:
+        if resolve(request.path_info).view_name != BULK_UPLOAD_VIEW:
+            return False
+    except Resolver404:
+        return False
+    return request.user.is_authenticated
+
+
+def _bulk_max_bytes() -> int:
+    return (settings.PARTNER_IMPORT_ZIP_MAX_BYTES + settings.PARTNER_IMPORT_CSV_MAX_BYTES
+            + 2**20)

@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "families.context_processors.unread_notifications",
+                "families.context_processors.partner_member",
             ],
         },
     },
@@ -156,11 +157,19 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 FACE_QUEUE = "face"
 MATCH_QUEUE = "match"
 NOTIFY_QUEUE = "notify"
+# Partners' bulk imports, and the photos they bring: taken after everything else.
+IMPORT_QUEUE = "import"
+FACE_BULK_QUEUE = "face-bulk"
+#: The order a worker takes its queues in (``make run``, compose).
+WORKER_QUEUES = (FACE_QUEUE, MATCH_QUEUE, NOTIFY_QUEUE, IMPORT_QUEUE, FACE_BULK_QUEUE)
 RQ_QUEUES = {
     name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}
-    for name in (FACE_QUEUE, MATCH_QUEUE, NOTIFY_QUEUE)
+    for name in WORKER_QUEUES
 }
 RQ_SHOW_ADMIN_LINK = True
+# The services queue their jobs with ``transaction.on_commit`` themselves: django-rq must
+# enqueue when asked, not defer it once more (and answer None instead of the job).
+RQ = {"COMMIT_MODE": "auto"}
 # `manage.py reconcile` leaves work younger than this alone (its enqueue may be in flight).
 RECONCILE_GRACE_SECONDS = env.int("RECONCILE_GRACE_SECONDS", default=120)
 RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=300)
@@ -220,6 +229,12 @@ PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=20 * 1024 * 1024)
 REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=PHOTO_MAX_BYTES + 2 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=50_000_000)
 PHOTO_STORED_MAX_SIDE = env.int("PHOTO_STORED_MAX_SIDE", default=3000)
+# Partners' bulk imports (docs/PARTNERS.md): a CSV and a zip of photos, taken in slices.
+PARTNER_IMPORT_MAX_ROWS = env.int("PARTNER_IMPORT_MAX_ROWS", default=20_000)
+PARTNER_IMPORT_CSV_MAX_BYTES = env.int("PARTNER_IMPORT_CSV_MAX_BYTES", default=20 * 2**20)
+PARTNER_IMPORT_ZIP_MAX_BYTES = env.int("PARTNER_IMPORT_ZIP_MAX_BYTES", default=2 * 2**30)
+PARTNER_IMPORT_SLICE_SECONDS = env.int("PARTNER_IMPORT_SLICE_SECONDS", default=20)
+PARTNER_IMPORT_REFUSALS_KEEP_DAYS = env.int("PARTNER_IMPORT_REFUSALS_KEEP_DAYS", default=90)
 
 # --- Email -----------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -23,7 +23,7 @@ from tests import builders
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 FACES_DIR = Path(os.environ.get("REUNION_FACES_DIR", BASE_DIR.parent / "shared" / "faces"))
-ALL_QUEUES = ("face", "match", "notify")
+ALL_QUEUES = settings.WORKER_QUEUES
 
 
 @pytest.fixture(scope="session")

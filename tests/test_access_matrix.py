@@ -6,10 +6,12 @@ listed one by one; the Django admin and the django-rq dashboard (everything unde
 ``admin/``) follow one rule: staff only, everyone else is sent to the admin log-in.
 
 Roles: anonymous; family A (posted case A, its draft, its photos); family B
-(another family); a seeker (posted seeker posting S); a volunteer; an admin; and a
+(another family); a seeker (posted seeker posting S); a volunteer; an admin; a
 volunteer who owns the case (family A, also a volunteer): they manage case A as its
 family and review others' candidates, but never see or touch candidate C (case A ×
-posting S) nor the private data of seeker S on the other side of it.
+posting S) nor the private data of seeker S on the other side of it; and a partner
+member (a member of shelter P, which has one finished import I with a refused row):
+an ordinary user everywhere else, and the only role besides the admin who sees I.
 A page that must not be shown answers 404 (never 403), so nobody learns what
 exists. Refused POSTs must change nothing; every POST needs its CSRF token.
 """
@@ -25,6 +27,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
 from django.utils import timezone
@@ -34,41 +37,56 @@ from families.models import (
     CaseStatus,
     MissingChildCase,
     Notification,
+    PartnerImport,
+    PartnerImportRefusal,
+    PartnerOrganisation,
     Photo,
     SeekerPosting,
     Sex,
     Tip,
     User,
 )
-from families.services import seeker_posting_publish, tip_submit
+from families.services import (
+    partner_import_run,
+    partner_import_start,
+    seeker_posting_publish,
+    tip_submit,
+)
 from matching.models import Candidate, DnaTest, Face, MatchJob, Review
 from tests import builders
 
-ROLES = ("anonymous", "family_a", "family_b", "seeker", "volunteer", "admin", "volunteer_owner")
+ROLES = ("anonymous", "family_a", "family_b", "seeker", "volunteer", "admin", "volunteer_owner",
+         "partner_member")
 LOGIN = "login"  # expected: a redirect to the log-in page
 ADMIN_LOGIN = "admin-login"  # expected: a redirect to the admin's log-in page
 
 
 def codes(
-    anonymous, family_a, family_b, seeker, volunteer, admin, volunteer_owner
+    anonymous, family_a, family_b, seeker, volunteer, admin, volunteer_owner, partner_member
 ) -> dict[str, object]:
     return dict(zip(ROLES, (anonymous, family_a, family_b, seeker, volunteer, admin,
-                            volunteer_owner),
+                            volunteer_owner, partner_member),
                     strict=True))
 
 
-EVERYONE = codes(200, 200, 200, 200, 200, 200, 200)
-MEMBERS = codes(LOGIN, 200, 200, 200, 200, 200, 200)
-POST_ONLY = codes(LOGIN, 405, 405, 405, 405, 405, 405)
-CASE_A_MANAGERS = codes(LOGIN, 200, 404, 404, 200, 200, 200)
+EVERYONE = codes(200, 200, 200, 200, 200, 200, 200, 200)
+MEMBERS = codes(LOGIN, 200, 200, 200, 200, 200, 200, 200)
+POST_ONLY = codes(LOGIN, 405, 405, 405, 405, 405, 405, 405)
+CASE_A_MANAGERS = codes(LOGIN, 200, 404, 404, 200, 200, 200, 404)
 # A volunteer on the other side of a candidate with posting S never reads S's private data.
-SEEKER_MANAGERS = codes(LOGIN, 404, 404, 200, 200, 200, 404)
-VOLUNTEERS = codes(LOGIN, 404, 404, 404, 200, 200, 200)
+SEEKER_MANAGERS = codes(LOGIN, 404, 404, 200, 200, 200, 404, 404)
+VOLUNTEERS = codes(LOGIN, 404, 404, 404, 200, 200, 200, 404)
 # Candidate C (case A × posting S) and the tips of case A: volunteers and admins, never a
 # volunteer who owns case A.
-OTHER_VOLUNTEERS_OF_A = codes(LOGIN, 404, 404, 404, 200, 200, 404)
+OTHER_VOLUNTEERS_OF_A = codes(LOGIN, 404, 404, 404, 200, 200, 404, 404)
 # The partners' API answers a browser, logged in or not, 401: only an organisation's key.
-NO_KEY = codes(*[401] * 7)
+NO_KEY = codes(*[401] * 8)
+# A partner's imports: the active members of its active organisation, nobody else, not even
+# an admin (who has no organisation to import for)...
+IMPORTERS = codes(LOGIN, 404, 404, 404, 404, 404, 404, 200)
+# ...and one import (its progress, its refused rows): its organisation's members, and admins,
+# audited. A volunteer has no business with a partner's files.
+IMPORT_READERS = codes(LOGIN, 404, 404, 404, 404, 200, 404, 200)
 API_PREFIX = "api/v1/"
 
 
@@ -90,6 +108,8 @@ class World:
     rq_job_id: str  # a real job on the face queue, for the dashboard's job pages
     rq_worker_key: str  # a registered worker, for the dashboard's worker page
     tip: Tip  # a tip with a photo about case A
+    organisation: PartnerOrganisation  # shelter P, with the partner member
+    partner_import: PartnerImport  # P's finished import I, with a refused row
 
 
 @dataclass
@@ -122,14 +142,18 @@ def candidate(w: World) -> int:
     return w.candidate.pk
 
 
+def partner_import(w: World) -> int:
+    return w.partner_import.pk
+
+
 MATRIX: dict[str, list[Probe]] = {
     "healthz": [Probe(lambda w: "/healthz", EVERYONE, label="the public health check")],
-    "i18n/setlang/": [Probe(lambda w: "/i18n/setlang/", codes(*[302] * 7),
+    "i18n/setlang/": [Probe(lambda w: "/i18n/setlang/", codes(*[302] * 8),
                             label="a GET changes nothing and goes back")],
     "": [Probe(_r("home"), EVERYONE)],
     # --- accounts (django.contrib.auth, rate-limited) ---
     "accounts/login/": [Probe(_r("login"), EVERYONE)],
-    "accounts/logout/": [Probe(_r("logout"), codes(*[405] * 7))],
+    "accounts/logout/": [Probe(_r("logout"), codes(*[405] * 8))],
     "accounts/password_change/": [Probe(_r("password_change"), MEMBERS)],
     "accounts/password_change/done/": [Probe(_r("password_change_done"), MEMBERS)],
     "accounts/password_reset/": [Probe(_r("password_reset"), EVERYONE)],
@@ -140,15 +164,15 @@ MATRIX: dict[str, list[Probe]] = {
     ],
     "accounts/reset/done/": [Probe(_r("password_reset_complete"), EVERYONE)],
     # --- families: accounts ---
-    "signup/": [Probe(_r("families:signup"), codes(200, 302, 302, 302, 302, 302, 302))],
+    "signup/": [Probe(_r("families:signup"), codes(200, 302, 302, 302, 302, 302, 302, 302))],
     "signup/sent/": [Probe(_r("families:signup_done"), EVERYONE,
                            label="the same page whether or not the address has an account")],
     "confirm/<str:token>/": [
-        Probe(_r("families:confirm_email", token=lambda w: "forged"), codes(*[400] * 7)),
+        Probe(_r("families:confirm_email", token=lambda w: "forged"), codes(*[400] * 8)),
     ],
     "confirm/new-address/<str:token>/": [
         Probe(_r("families:confirm_email_change", token=lambda w: "forged"),
-              codes(*[400] * 7)),
+              codes(*[400] * 8)),
     ],
     "me/": [Probe(_r("families:dashboard"), MEMBERS)],
     "me/profile/": [Probe(_r("families:profile"), MEMBERS)],
@@ -156,7 +180,8 @@ MATRIX: dict[str, list[Probe]] = {
     "me/inbox/": [Probe(_r("families:inbox"), MEMBERS)],
     "me/inbox/<int:pk>/open/": [
         Probe(_r("families:notification_open", pk=lambda w: w.notification.pk), POST_ONLY,
-              post=codes(LOGIN, 302, 404, 404, 404, 404, 302), label="family A's notification"),
+              post=codes(LOGIN, 302, 404, 404, 404, 404, 302, 404),
+              label="family A's notification"),
     ],
     "me/export/": [Probe(_r("families:account_export"), MEMBERS)],
     "me/delete/": [Probe(_r("families:account_delete"), MEMBERS)],
@@ -165,13 +190,13 @@ MATRIX: dict[str, list[Probe]] = {
     "cases/new/": [Probe(_r("families:case_create"), MEMBERS)],
     "cases/<int:pk>/": [
         Probe(_r("families:case_detail", pk=case_a), EVERYONE, label="published"),
-        Probe(_r("families:case_detail", pk=draft_a), codes(404, 200, 404, 404, 200, 200, 200),
+        Probe(_r("families:case_detail", pk=draft_a), codes(404, 200, 404, 404, 200, 200, 200, 404),
               label="draft"),
     ],
     "cases/<int:pk>/edit/": [Probe(_r("families:case_edit", pk=case_a), CASE_A_MANAGERS)],
     "cases/<int:pk>/publish/": [
         Probe(_r("families:case_publish", pk=draft_a), POST_ONLY,
-              post=codes(LOGIN, 302, 404, 404, 404, 404, 302),
+              post=codes(LOGIN, 302, 404, 404, 404, 404, 302, 404),
               label="publishing is the family's decision alone"),
     ],
     "cases/<int:pk>/withdraw/": [Probe(_r("families:case_withdraw", pk=case_a),
@@ -179,16 +204,17 @@ MATRIX: dict[str, list[Probe]] = {
     "cases/<int:pk>/photos/": [Probe(_r("families:case_photos", pk=case_a), CASE_A_MANAGERS)],
     "cases/<int:pk>/poster.pdf": [
         Probe(_r("families:case_poster", pk=case_a), EVERYONE, label="published"),
-        Probe(_r("families:case_poster", pk=draft_a), codes(*[404] * 7),
+        Probe(_r("families:case_poster", pk=draft_a), codes(*[404] * 8),
               label="a draft has no poster, even for its family"),
     ],
     "cases/<int:pk>/delete/": [
-        Probe(_r("families:case_delete", pk=case_a), codes(LOGIN, 200, 404, 404, 404, 200, 200)),
+        Probe(_r("families:case_delete", pk=case_a),
+              codes(LOGIN, 200, 404, 404, 404, 200, 200, 404)),
     ],
     # --- families: tips (anyone sends one about a public case; the case's volunteers read it) ---
     "cases/<int:pk>/tip/": [
         Probe(_r("families:tip_create", pk=case_a), EVERYONE, label="a public case"),
-        Probe(_r("families:tip_create", pk=draft_a), codes(*[404] * 7), label="a draft"),
+        Probe(_r("families:tip_create", pk=draft_a), codes(*[404] * 8), label="a draft"),
     ],
     "tips/": [Probe(_r("families:tips_queue"), VOLUNTEERS,
                     label="a volunteer who owns case A sees none of its tips")],
@@ -205,7 +231,8 @@ MATRIX: dict[str, list[Probe]] = {
     "people/<int:pk>/poster.pdf": [Probe(_r("families:public_seeker_poster", pk=posting),
                                          EVERYONE)],
     "seekers/<int:pk>/publish/": [
-        Probe(_r("families:seeker_publish", pk=posting), codes(LOGIN, 404, 404, 200, 404, 404, 404),
+        Probe(_r("families:seeker_publish", pk=posting),
+              codes(LOGIN, 404, 404, 200, 404, 404, 404, 404),
               label="publishing is the seeker's choice alone"),
     ],
     # --- families: seeker postings (private pages, never to a family) ---
@@ -217,7 +244,8 @@ MATRIX: dict[str, list[Probe]] = {
     "seekers/<int:pk>/photos/": [Probe(_r("families:seeker_photos", pk=posting),
                                        SEEKER_MANAGERS)],
     "seekers/<int:pk>/delete/": [
-        Probe(_r("families:seeker_delete", pk=posting), codes(LOGIN, 404, 404, 200, 404, 200, 404)),
+        Probe(_r("families:seeker_delete", pk=posting),
+              codes(LOGIN, 404, 404, 200, 404, 200, 404, 404)),
     ],
     # --- families: photos (never from a public media URL) ---
     "photos/states/": [Probe(lambda w: reverse("families:photo_states") + "?ids="
@@ -227,19 +255,21 @@ MATRIX: dict[str, list[Probe]] = {
         Probe(_r("families:photo_image", pk=lambda w: w.poster_photo.pk), EVERYONE,
               label="on the poster of a published case"),
         Probe(_r("families:photo_image", pk=lambda w: w.private_photo.pk),
-              codes(404, 200, 404, 404, 200, 200, 200), label="case photo off the poster"),
+              codes(404, 200, 404, 404, 200, 200, 200, 404), label="case photo off the poster"),
         Probe(_r("families:photo_image", pk=lambda w: w.seeker_photo.pk),
-              codes(404, 404, 404, 200, 200, 200, 404), label="seeker photo"),
+              codes(404, 404, 404, 200, 200, 200, 404, 404), label="seeker photo"),
     ],
     "photos/<int:pk>/faces/<int:face_pk>/": [
         Probe(_r("families:photo_face", pk=lambda w: w.poster_photo.pk,
                  face_pk=lambda w: w.case_face.pk), EVERYONE,
               label="a face of a poster photo is as public as the photo"),
         Probe(_r("families:photo_face", pk=lambda w: w.private_photo.pk,
-                 face_pk=lambda w: w.private_face.pk), codes(404, 200, 404, 404, 200, 200, 200),
+                 face_pk=lambda w: w.private_face.pk),
+              codes(404, 200, 404, 404, 200, 200, 200, 404),
               label="a face of a photo off the poster"),
         Probe(_r("families:photo_face", pk=lambda w: w.seeker_photo.pk,
-                 face_pk=lambda w: w.seeker_face.pk), codes(404, 404, 404, 200, 200, 200, 404)),
+                 face_pk=lambda w: w.seeker_face.pk),
+              codes(404, 404, 404, 200, 200, 200, 404, 404)),
     ],
     "photos/<int:pk>/edit/": [
         Probe(_r("families:photo_edit", pk=lambda w: w.poster_photo.pk), CASE_A_MANAGERS),
@@ -257,7 +287,7 @@ MATRIX: dict[str, list[Probe]] = {
         Probe(_r("families:photo_age_progression", pk=lambda w: w.poster_photo.pk),
               CASE_A_MANAGERS),
         Probe(_r("families:photo_age_progression", pk=lambda w: w.seeker_photo.pk),
-              codes(LOGIN, 404, 404, 404, 404, 404, 404), label="only a child's photo ages"),
+              codes(LOGIN, 404, 404, 404, 404, 404, 404, 404), label="only a child's photo ages"),
     ],
     # --- matching: review (volunteers) and the match page (the two people, once confirmed) ---
     "matching/review/": [Probe(_r("matching:queue"), VOLUNTEERS)],
@@ -265,12 +295,12 @@ MATRIX: dict[str, list[Probe]] = {
         Probe(_r("matching:review", pk=candidate), OTHER_VOLUNTEERS_OF_A),
     ],
     "matching/review/<int:pk>/claim/": [
-        Probe(_r("matching:claim", pk=candidate), codes(LOGIN, 404, 404, 404, 405, 405, 405),
-              post=codes(LOGIN, 404, 404, 404, 302, 302, 404)),
+        Probe(_r("matching:claim", pk=candidate), codes(LOGIN, 404, 404, 404, 405, 405, 405, 404),
+              post=codes(LOGIN, 404, 404, 404, 302, 302, 404, 404)),
     ],
     "matching/review/<int:pk>/release/": [
-        Probe(_r("matching:release", pk=candidate), codes(LOGIN, 404, 404, 404, 405, 405, 405),
-              post=codes(LOGIN, 404, 404, 404, 302, 302, 404)),
+        Probe(_r("matching:release", pk=candidate), codes(LOGIN, 404, 404, 404, 405, 405, 405, 404),
+              post=codes(LOGIN, 404, 404, 404, 302, 302, 404, 404)),
     ],
     "matching/review/<int:pk>/dna/": [
         Probe(_r("matching:dna_test", pk=candidate), OTHER_VOLUNTEERS_OF_A,
@@ -292,19 +322,30 @@ MATRIX: dict[str, list[Probe]] = {
     "matching/propose/case/<int:pk>/": [
         Probe(_r("matching:might_be_me", pk=case_a), MEMBERS,
               label="a public case: the form, or 'post yourself first'"),
-        Probe(_r("matching:might_be_me", pk=draft_a), codes(LOGIN, *[404] * 6)),
+        Probe(_r("matching:might_be_me", pk=draft_a), codes(LOGIN, *[404] * 7)),
     ],
     "matching/propose/posting/<int:pk>/": [
         Probe(_r("matching:might_be_our_child", pk=posting), MEMBERS,
               label="posting S is public by its seeker's choice"),
     ],
     "matching/matches/<int:pk>/": [
-        Probe(_r("matching:match_detail", pk=candidate), codes(LOGIN, 404, 404, 404, 404, 404, 404),
+        Probe(_r("matching:match_detail", pk=candidate),
+              codes(LOGIN, 404, 404, 404, 404, 404, 404, 404),
               label="nothing to see before a confirmation"),
     ],
     # --- matching: the dashboard and what outcomes say (counts only) ---
     "matching/dashboard/": [Probe(_r("matching:dashboard"), VOLUNTEERS)],
     "matching/outcomes/": [Probe(_r("matching:outcomes"), VOLUNTEERS)],
+    # --- partners' bulk imports (a member of another organisation: a test of its own) ---
+    "partners/imports/": [Probe(_r("families:partner_imports"), IMPORTERS,
+                                label="an admin who is no member has nothing to import")],
+    "partners/imports/<int:pk>/": [
+        Probe(_r("families:partner_import_detail", pk=partner_import), IMPORT_READERS)],
+    "partners/imports/<int:pk>/progress/": [
+        Probe(_r("families:partner_import_progress", pk=partner_import), IMPORT_READERS)],
+    "partners/imports/<int:pk>/refused.csv": [
+        Probe(_r("families:partner_import_refused", pk=partner_import), IMPORT_READERS,
+              label="the refused rows as sent: the found people's details")],
     # --- the partners' REST API: an organisation's key in a header, never a browser's
     # log-in (tests/families/test_api.py: every endpoint × no key, a revoked key, another
     # organisation's key, the right key); its schema and docs page are public ---
@@ -316,7 +357,7 @@ MATRIX: dict[str, list[Probe]] = {
     "api/v1/candidates/": [Probe(_r("api:candidates"), NO_KEY)],
     "api/v1/schema/": [Probe(_r("api:schema"), EVERYONE)],
     "api/v1/docs/": [Probe(_r("api:docs"), EVERYONE)],
-    "api/v1/<path:unknown>": [Probe(lambda w: "/api/v1/no-such-endpoint/", codes(*[404] * 7),
+    "api/v1/<path:unknown>": [Probe(lambda w: "/api/v1/no-such-endpoint/", codes(*[404] * 8),
                                     label="in the API's error shape")],
 }
 
@@ -363,8 +404,8 @@ ADMIN_KNOWN_ERRORS = {
 ADMIN_INDEX = "admin-index"  # expected: a redirect to the admin's index (then its log-in)
 #: The admin's own doors: its log-in form is open to anyone; logging out is a POST.
 ADMIN_DOORS = {
-    "admin/login/": codes(200, 200, 200, 200, 200, 302, 200),
-    "admin/logout/": codes(*[ADMIN_INDEX] * 5, 405, ADMIN_INDEX),
+    "admin/login/": codes(200, 200, 200, 200, 200, 302, 200, 200),
+    "admin/logout/": codes(*[ADMIN_INDEX] * 5, 405, ADMIN_INDEX, ADMIN_INDEX),
 }
 
 
@@ -390,6 +431,30 @@ def _face(photo: Photo) -> Face:
                          landmarks={"left_eye": [100, 100], "right_eye": [140, 100]})
 
 
+#: Shelter P's import: one found person goes in, one row is refused (its sex is no sex).
+IMPORT_CSV = (b"reference,name,sex,birth_year,province,notes\r\n"
+              b"HS-1,Xiao Hong,F,1986,Hebei,A red door.\r\n"
+              b"HS-2,Li Ming,X,1984,Hebei,\r\n")
+IMPORT_CSV_NAME = "hope-intake-1989.csv"
+
+
+def _shelter(name: str, member: User) -> PartnerOrganisation:
+    organisation = PartnerOrganisation.objects.create(
+        name=name, kind=PartnerOrganisation.Kind.SHELTER, region="Hebei",
+        matching_basis="Intake records of the shelter, 1985-1995.")
+    organisation.members.add(member)
+    return organisation
+
+
+def _finished_import(organisation: PartnerOrganisation, member: User) -> PartnerImport:
+    """An import made the way members make them, run to its end here rather than on a queue."""
+    started = partner_import_start(actor=member, organisation=organisation,
+                                   csv_data=IMPORT_CSV, csv_name=IMPORT_CSV_NAME, queue=False)
+    done = partner_import_run(partner_import_id=started.pk)
+    assert done.status == PartnerImport.Status.DONE and done.refusals.exists()
+    return done
+
+
 @pytest.fixture
 def world(make_user, redis_queues) -> World:
     confirmed = {"email_confirmed_at": timezone.now()}
@@ -399,6 +464,7 @@ def world(make_user, redis_queues) -> World:
         "seeker": make_user(**confirmed),
         "volunteer": make_user(volunteer=True, **confirmed),
         "admin": make_user(is_staff=True, is_superuser=True, **confirmed),
+        "partner_member": make_user(**confirmed),
     }
     fields = {"given_name": "Lan", "sex": Sex.FEMALE, "birth_year_min": 1986,
               "birth_year_max": 1986, "missing_date": "1989-03-01",
@@ -434,9 +500,11 @@ def world(make_user, redis_queues) -> World:
         actor=AnonymousUser(), case=case_a, fields={"text": "Seen in Xi'an market."},
         photo_data=builders.jpeg(),
     )
+    shelter = _shelter("Hope shelter", users["partner_member"])
+    partner_import = _finished_import(shelter, users["partner_member"])
     return World(users, case_a, draft_a, case_b, posting, poster_photo, private_photo,
                  seeker_photo, case_face, private_face, seeker_face, found, notification,
-                 job.id, worker.key, tip)
+                 job.id, worker.key, tip, shelter, partner_import)
 
 
 def _client(world: World, role: str, **options: object) -> Client:
@@ -484,6 +552,12 @@ def _state() -> tuple:
         Review.objects.count(), DnaTest.objects.count(), MatchJob.objects.count(),
         tuple(Notification.objects.order_by("pk").values_list("pk", "read_at")),
         tuple(User.objects.order_by("pk").values_list("pk", "email", "is_active")),
+        tuple(PartnerImport.objects.order_by("pk").values_list(
+            "pk", "organisation", "status", "rows_processed", "rows_refused")),
+        PartnerImportRefusal.objects.count(),
+        tuple(PartnerOrganisation.objects.order_by("pk").values_list("pk", "is_active")),
+        tuple(PartnerOrganisation.members.through.objects.order_by("pk").values_list(
+            "partnerorganisation", "user")),
     )
 
 
@@ -617,6 +691,65 @@ def test_every_post_needs_a_csrf_token(world, redis_queues):
             passed.append(f"{route}: {response.status_code}")
     assert not passed, "POSTs accepted without a CSRF token:\n" + "\n".join(passed)
     assert _state() == before
+
+
+IMPORT_PAGES = ("families:partner_import_detail", "families:partner_import_progress",
+                "families:partner_import_refused")
+
+
+@pytest.mark.django_db
+def test_a_member_of_another_organisation_sees_none_of_its_imports(
+    world, make_user, redis_queues
+):
+    """Being a partner opens one's own organisation's imports, not every partner's."""
+    other = make_user(email_confirmed_at=timezone.now())
+    mercy = _shelter("Mercy shelter", other)
+    started = partner_import_start(actor=other, organisation=mercy, csv_data=IMPORT_CSV,
+                                   csv_name="mercy-intake.csv", queue=False)
+    own = partner_import_run(partner_import_id=started.pk)
+    shelter_import = world.partner_import
+    client = _client(world, "anonymous")
+    client.force_login(other)
+
+    listed = client.get(reverse("families:partner_imports"))
+    assert listed.status_code == 200
+    page = listed.content.decode()
+    assert own.csv_name in page
+    assert IMPORT_CSV_NAME not in page
+    for name in IMPORT_PAGES:
+        assert reverse(name, args=[shelter_import.pk]) not in page
+        assert client.get(reverse(name, args=[shelter_import.pk])).status_code == 404, name
+        assert client.get(reverse(name, args=[own.pk])).status_code == 200, name
+    # The import's own members see it listed: the check above is not of an empty page.
+    shelter_page = _client(world, "partner_member").get(reverse("families:partner_imports"))
+    assert IMPORT_CSV_NAME in shelter_page.content.decode()
+
+    before = _state()
+    upload = client.post(reverse("families:partner_imports"), {
+        "organisation": world.organisation.pk,
+        "csv_file": SimpleUploadedFile("people.csv", IMPORT_CSV, "text/csv"),
+    })
+    assert upload.status_code in (400, 404), upload.status_code
+    for name in IMPORT_PAGES:
+        assert client.post(reverse(name, args=[shelter_import.pk]),
+                           {"confirm": "on"}).status_code in (404, 405), name
+    assert _state() == before
+    assert list(world.organisation.imports.all()) == [shelter_import]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", ["left the organisation", "organisation stopped"])
+def test_a_former_member_sees_none_of_the_imports(change, world, redis_queues):
+    """Membership is checked at each request: who left, or whose organisation stopped, is out."""
+    member = world.users["partner_member"]
+    if change == "left the organisation":
+        world.organisation.members.remove(member)
+    else:
+        PartnerOrganisation.objects.filter(pk=world.organisation.pk).update(is_active=False)
+    client = _client(world, "partner_member")
+    assert client.get(reverse("families:partner_imports")).status_code == 404
+    for name in IMPORT_PAGES:
+        assert client.get(reverse(name, args=[world.partner_import.pk])).status_code == 404, name
 
 
 @pytest.mark.django_db

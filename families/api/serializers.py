@@ -3,16 +3,10 @@ candidates a volunteer confirmed for them (only what the confirmation grants).""
 
 from __future__ import annotations
 
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from families.models import MissingChildCase, Photo, SeekerPosting
-
-reference_validator = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
-    _("A reference is 1 to 100 letters, digits, dots, hyphens or underscores."),
-)
+from families.models import MissingChildCase, Photo, SeekerPosting, partner_reference_validator
 
 #: The posting fields a partner writes (``families.services.PARTNER_POSTING_FIELDS``).
 POSTING_WRITE_FIELDS = [
@@ -42,7 +36,7 @@ class PostingSerializer(serializers.ModelSerializer):
     """A found person the organisation posted, keyed by the organisation's reference."""
 
     reference = serializers.CharField(
-        source="partner_reference", max_length=100, validators=[reference_validator],
+        source="partner_reference", max_length=100, validators=[partner_reference_validator],
         help_text=_("Your own reference for this person: posting it again updates them."),
     )
     photos = PhotoSerializer(many=True, read_only=True)

@@ -95,13 +95,14 @@ class PostingListCreate(PartnerEndpoint, generics.ListCreateAPIView):
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         reference = fields.pop("partner_reference")
-        posting, created = services.partner_posting_save(
+        posting, outcome = services.partner_posting_save(
             actor=request.user, organisation=self.organisation, reference=reference,
             fields=fields, via="api",
         )
         posting = self.posting_or_404(posting.partner_reference)
         return Response(PostingSerializer(posting).data,
-                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+                        status=status.HTTP_201_CREATED if outcome == services.CREATED
+                        else status.HTTP_200_OK)
 
 
 class PostingDetail(PartnerEndpoint, generics.GenericAPIView):

@@ -41,7 +41,20 @@ from families.services.deletion import (
     seeker_posting_delete,
 )
 from families.services.export import account_export
-from families.services.partners import PARTNER_POSTING_FIELDS, partner_posting_save
+from families.services.partner_imports import (
+    partner_import_run,
+    partner_import_start,
+    partner_imports_resume_stalled,
+)
+from families.services.partners import (
+    CREATED,
+    PARTNER_POSTING_FIELDS,
+    UNCHANGED,
+    UPDATED,
+    partner_member_check,
+    partner_posting_save,
+    partner_postings_hand_over,
+)
 from families.services.photos import PHOTO_EDITABLE_FIELDS, photo_add, photo_delete, photo_update
 from families.services.seeker_postings import (
     SEEKER_EDITABLE_FIELDS,
@@ -55,10 +68,13 @@ from families.services.tips import TIP_FIELDS, tip_handle, tip_pass_to_family, t
 
 __all__ = [
     "CASE_EDITABLE_FIELDS",
+    "CREATED",
     "PARTNER_POSTING_FIELDS",
     "PHOTO_EDITABLE_FIELDS",
     "SEEKER_EDITABLE_FIELDS",
     "TIP_FIELDS",
+    "UNCHANGED",
+    "UPDATED",
     "MediaOrphan",
     "account_delete",
     "account_export",
@@ -71,7 +87,12 @@ __all__ = [
     "media_orphans_delete",
     "notification_mark_read",
     "notification_send",
+    "partner_import_run",
+    "partner_import_start",
+    "partner_imports_resume_stalled",
+    "partner_member_check",
     "partner_posting_save",
+    "partner_postings_hand_over",
     "photo_add",
     "photo_delete",
     "photo_update",

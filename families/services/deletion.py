@@ -25,6 +25,7 @@ from families.audit import audit_record
 from families.models import AuditEntry, MissingChildCase, Photo, SeekerPosting, User
 from families.selectors import deletable_by
 from families.services.common import lock_for_update
+from families.services.partners import partner_postings_hand_over
 from matching.models import Face
 
 
@@ -76,11 +77,14 @@ def account_delete(*, actor: User, user: User) -> dict[str, int]:
 
     Cases, seeker postings, photos (files too), faces, embeddings, notifications
     and log-in records go; the audit log keeps entries with the actor blanked.
+    A partner organisation's postings are not the member's: they go to another
+    member first (``ValidationError``, nothing deleted, when there is none).
     """
     if not deletable_by(user=actor, owner_id=user.pk):
         raise PermissionDenied("Only the account's owner or an admin may delete it.")
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
+        partner_postings_hand_over(actor=actor if actor.pk != user.pk else None, from_user=user)
         # Photos a volunteer added to someone else's case stay with that case.
         photos = Photo.objects.filter(
             models.Q(case__family=user) | models.Q(seeker_posting__owner=user)

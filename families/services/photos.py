@@ -8,45 +8,49 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from families.audit import audit_record
-from families.models import MissingChildCase, Photo, SeekerPosting, User
+from families.models import MissingChildCase, PartnerImport, Photo, SeekerPosting, User
 from families.services.common import assign_fields
-from families.uploads import normalise_photo
+from families.uploads import NormalisedImage, normalise_photo
 from matching.services import faces_refresh_facts, photo_schedule_processing
 
 
 def photo_add(
     *,
     actor: User,
-    data: bytes,
+    data: bytes | NormalisedImage,
     kind: str,
     case: MissingChildCase | None = None,
     seeker_posting: SeekerPosting | None = None,
     age_in_photo: float | None = None,
     year_taken: int | None = None,
     caption: str = "",
+    partner_import: PartnerImport | None = None,
 ) -> Photo:
     """Validates, normalises and stores an uploaded photo, then queues face processing.
 
-    Raises ``ValidationError`` (and stores nothing) when the file is refused.
+    ``data`` is the upload, or a photo ``normalise_photo`` already checked (a bulk
+    import looks at its hash first, to skip a photo it holds). Raises
+    ``ValidationError`` (and stores nothing) when the file is refused.
     """
-    normalised = normalise_photo(data)
+    image = data if isinstance(data, NormalisedImage) else normalise_photo(data)
     with transaction.atomic():
         photo = Photo(
             owner=actor,
             case=case,
             seeker_posting=seeker_posting,
             kind=kind,
-            sha256=normalised.sha256,
-            width=normalised.width,
-            height=normalised.height,
+            sha256=image.sha256,
+            width=image.width,
+            height=image.height,
             age_in_photo=age_in_photo,
             year_taken=year_taken,
             caption=caption,
             is_estimate=kind == Photo.Kind.AGE_PROGRESSED,
             # A seeker's photo is shown publicly only once they pick it for a published posting.
             use_on_poster=case is not None,
+            partner_import=partner_import,
         )
-        photo.image.save("photo.jpg", ContentFile(normalised.content), save=False)
+        photo.image.save("photo.jpg", ContentFile(image.content), save=False)
         try:
             photo.save()
             audit_record(

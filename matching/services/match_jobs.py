@@ -31,9 +31,9 @@ def photo_schedule_processing(*, actor: User | None, photo: Photo) -> MatchJob:
         photo.save(update_fields=["face_state", "face_state_detail", "updated_at"])
         job = MatchJob.objects.create(kind=MatchJob.Kind.PROCESS_PHOTO, photo=photo)
         audit_record(actor=actor, action="photo.processing_scheduled", obj=photo)
-        transaction.on_commit(
-            lambda: enqueue_match_job(queueing.enqueue_photo_processing, job.pk, photo.pk)
-        )
+        enqueue = (queueing.enqueue_bulk_photo_processing if photo.partner_import_id
+                   else queueing.enqueue_photo_processing)
+        transaction.on_commit(lambda: enqueue_match_job(enqueue, job.pk, photo.pk))
     return job
 
 

@@ -8,10 +8,7 @@ the same job ids (derived from the rows), so queueing twice is harmless.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import socket
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -19,9 +16,6 @@ import django_rq
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rq import Queue, Worker
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 
 from families.audit import audit_record
 from families.models import Photo, User
@@ -43,46 +37,14 @@ _PENDING_JOB = (MatchJob.Status.QUEUED, MatchJob.Status.RUNNING, MatchJob.Status
 _PENDING_PHOTO = (Photo.FaceState.WAITING, Photo.FaceState.PROCESSING, Photo.FaceState.FAILED)
 
 
-def _rq_worker_alive(connection, name: str | None) -> bool:
-    """Whether the worker that started a job still lives (on this machine: its process)."""
-
-    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + (name or "?"),
-                                connection=connection) if name else None
-    if worker is None:
-        return False
-    if worker.hostname == socket.gethostname() and worker.pid:
-        try:
-            os.kill(worker.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-    return True
-
-
-def _rq_job_alive(connection, rq_job_id: str) -> bool:
-    """Whether RQ still holds the job and will run it: queued, scheduled, or with a live worker."""
-
-    try:
-        job = Job.fetch(rq_job_id, connection=connection)
-    except NoSuchJobError:
-        return False
-    status = job.get_status(refresh=False)
-    if status == JobStatus.QUEUED:
-        return Queue(job.origin, connection=connection).get_job_position(rq_job_id) is not None
-    if status in (JobStatus.SCHEDULED, JobStatus.DEFERRED):
-        return True
-    if status == JobStatus.STARTED:
-        return _rq_worker_alive(connection, job.worker_name)
-    return False
-
-
 def _job_enqueuer(job: MatchJob) -> tuple[Callable[[int, int], str], int, str]:
     """How a match job row is queued: the enqueue function, its object id, the job id."""
     if job.kind == MatchJob.Kind.MATCH_FACE:
         return queueing.enqueue_face_matching, job.face_id, f"match-face-{job.pk}"
     if job.face_id:
         return queueing.enqueue_face_embedding, job.face_id, f"embed-face-{job.pk}"
+    if job.photo.partner_import_id:
+        return queueing.enqueue_bulk_photo_processing, job.photo_id, f"process-photo-{job.pk}"
     return queueing.enqueue_photo_processing, job.photo_id, f"process-photo-{job.pk}"
 
 
@@ -90,8 +52,7 @@ def _requeue(job: MatchJob, actor: User | None, connection) -> None:
 
 
     enqueue, object_id, rq_job_id = _job_enqueuer(job)
-    with contextlib.suppress(NoSuchJobError):
-        Job.fetch(rq_job_id, connection=connection).delete()  # a dead or failed leftover
+    queueing.rq_job_delete(connection, rq_job_id)  # a dead or failed leftover
     with transaction.atomic():
         MatchJob.objects.filter(pk=job.pk).update(
             status=MatchJob.Status.QUEUED, finished_at=None, rq_job_id=rq_job_id
@@ -128,7 +89,7 @@ def reconcile_pending(*, actor: User | None = None, grace: timedelta | None = No
         for job in MatchJob.objects.filter(
             status__in=_PENDING_JOB, created_at__lt=settled_before
         ).order_by("pk"):
-            if job.rq_job_id and _rq_job_alive(connection, job.rq_job_id):
+            if job.rq_job_id and queueing.rq_job_alive(connection, job.rq_job_id):
                 report["in_queue"] += 1
             elif job.attempts >= RECONCILE_MAX_ATTEMPTS:
                 report["given_up"] += 1

@@ -13,6 +13,8 @@ from families.models import (
     CaseStatus,
     MissingChildCase,
     Notification,
+    PartnerImport,
+    PartnerOrganisation,
     Photo,
     SeekerPosting,
     User,
@@ -32,7 +34,8 @@ def test_every_families_model_has_an_admin_with_lists_filters_and_search(
     builders.photo(data=photo_bytes("img1.jpg"), case=case)
     family_services.notification_send(recipient=family, kind="test", subject="Hello",
                                       body="Body", dedupe_key="k1")
-    for model in (User, MissingChildCase, SeekerPosting, Photo, Notification, AuditEntry):
+    for model in (User, MissingChildCase, SeekerPosting, Photo, Notification, AuditEntry,
+                  PartnerOrganisation, PartnerImport):
         model_admin = admin.site._registry[model]
         assert model_admin.list_display != ("__str__",), model
         assert model_admin.list_filter and model_admin.search_fields, model
@@ -143,3 +146,29 @@ def test_rematch_and_reindex_actions_queue_real_jobs(
     photo.refresh_from_db()
     assert photo.face_state == Photo.FaceState.FACE_FOUND
     assert not MatchJob.objects.exclude(status=MatchJob.Status.DONE).exists()
+
+
+def test_a_member_taken_off_an_organisation_hands_its_postings_to_one_who_stays(
+    admin_client, make_user
+):
+    shelter = PartnerOrganisation.objects.create(name="Hope shelter", kind="shelter",
+                                                 matching_basis="Intake records.")
+    leaving, staying = make_user(), make_user()
+    shelter.members.add(leaving)
+    family_services.partner_posting_save(actor=leaving, organisation=shelter, reference="HS-1",
+                                         fields={"display_name": "Xiao Hong", "sex": "F",
+                                                 "birth_year_min": 1986, "birth_year_max": 1986})
+    url = reverse("admin:families_partnerorganisation_change", args=[shelter.pk])
+    form = {"name": shelter.name, "kind": "shelter", "region": "", "is_active": "on",
+            "matching_basis": shelter.matching_basis}
+
+    alone = admin_client.post(url, {**form, "members": []})
+    assert alone.status_code == 200
+    assert "Keep at least one active member" in alone.content.decode()
+    assert list(shelter.members.all()) == [leaving]
+
+    handed = admin_client.post(url, {**form, "members": [staying.pk]})
+    assert handed.status_code == 302
+    posting = SeekerPosting.objects.get(partner_reference="HS-1")
+    assert posting.owner == staying and posting.organisation == shelter
+    assert AuditEntry.objects.filter(action="partner_postings.handed_over").exists()

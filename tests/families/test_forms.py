@@ -9,13 +9,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from families.forms import (
+    AccountDeleteForm,
     CaseForm,
     CaseSearchForm,
     PhotoUploadForm,
     SeekerPostingForm,
     SignUpForm,
 )
-from families.models import MissingChildCase, Photo, SeekerPosting, Sex
+from families.models import MissingChildCase, PartnerOrganisation, Photo, SeekerPosting, Sex
+from families.services import partner_posting_save
 from matching.forms import FacePickForm
 
 CASE = {
@@ -162,3 +164,23 @@ def test_search_ranges_are_ordered():
     assert form.filters() == {}
     form = CaseSearchForm({"name": "Ming", "age_missing_from": "1", "age_missing_to": "3"})
     assert form.filters() == {"name": "Ming", "age_missing_from": 1, "age_missing_to": 3}
+
+
+@pytest.mark.django_db
+def test_the_last_member_of_an_organisation_with_postings_is_told_before_deleting(make_user):
+    member = make_user(password="a long passphrase 42")
+    shelter = PartnerOrganisation.objects.create(name="Hope shelter", kind="shelter",
+                                                 matching_basis="Intake records.")
+    shelter.members.add(member)
+    data = {"confirm": True, "password": "a long passphrase 42"}
+    assert AccountDeleteForm(data, user=member).is_valid(), "no posting yet: free to go"
+
+    partner_posting_save(actor=member, organisation=shelter, reference="HS-1", fields={
+        "display_name": "Xiao Hong", "sex": Sex.FEMALE, "birth_year_min": 1986,
+        "birth_year_max": 1986})
+    form = AccountDeleteForm(data, user=member)
+    assert not form.is_valid()
+    assert "Hope shelter would be left with no member" in form.non_field_errors()[0]
+
+    shelter.members.add(make_user())
+    assert AccountDeleteForm(data, user=member).is_valid()

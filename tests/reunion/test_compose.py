@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -183,7 +184,7 @@ def test_the_commands_are_the_projects_own():
     worker_class = rqworker[rqworker.index("--worker-class") + 1]
     module, _, name = worker_class.rpartition(".")
     assert issubclass(getattr(importlib.import_module(module), name), BaseWorker)
-    queues = [word for word in rqworker[3:] if re.fullmatch(r"[a-z]+", word)]
+    queues = [word for word in rqworker[3:] if re.fullmatch(r"[a-z][a-z-]*", word)]
     assert sorted(queues) == sorted(settings.RQ_QUEUES), "the worker serves every queue"
 
     script = (BASE_DIR / "docker-entrypoint.sh").read_text()
@@ -231,7 +232,8 @@ def test_the_worker_health_check_sees_the_worker_the_entrypoint_starts(
     command = [word.replace("${HOSTNAME}", hostname) for word in _entrypoint()["worker"]]
     assert command[0] == "python"
     worker = subprocess.Popen(
-        [sys.executable, *command[1:]], cwd=BASE_DIR, env=worker_environment(media_root),
+        [sys.executable, *command[1:]], cwd=BASE_DIR,
+        env={**worker_environment(media_root), "PYTHONFAULTHANDLER": "1"},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -242,6 +244,18 @@ def test_the_worker_health_check_sees_the_worker_the_entrypoint_starts(
             time.sleep(1)
     finally:
         worker.terminate()
-        output, _ = worker.communicate(timeout=120)
+        try:
+            output, _ = worker.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            # A worker that ignores SIGTERM must not live on into the other tests; SIGABRT
+            # makes it print where each of its threads stands (PYTHONFAULTHANDLER) first.
+            worker.send_signal(signal.SIGABRT)
+            try:
+                output, _ = worker.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                output, _ = worker.communicate()
+            raise AssertionError(
+                f"the worker did not stop on SIGTERM:\n{output[-6000:]}") from None
     assert worker.returncode == 0, output
     assert "face model loaded" in output, "the worker serves the face queue"

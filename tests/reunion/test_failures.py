@@ -15,10 +15,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import django_rq
-import psycopg2
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError, connection
+from django.db import OperationalError
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +30,7 @@ from matching.services import reconcile_pending
 from reunion import embedded_redis
 from reunion.middleware import server_error
 from tests import builders
+from tests.waiting import lock_row, someone_waits_for_a_lock, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,31 +58,6 @@ def _work(*, queues: tuple[str, ...] = ("face", "match", "notify"), scheduler: b
 # --- A worker killed mid-job ----------------------------------------------------------
 
 
-def _lock_row(table: str, pk: int):
-    """Holds a row lock from another connection, so a worker touching the row waits there."""
-    holder = psycopg2.connect(**connection.get_connection_params())
-    cursor = holder.cursor()
-    cursor.execute(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE", [pk])  # noqa: S608
-    return holder
-
-
-def _wait_for(predicate, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
-def _someone_waits_for_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database()"
-        )
-        return cursor.fetchone()[0] > 0
-
-
 def test_a_worker_killed_mid_job_loses_nothing(
     make_user, photo_bytes, redis_queues, worker_process
 ):
@@ -90,10 +65,10 @@ def test_a_worker_killed_mid_job_loses_nothing(
     photo = builders.photo(data=photo_bytes("img1.jpg"), case=builders.case(family=family))
     job = MatchJob.objects.get(photo=photo)
 
-    holder = _lock_row("families_photo", photo.pk)
+    holder = lock_row("families_photo", photo.pk)
     try:
         worker = worker_process(burst=False, queues=("face", "match"))
-        _wait_for(_someone_waits_for_a_lock, timeout=240, what="the worker to reach the photo")
+        wait_for(someone_waits_for_a_lock, timeout=240, what="the worker to reach the photo")
         job.refresh_from_db()
         assert job.status == MatchJob.Status.RUNNING
         started = StartedJobRegistry(queue=redis_queues["face"])
@@ -228,7 +203,7 @@ class PrivateRedis:
         import redis
 
         client = redis.Redis.from_url(self.url)
-        _wait_for(lambda: self._answers(client), timeout=10, what="redis-server")
+        wait_for(lambda: self._answers(client), timeout=10, what="redis-server")
 
     @staticmethod
     def _answers(client) -> bool:

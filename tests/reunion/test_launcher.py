@@ -76,3 +76,12 @@ def test_make_run_starts_the_packaged_redis_and_ctrl_c_stops_everything(tmp_path
     assert "Started the packaged Redis" in output
     assert not embedded_redis.answers(redis_url)
     assert _status(f"http://127.0.0.1:{web}/healthz") is None
+
+
+def test_make_run_starts_a_worker_on_every_queue_in_the_settings_order():
+    from django.conf import settings
+
+    from reunion import launcher
+
+    assert launcher.WORKER_QUEUES == settings.WORKER_QUEUES
+    assert set(settings.RQ_QUEUES) == set(settings.WORKER_QUEUES)

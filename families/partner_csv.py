@@ -1,0 +1,335 @@
+"""Reading a partner's CSV of found people and finding the photos it names.
+
+One row per person. The first line names the columns (docs/PARTNERS.md lists
+them); the partners' API field names are the columns' names, with a few short
+forms a spreadsheet user would write (``name``, ``province``, ``notes``, ...).
+A whole file is refused (``ValidationError``, nothing stored) when it can't be
+read as a table of found people; a single row's problems are returned with the
+row, as (column, message) pairs, so the rest of the file goes in.
+
+Nothing here touches the database or storage.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from families.models import Photo, Sex, partner_reference_validator
+
+#: Short forms a spreadsheet user may write, and the column each stands for.
+ALIASES = {
+    "name": "display_name", "province": "grew_up_province", "city": "grew_up_city",
+    "district": "grew_up_district", "notes": "memories", "photo": "photos",
+}
+POSTING_COLUMNS = (
+    "display_name", "sex", "birth_year_min", "birth_year_max", "grew_up_province",
+    "grew_up_city", "grew_up_district", "memories", "dialect", "arrived_year",
+    "contact_phone", "contact_email",
+)
+PHOTO_COLUMNS = ("photos", "photo_age", "photo_year", "photo_kind")
+COLUMNS = ("reference", *POSTING_COLUMNS, "birth_year", *PHOTO_COLUMNS)
+REQUIRED = ("reference", "display_name", "sex")
+#: The columns the refused-rows download adds in front; read back, they are left aside.
+REFUSAL_COLUMNS = ("line", "column", "message")
+YEAR_COLUMNS = ("birth_year", "birth_year_min", "birth_year_max", "arrived_year", "photo_year")
+
+SEXES = {
+    "f": Sex.FEMALE, "female": Sex.FEMALE, "女": Sex.FEMALE,
+    "m": Sex.MALE, "male": Sex.MALE, "男": Sex.MALE,
+    "u": Sex.UNKNOWN, "unknown": Sex.UNKNOWN, "不详": Sex.UNKNOWN, "未知": Sex.UNKNOWN,
+}
+PHOTO_KINDS = {"childhood": Photo.Kind.CHILDHOOD, "recent": Photo.Kind.RECENT}
+#: Below this age a photo is a childhood photo unless the row says otherwise.
+CHILDHOOD_UNDER = 18
+
+
+@dataclass(frozen=True)
+class Table:
+    """A read CSV: the columns as the file names them, and each row's cells by column."""
+
+    header: list[str]
+    rows: list[dict[str, str]]  # keyed by the canonical column name
+
+    def line_of(self, index: int) -> int:
+        """The row's line in the file as a spreadsheet numbers it (the header is line 1)."""
+        return index + 2
+
+    def column_named(self, column: str) -> str:
+        """A column as the file names it (``name`` for ``display_name``, say); a birth year
+        bound of a file that gives ``birth_year`` is that column."""
+        names = {_canonical(name): name for name in self.header}
+        if column in ("birth_year_min", "birth_year_max") and column not in names:
+            column = "birth_year"
+        return names.get(column, column)
+
+
+@dataclass
+class Row:
+    """What a row says: the posting's fields, its photos, and what is wrong with it."""
+
+    reference: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    photo_names: list[str] = field(default_factory=list)
+    photo_facts: dict[str, Any] = field(default_factory=dict)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+def decode(data: bytes) -> str:
+    """The file's text: UTF-16 with its mark (Excel's "Unicode text"), UTF-8 (with or
+    without Excel's mark), else the Chinese GB18030. Binary data is refused first: a
+    photo or a spreadsheet (.xlsx) chosen by mistake is told apart from a CSV."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    elif b"\0" in data:
+        raise ValidationError(_(
+            "This is not a CSV file: it holds binary data (a photo, or a spreadsheet not "
+            "saved as CSV?). Save the table as \"CSV UTF-8\" and choose that file."))
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationError(_("The CSV file can't be read as text. Save it as \"CSV UTF-8\"."))
+
+
+def read_table(data: bytes) -> Table:
+    """Reads the whole CSV, or refuses it saying why (``ValidationError``)."""
+    if len(data) > settings.PARTNER_IMPORT_CSV_MAX_BYTES:
+        raise ValidationError(_("The CSV file is larger than %(mb)d MB: split it in parts.")
+                              % {"mb": settings.PARTNER_IMPORT_CSV_MAX_BYTES // 2**20})
+    text = decode(data)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        lines = [line for line in reader if any(cell.strip() for cell in line)]
+    except csv.Error as error:
+        raise ValidationError(_("The CSV file can't be read: %(error)s") % {"error": error}) \
+            from None
+    if not lines:
+        raise ValidationError(_("The CSV file is empty."))
+    header = [cell.strip() for cell in lines[0]]
+    columns = [_canonical(name) for name in header]
+    _check_header(header, columns)
+    rows = lines[1:]
+    if not rows:
+        raise ValidationError(_("The CSV file has column names but no rows."))
+    if len(rows) > settings.PARTNER_IMPORT_MAX_ROWS:
+        raise ValidationError(
+            _("The CSV file has %(rows)d rows; one import takes at most %(limit)d.")
+            % {"rows": len(rows), "limit": settings.PARTNER_IMPORT_MAX_ROWS})
+    return Table(header=header, rows=[
+        {column: (cells[i].strip() if i < len(cells) else "")
+         for i, column in enumerate(columns) if column not in REFUSAL_COLUMNS}
+        for cells in rows
+    ])
+
+
+def _canonical(name: str) -> str:
+    name = name.strip().lower().replace(" ", "_")
+    return ALIASES.get(name, name)
+
+
+def _check_header(header: list[str], columns: list[str]) -> None:
+    known = set(COLUMNS) | set(REFUSAL_COLUMNS)
+    unknown = [name for name, column in zip(header, columns, strict=True) if column not in known]
+    if unknown:
+        raise ValidationError(
+            _("Unknown columns: %(unknown)s. The columns Reunion reads are: %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(COLUMNS)})
+    twice = sorted({column for column in columns if columns.count(column) > 1})
+    if twice:
+        raise ValidationError(_("Columns named twice: %(columns)s.")
+                              % {"columns": ", ".join(twice)})
+    missing = [column for column in REQUIRED if column not in columns]
+    if "birth_year" not in columns and not {"birth_year_min", "birth_year_max"} <= set(columns):
+        missing.append("birth_year")
+    if missing:
+        raise ValidationError(_("Missing columns: %(missing)s.")
+                              % {"missing": ", ".join(missing)})
+
+
+def read_row(cells: dict[str, str]) -> Row:
+    """The posting's fields and the photos of one row; its problems by column."""
+    row = Row(reference=cells.get("reference", ""))
+    try:
+        partner_reference_validator(row.reference)
+    except ValidationError as error:
+        row.problems.append(("reference", " ".join(error.messages)))
+    years: dict[str, int | None] = {}
+    for column in YEAR_COLUMNS:
+        if column in cells:
+            years[column] = _year(cells[column], column, row)
+    for column in POSTING_COLUMNS:
+        if column in cells and column not in YEAR_COLUMNS:
+            row.fields[column] = cells[column]
+    sex = cells.get("sex", "")
+    if sex:
+        row.fields["sex"] = SEXES.get(sex.lower(), "")
+        if not row.fields["sex"]:
+            row.problems.append(("sex", _("Write F, M or U (female, male, unknown).")))
+    birth = years.get("birth_year")
+    for column in ("birth_year_min", "birth_year_max"):
+        row.fields[column] = birth if birth is not None else years.get(column)
+    if "arrived_year" in years:
+        row.fields["arrived_year"] = years["arrived_year"]
+    said = {column for column, _message in row.problems}
+    if None in (row.fields["birth_year_min"], row.fields["birth_year_max"]) and not (
+        said & {"birth_year", "birth_year_min", "birth_year_max"}
+    ):
+        column = "birth_year" if "birth_year" in cells else "birth_year_min"
+        row.problems.append((column, _("Give the year of birth, or the earliest and the latest.")))
+    row.photo_names = [name.strip() for name in re.split(r"[;|]", cells.get("photos", ""))
+                       if name.strip()]
+    _photo_facts(cells, years.get("photo_year"), row)
+    return row
+
+
+def _year(text: str, column: str, row: Row) -> int | None:
+    if not text:
+        return None
+    try:
+        year = int(text)
+    except ValueError:
+        row.problems.append((column, _("A year is four digits, like 1988.")))
+        return None
+    if not 1900 <= year <= 2100:
+        row.problems.append((column, _("A year between 1900 and 2100.")))
+        return None
+    return year
+
+
+def _photo_facts(cells: dict[str, str], year: int | None, row: Row) -> None:
+    age: float | None = None
+    if cells.get("photo_age"):
+        try:
+            age = float(cells["photo_age"])
+        except ValueError:
+            age = -1
+        if not 0 <= age <= 120:
+            row.problems.append(("photo_age", _("The age in the photo is a number of years.")))
+            age = None
+    kind = cells.get("photo_kind", "").lower()
+    if kind and kind not in PHOTO_KINDS:
+        row.problems.append(("photo_kind", _("Write childhood or recent.")))
+    if kind in PHOTO_KINDS:
+        kind = PHOTO_KINDS[kind]
+    else:
+        young = age is not None and age < CHILDHOOD_UNDER
+        kind = Photo.Kind.CHILDHOOD if young else Photo.Kind.RECENT
+    row.photo_facts = {"kind": kind, "age_in_photo": age, "year_taken": year}
+    if (age is not None or year is not None) and not row.photo_names:
+        row.problems.append(("photos", _("The row gives the photo's age or year but no photo.")))
+
+
+class PhotoSource:
+    """The photos of an import by the names the CSV gives: a zip, or a folder."""
+
+    def __init__(self, *, zip_path: str | None = None, folder: str | None = None) -> None:
+        self._zip = zipfile.ZipFile(zip_path) if zip_path else None
+        self._folder = Path(folder).resolve() if folder else None
+        self._names: dict[str, str] = {}
+        self._bases: dict[str, str] = {}
+        if self._zip is not None:
+            for info in self._zip.infolist():
+                if not info.is_dir():
+                    self._index(info.filename)
+        elif self._folder is not None:
+            for path in self._folder.rglob("*"):
+                if path.is_file():
+                    self._index(path.relative_to(self._folder).as_posix())
+
+    def _index(self, name: str) -> None:
+        # A name is found as written, or by its last part when no other file has that part.
+        self._names[name.lower()] = name
+        base = name.rsplit("/", 1)[-1].lower()
+        if base != name.lower():
+            self._bases[base] = name if base not in self._bases else ""
+
+    def __enter__(self) -> PhotoSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
+    def read(self, name: str) -> bytes:
+        """The photo's bytes, or ``ValidationError`` saying what is wrong with the name."""
+        key = name.strip().lower()
+        found = self._names.get(key, self._bases.get(key))
+        if found is None:
+            raise ValidationError(_("%(name)s is not among the photos.") % {"name": name})
+        if not found:
+            raise ValidationError(_("Several photos are named %(name)s: give its folder too.")
+                                  % {"name": name})
+        limit = settings.PHOTO_MAX_BYTES
+        if self._zip is not None:
+            info = self._zip.getinfo(found)
+            if info.file_size > limit:
+                raise _too_large(name)
+            with self._zip.open(info) as stream:
+                data = stream.read(limit + 1)
+        else:
+            with (self._folder / found).open("rb") as stream:
+                data = stream.read(limit + 1)
+        if len(data) > limit:
+            raise _too_large(name)
+        return data
+
+
+def _too_large(name: str) -> ValidationError:
+    return ValidationError(_("%(name)s is larger than %(mb)d MB.")
+                           % {"name": name, "mb": settings.PHOTO_MAX_BYTES // 2**20})
+
+
+def check_zip(source: str | IO[bytes]) -> int:
+    """Refuses a file that is not a zip of a reasonable number of photos; returns the count."""
+    if not zipfile.is_zipfile(source):
+        raise ValidationError(_("The photos file is not a zip archive."))
+    try:
+        with zipfile.ZipFile(source) as archive:
+            files = [info for info in archive.infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, OSError):
+        raise ValidationError(_("The zip archive is damaged.")) from None
+    if len(files) > settings.PARTNER_IMPORT_MAX_ROWS * 5:
+        raise ValidationError(_("The zip archive holds too many files."))
+    return len(files)
+
+
+def refused_rows_csv(header: list[str], refusals: Iterator[Any]) -> Iterator[str]:
+    """The refused rows as CSV lines, each after its line, column and message, to fix."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    columns = [name for name in header if _canonical(name) not in REFUSAL_COLUMNS]
+    writer.writerow([*REFUSAL_COLUMNS, *columns])
+    yield "\ufeff" + _flush(buffer)  # Excel reads UTF-8 with its mark
+    for refusal in refusals:
+        cells = refusal.cells
+        writer.writerow([refusal.line, refusal.column, refusal.message,
+                         *(cells.get(_canonical(name), "") for name in columns)])
+        yield _flush(buffer)
+
+
+def _flush(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+

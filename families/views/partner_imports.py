@@ -1,0 +1,129 @@
+"""Partners' bulk imports: the upload, the live progress page, the refused rows to fix.
+
+The imports of an organisation are its members' (any member, not only who
+uploaded); an admin may look too, audited. Everyone else gets 404.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from families import forms, partner_csv, selectors, services
+from families.audit import audit_record
+from families.models import PartnerImport
+from families.views.common import no_store
+from reunion.ratelimits import limit
+
+#: Refused rows shown on the page; all of them are in the download.
+REFUSALS_SHOWN = 200
+
+
+@login_required
+@never_cache
+@limit("upload")
+@require_http_methods(["GET", "POST"])
+def partner_imports(request: HttpRequest) -> HttpResponse:
+    """The organisation's imports, and the form that starts one."""
+    # The form's choice field needs a queryset (a list has no ``.all()``); the page, the list.
+    member_of = selectors.partner_organisations_of(request.user)
+    organisations = list(member_of)
+    if not organisations:
+        raise Http404
+    form = forms.PartnerImportForm(request.POST or None, request.FILES or None,
+                                   organisations=member_of)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["csv_file"]
+        try:
+            started = services.partner_import_start(
+                actor=request.user, organisation=form.cleaned_data["organisation"],
+                csv_data=upload.read(), csv_name=upload.name,
+                photos_zip=form.cleaned_data["photos_zip"],
+            )
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect("families:partner_import_detail", pk=started.pk)
+    imports = selectors.partner_imports_of(request.user)[:50]
+    return no_store(render(request, "families/partner_imports.html", {
+        "form": form, "imports": imports, "organisations": organisations,
+        "columns": partner_csv.COLUMNS,
+    }, status=400 if request.method == "POST" else 200))
+
+
+def _visible_import(request: HttpRequest, pk: int) -> PartnerImport:
+    partner_import = get_object_or_404(PartnerImport.objects.select_related("organisation"),
+                                       pk=pk)
+    if not selectors.partner_import_visible_to(user=request.user,
+                                               partner_import=partner_import):
+        raise Http404
+    return partner_import
+
+
+def _progress(partner_import: PartnerImport) -> dict[str, object]:
+    return {
+        "status": partner_import.status,
+        "status_label": partner_import.get_status_display(),
+        "finished": partner_import.is_finished,
+        "error": partner_import.error,
+        **{name: getattr(partner_import, name) for name in (
+            "rows_total", "rows_processed", "rows_created", "rows_updated", "rows_unchanged",
+            "rows_refused", "photos_added")},
+        "rows_done": partner_import.rows_processed - partner_import.rows_refused,
+        "photos": selectors.partner_import_photo_states(partner_import),
+    }
+
+
+@login_required
+@never_cache
+@require_GET
+def partner_import_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """Where an import has got to, live; the refused rows with their line, column and why."""
+    partner_import = _visible_import(request, pk)
+    refusals = list(partner_import.refusals.all()[:REFUSALS_SHOWN])
+    audit_record(actor=request.user, action="partner_import.viewed", obj=partner_import)
+    return no_store(render(request, "families/partner_import_detail.html", {
+        "partner_import": partner_import, "progress": _progress(partner_import),
+        "refusals": refusals, "more_refusals": partner_import.rows_refused > len(refusals),
+        "refusals_keep_days": settings.PARTNER_IMPORT_REFUSALS_KEEP_DAYS,
+    }))
+
+
+@login_required
+@never_cache
+@require_GET
+def partner_import_progress(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The progress page's numbers, asked for every few seconds while the import runs."""
+    return no_store(JsonResponse(_progress(_visible_import(request, pk))))
+
+
+@login_required
+@never_cache
+@require_GET
+def partner_import_refused(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The refused rows as a CSV: line, column, why, then the row as sent, to fix and resend."""
+    partner_import = _visible_import(request, pk)
+    audit_record(actor=request.user, action="partner_import.refused_downloaded",
+                 obj=partner_import, detail={"rows": partner_import.rows_refused})
+    response = StreamingHttpResponse(
+        partner_csv.refused_rows_csv(partner_import.csv_header,
+                                     partner_import.refusals.iterator()),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="refused-rows-import-{partner_import.pk}.csv"')
+    return no_store(response)
