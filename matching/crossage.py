@@ -14,6 +14,7 @@ age-gap parameters of ``matching.ranking`` are calibrated from
 
 from __future__ import annotations
 
+import argparse
 import csv
 import hashlib
 import io
@@ -161,6 +162,28 @@ class EmbeddingCache:
 def default_cache_folder() -> Path:
     """``<data folder>/cache/embeddings``: outside the repository, beside the database."""
     return Path(settings.DATA_DIR) / "cache" / "embeddings"
+
+
+def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--no-cache`` and ``--cache-dir``, for the commands that embed a folder of photos."""
+    parser.add_argument(
+        "--no-cache", action="store_true",
+        help="Embed every photo again instead of reading the embeddings cached by "
+             "photo (sha256 of its bytes) and model version.",
+    )
+    parser.add_argument(
+        "--cache-dir", type=Path,
+        help="Where the embeddings are cached (default: the data folder's "
+             "cache/embeddings).",
+    )
+
+
+def cache_from_options(options: dict[str, object]) -> EmbeddingCache | None:
+    """The cache ``add_cache_arguments``' options ask for (``None`` with ``--no-cache``)."""
+    if options["no_cache"]:
+        return None
+    return EmbeddingCache(Path(options["cache_dir"] or default_cache_folder()),
+                          faces.current_model_version())
 
 
 def _age_progression_revision() -> str:

@@ -78,16 +78,7 @@ class Command(BaseCommand):
         parser.add_argument("--start", type=float, default=0.03)
         parser.add_argument("--stop", type=float, default=0.16)
         parser.add_argument("--step", type=float, default=0.005)
-        parser.add_argument(
-            "--no-cache", action="store_true",
-            help="Embed every photo again instead of reading the embeddings cached by "
-                 "photo (sha256 of its bytes) and model version.",
-        )
-        parser.add_argument(
-            "--cache-dir", type=Path,
-            help="Where the embeddings are cached (default: the data folder's "
-                 "cache/embeddings).",
-        )
+        crossage.add_cache_arguments(parser)
 
     def handle(self, *args: object, **options: object) -> None:
         folder, pairs_file = Path(options["faces"]), Path(options["pairs"])
@@ -102,12 +93,7 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(f"Photos missing from {folder}: {', '.join(missing[:5])}")
 
-        cache = None
-        if not options["no_cache"]:
-            cache = crossage.EmbeddingCache(
-                Path(options["cache_dir"] or crossage.default_cache_folder()),
-                faces.current_model_version(),
-            )
+        cache = crossage.cache_from_options(options)
         vectors: dict[str, np.ndarray | None] = {}
         for name in tqdm(names, unit="photo", disable=len(names) < 20):
             data = (folder / name).read_bytes()

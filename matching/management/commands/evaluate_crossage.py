@@ -21,7 +21,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from matching import crossage, faces, ranking
+from matching import crossage, ranking
 
 
 class Command(BaseCommand):
@@ -43,16 +43,7 @@ class Command(BaseCommand):
             help="Age of the young photos for age progression (default: the labelled age, "
                  f"else {crossage.ASSUMED_YOUNG_AGE:g}).",
         )
-        parser.add_argument(
-            "--no-cache", action="store_true",
-            help="Embed every photo again instead of reading the embeddings cached by "
-                 "photo (sha256 of its bytes) and model version.",
-        )
-        parser.add_argument(
-            "--cache-dir", type=Path,
-            help="Where the embeddings are cached (default: the data folder's "
-                 "cache/embeddings).",
-        )
+        crossage.add_cache_arguments(parser)
         for name, help_text in (
             ("distance-base", "MATCH_DISTANCE_BASE"),
             ("distance-per-year", "MATCH_DISTANCE_PER_YEAR"),
@@ -76,12 +67,7 @@ class Command(BaseCommand):
         if not labels.is_file():
             raise CommandError(f"No labels file {labels}.")
         verbose = int(options["verbosity"]) > 1
-        cache = None
-        if not options["no_cache"]:
-            cache = crossage.EmbeddingCache(
-                Path(options["cache_dir"] or crossage.default_cache_folder()),
-                faces.current_model_version(),
-            )
+        cache = crossage.cache_from_options(options)
         params = ranking.RankingParameters.from_settings()
         params = dataclasses.replace(params, **{
             name: options[name]
