@@ -178,6 +178,17 @@ def test_the_template_check_can_fail():
     assert sum("without a nonce" in f for f in found) == 2
 
 
+def test_every_django_rq_template_with_inline_code_is_overridden():
+    """After an upgrade of django-rq, a template of it with new inline code needs its
+    override in templates/django_rq/ (see the README there)."""
+    installed = Path(django_rq.__file__).parent / "templates" / "django_rq"
+    with_inline_code = {path.name for path in installed.glob("*.html")
+                        if inline_code(path.read_text())}
+    assert "jobs.html" in with_inline_code  # the check sees django-rq's inline code
+    overridden = {path.name for path in (BASE_DIR / "templates" / "django_rq").glob("*.html")}
+    assert with_inline_code <= overridden, sorted(with_inline_code - overridden)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_admin_pages_render_without_inline_code(admin_client, superuser, make_user,
                                                 photo_bytes, redis_queues):
