@@ -22,7 +22,6 @@ import pytest
 from django.db import connections
 from django.test import Client
 from django.utils import timezone
-from playwright.sync_api import Error as PlaywrightError
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 RESULTS_DIR = BASE_DIR / "test-results"
@@ -145,6 +144,8 @@ def new_page(browser, live_server, page_problems) -> Callable[..., object]:
         return page
 
     yield open_page
+    from playwright.sync_api import Error as PlaywrightError
+
     for context in contexts:
         for page in context.pages:
             # The page's last reports reach the test before it ends (a page that is

@@ -1,6 +1,7 @@
 """The Content-Security-Policy in a real browser: the check that fails a journey on any
-violation notices one; the admin, the jobs dashboard (django-rq) and the partner API's docs
-page work under the policy, with no violation reported.
+violation notices one; the admin, the jobs dashboard (django-rq), the partner API's docs
+page and the poster in the browser's PDF viewer work under the policy, with no violation
+reported.
 """
 
 from __future__ import annotations
@@ -89,3 +90,19 @@ def test_the_api_docs_page_works_under_the_policy(page):
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Reunion partner API")
     expect(page.locator(".opblock-summary-path").first).to_be_visible()
     expect(page.get_by_text("/api/v1/postings/", exact=True).first).to_be_visible()
+
+
+def test_the_poster_opens_in_the_pdf_viewer_under_the_policy(
+    page, confirmed_user, published_case
+):
+    case = published_case(family=confirmed_user())
+    url = reverse("families:case_poster", args=[case.pk])
+    with page.expect_event(
+        "framenavigated", predicate=lambda frame: frame.url.startswith("chrome-extension://")
+    ):
+        response = page.goto(url)
+    assert response.ok and response.headers["content-type"] == "application/pdf"
+    # The site sent the whole policy with the PDF (the answer the browser reports for its
+    # viewer carries only a part of it).
+    sent = page.context.request.get(url)
+    assert "object-src 'none'" in sent.headers["content-security-policy"]
