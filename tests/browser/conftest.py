@@ -2,12 +2,15 @@
 
 Each test gets its own Playwright, browser and phone-sized page (most families
 use phones). Pages are checked with axe-core (from npm, see package.json) and
-every journey ends in a screenshot under test-results/. Set
+every journey ends in a screenshot under test-results/. The site's
+Content-Security-Policy is on, as in production: a test fails when the browser
+reports any violation of it (an event listener in every page, and the console). Set
 ``REUNION_DOCS_SCREENSHOTS=1`` to also refresh the screenshots in docs/screenshots/.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
@@ -44,6 +47,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+#: Runs in every document before its own scripts: tells the test of each report of a
+#: Content-Security-Policy violation (what was refused, by which directive, where).
+CSP_LISTENER = """
+document.addEventListener('securitypolicyviolation', (event) => {
+    window.reunionCspViolation({
+        page: document.location.href, directive: event.effectiveDirective,
+        blocked: event.blockedURI, source: event.sourceFile, line: event.lineNumber,
+        sample: event.sample,
+    });
+}, true);
+"""
+
+
 @dataclasses.dataclass
 class PageProblems:
     """What went wrong in the browser while a test ran, besides its assertions."""
@@ -54,8 +70,18 @@ class PageProblems:
         """Records console errors, except the browser's own request for /favicon.ico
         (made for documents that are not pages, such as the poster PDF)."""
         where = message.location.get("url", "")
-        if message.type == "error" and not where.endswith("/favicon.ico"):
+        if "Content Security Policy" in message.text:
+            self.errors.append(f"Content-Security-Policy violation at {where}: {message.text}")
+        elif message.type == "error" and not where.endswith("/favicon.ico"):
             self.errors.append(f"console error at {where}: {message.text}")
+
+    def csp_violation(self, _source, report: dict) -> None:
+        """A ``securitypolicyviolation`` event from a page (CSP_LISTENER)."""
+        self.errors.append(
+            f"Content-Security-Policy violation on {report['page']}: {report['directive']} "
+            f"refused {report['blocked'] or 'inline code'} at {report['source']}:"
+            f"{report['line']} {report['sample']!r}"
+        )
 
     def assert_none(self) -> None:
         assert not self.errors, "The browser reported problems:\n" + "\n".join(self.errors)
@@ -104,6 +130,8 @@ def new_page(browser, live_server, page_problems) -> Callable[..., object]:
             accept_downloads=True,
         )
         contexts.append(context)
+        context.expose_binding("reunionCspViolation", page_problems.csp_violation)
+        context.add_init_script(CSP_LISTENER)
         page = context.new_page()
         page.set_default_timeout(15_000)
         page.on("pageerror", lambda error: page_problems.errors.append(f"script error: {error}"))
@@ -116,7 +144,14 @@ def new_page(browser, live_server, page_problems) -> Callable[..., object]:
         return page
 
     yield open_page
+    from playwright.sync_api import Error as PlaywrightError
+
     for context in contexts:
+        for page in context.pages:
+            # The page's last reports reach the test before it ends (a page that is
+            # gone has nothing left to report).
+            with contextlib.suppress(PlaywrightError):
+                page.evaluate("0")
         context.close()
     page_problems.assert_none()
 
@@ -135,7 +170,9 @@ def axe_violations(page) -> list[dict]:
     if not AXE_SCRIPT.is_file():
         pytest.fail(f"axe-core is missing ({AXE_SCRIPT}): run `make browser-deps`.")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE_SCRIPT))
+        # Evaluated, not added as a <script> element: the page's Content-Security-Policy
+        # refuses inline scripts, and the test's own code is no part of the page.
+        page.evaluate(AXE_SCRIPT.read_text())
     results = page.evaluate(
         """async () => {
             const results = await axe.run(document, {resultTypes: ['violations']});
