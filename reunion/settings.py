@@ -286,12 +286,18 @@ RATELIMIT_VIEW = "reunion.ratelimits.rate_limited"
 RATE_LIMITS = {
     "signup": env.str("RATE_LIMIT_SIGNUP", default="10/h"),
     "login": env.str("RATE_LIMIT_LOGIN", default="60/h"),
+    # Wrong passwords for one account, from any address. Once used up, the account is
+    # refused only to the addresses that gave it a wrong password within
+    # "login_account_address"'s window (its count is 1): any other address is checked.
     "login_account": env.str("RATE_LIMIT_LOGIN_ACCOUNT", default="20/h"),
+    "login_account_address": env.str("RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS", default="1/h"),
     "password_reset": env.str("RATE_LIMIT_PASSWORD_RESET", default="10/h"),
+    # Reset emails to one account; past it the page answers as usual and sends none.
     "password_reset_account": env.str("RATE_LIMIT_PASSWORD_RESET_ACCOUNT", default="3/h"),
     "upload": env.str("RATE_LIMIT_UPLOAD", default="120/h"),
     "export": env.str("RATE_LIMIT_EXPORT", default="10/h"),
-    # Sign-ups naming one address: each mails its owner.
+    # Sign-ups naming one address that mail its owner; past it the sign-up still goes
+    # through (the account is made) and no email is sent.
     "signup_account": env.str("RATE_LIMIT_SIGNUP_ACCOUNT", default="3/h"),
     # Emails a signed-in person asks for: the confirmation link again, a new address's link.
     "confirmation_email": env.str("RATE_LIMIT_CONFIRMATION_EMAIL", default="5/h"),
