@@ -295,6 +295,8 @@ RATE_LIMITS = {
     # Reset emails to one account; past it the page answers as usual and sends none.
     "password_reset_account": env.str("RATE_LIMIT_PASSWORD_RESET_ACCOUNT", default="3/h"),
     "upload": env.str("RATE_LIMIT_UPLOAD", default="120/h"),
+    # A partner's bulk imports, per account: past it even the body is refused unread.
+    "partner_import": env.str("RATE_LIMIT_PARTNER_IMPORT", default="20/h"),
     "export": env.str("RATE_LIMIT_EXPORT", default="10/h"),
     # Sign-ups naming one address that mail its owner; past it the sign-up still goes
     # through (the account is made) and no email is sent.
@@ -312,6 +314,8 @@ RATE_LIMITS = {
     "proposal": env.str("RATE_LIMIT_PROPOSAL", default="10/h"),
     # Calls to the partners' REST API, per API key (families/api/throttling.py).
     "api_key": env.str("RATE_LIMIT_API_KEY", default="1200/h"),
+    # Calls with an unknown, revoked or expired key, per address (families/api/authentication.py).
+    "api_key_refused": env.str("RATE_LIMIT_API_KEY_REFUSED", default="30/h"),
 }
 # --- The partners' REST API (docs/PARTNERS.md) --------------------------------
 REST_FRAMEWORK = {
