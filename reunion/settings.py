@@ -231,6 +231,8 @@ PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=50_000_000)
 PHOTO_STORED_MAX_SIDE = env.int("PHOTO_STORED_MAX_SIDE", default=3000)
 # Partners' bulk imports (docs/PARTNERS.md): a CSV and a zip of photos, taken in slices.
 PARTNER_IMPORT_MAX_ROWS = env.int("PARTNER_IMPORT_MAX_ROWS", default=20_000)
+# Photos one row (one person) may name; a zip holds at most rows × this many entries.
+PARTNER_IMPORT_MAX_PHOTOS_PER_ROW = env.int("PARTNER_IMPORT_MAX_PHOTOS_PER_ROW", default=10)
 PARTNER_IMPORT_CSV_MAX_BYTES = env.int("PARTNER_IMPORT_CSV_MAX_BYTES", default=20 * 2**20)
 PARTNER_IMPORT_ZIP_MAX_BYTES = env.int("PARTNER_IMPORT_ZIP_MAX_BYTES", default=2 * 2**30)
 PARTNER_IMPORT_SLICE_SECONDS = env.int("PARTNER_IMPORT_SLICE_SECONDS", default=20)
