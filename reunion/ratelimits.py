@@ -201,8 +201,9 @@ def guard_login(view: View) -> View:
             logger.warning("rate limit login_account reached for %s", request.path)
             raise Ratelimited()
         response = view(request, *args, **kwargs)
-        failed = response.status_code == 200 and not request.user.is_authenticated
-        if account and failed:
+        # A log-in that worked redirects; the form shown again is a wrong password (whoever
+        # is signed in already: their own session does not make a guess free).
+        if account and response.status_code == 200:
             count_over(request, "login_account", key=posted_account)
             count_over(request, "login_account_address", key=_account_from_address)
         return response

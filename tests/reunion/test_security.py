@@ -254,6 +254,14 @@ def test_wrong_passwords_from_many_addresses_never_keep_the_owner_out(make_user,
             url, {"username": family.email, "password": f"guess {number}"})
     home = Client(REMOTE_ADDR="203.0.113.67")
     assert home.post(url, {"username": family.email, "password": PASSWORD}).status_code == 302
+    # Guessing while signed in to one's own account counts all the same.
+    abuse_limits.RATE_LIMITS = {**abuse_limits.RATE_LIMITS, "login_account": "1/h"}
+    other = make_user(password=PASSWORD)
+    signed_in = Client(REMOTE_ADDR="198.51.100.200")
+    signed_in.force_login(make_user())
+    assert signed_in.post(url, {"username": other.email, "password": "x"}).status_code == 200
+    assert signed_in.post(url, {"username": other.email, "password": "y"}).status_code == 429
+    abuse_limits.RATE_LIMITS = {**abuse_limits.RATE_LIMITS, "login_account": "5/h"}
     # Right passwords never count against the account.
     for number in range(8):
         other = Client(REMOTE_ADDR=f"203.0.113.{number + 100}")
