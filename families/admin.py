@@ -2,7 +2,9 @@
 the audit log.
 
 Opening a case, a seeker posting or an account in the admin is a view of
-private data, so it is audited like any other. Deleting one (its change page or
+private data, so it is audited like any other. Consent, status and publication
+are shown and never typed: they change through the services' actions, as in the
+portal. Deleting one (its change page or
 the bulk action) goes through the same service as the owner's own deletion. The
 audit log itself can be read and never changed, not even by a superuser.
 """
@@ -41,7 +43,13 @@ from families.models import (
     User,
 )
 from families.notifications import notifications_retry_email
-from matching.services import case_mark_reunited, case_rematch, photo_schedule_processing
+from families.services.common import FACE_FACT_FIELDS
+from matching.services import (
+    case_mark_reunited,
+    case_rematch,
+    faces_refresh_facts,
+    photo_schedule_processing,
+)
 
 
 class AuditedViewMixin:
@@ -168,8 +176,34 @@ class PhotoInline(admin.TabularInline):
     extra = 0
     fields = ("kind", "age_in_photo", "year_taken", "face_state", "use_in_matching",
               "use_on_poster", "uploaded_at")
-    readonly_fields = ("face_state", "uploaded_at")
+    # Whether a photo is on the poster is its owner's choice (through the services).
+    readonly_fields = ("face_state", "use_on_poster", "uploaded_at")
     show_change_link = True
+
+
+class ThroughTheServicesMixin:
+    """Consent, status and publication are never typed in the admin's forms.
+
+    They change through the services, as in the portal: a withdrawal (the action
+    below) ends the candidates; consent and publication are their owner's alone; a
+    reunion is marked by its action or the DNA step. A change of the facts matching
+    filters on takes the faces' facts along, as the services do.
+    """
+
+    #: Shown, never edited here.
+    ruled_fields: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> tuple:
+        return (*super().get_readonly_fields(request, obj), *self.ruled_fields)
+
+    def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if change and FACE_FACT_FIELDS & set(form.changed_data):
+                self.refresh_facts(request, obj)
+
+    def refresh_facts(self, request: HttpRequest, obj: Model) -> None:
+        raise NotImplementedError
 
 
 @admin.action(description=_("Re-run matching for the selected cases"))
@@ -189,9 +223,29 @@ def mark_cases_reunited(
     modeladmin.message_user(request, _("Marked reunited."), messages.SUCCESS)
 
 
+@admin.action(description=_("Withdraw the selected cases (their candidates end)"))
+def withdraw_cases(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
+) -> None:
+    for case in queryset:
+        services.case_withdraw(actor=request.user, case=case, reason="withdrawn in the admin")
+    modeladmin.message_user(request, _("Withdrawn."), messages.SUCCESS)
+
+
+@admin.action(description=_("Withdraw the selected seeker postings (their candidates end)"))
+def withdraw_seeker_postings(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
+) -> None:
+    for posting in queryset:
+        services.seeker_posting_withdraw(actor=request.user, posting=posting,
+                                         reason="withdrawn in the admin")
+    modeladmin.message_user(request, _("Withdrawn."), messages.SUCCESS)
+
+
 @admin.register(MissingChildCase)
 class MissingChildCaseAdmin(
-    AuditedViewMixin, DeletionMixin, PhotoInlineDeletionMixin, admin.ModelAdmin
+    AuditedViewMixin, DeletionMixin, PhotoInlineDeletionMixin, ThroughTheServicesMixin,
+    admin.ModelAdmin,
 ):
     list_display = ("__str__", "sex", "birth_year_min", "birth_year_max", "missing_date",
                     "missing_province", "status", "family", "published_at")
@@ -200,17 +254,22 @@ class MissingChildCaseAdmin(
                      "missing_city", "police_report_number", "family__email", "contact_name")
     date_hierarchy = "missing_date"
     raw_id_fields = ("family",)
-    readonly_fields = ("created_at", "updated_at", "published_at")
+    readonly_fields = ("created_at", "updated_at")
+    ruled_fields = ("status", "published_at")
     inlines = [PhotoInline]
-    actions = [rematch_cases, mark_cases_reunited]
+    actions = [rematch_cases, mark_cases_reunited, withdraw_cases]
 
     def delete_one(self, request: HttpRequest, obj: MissingChildCase) -> None:
         services.case_delete(actor=request.user, case=obj)
 
+    def refresh_facts(self, request: HttpRequest, obj: MissingChildCase) -> None:
+        faces_refresh_facts(actor=request.user, case=obj)
+
 
 @admin.register(SeekerPosting)
 class SeekerPostingAdmin(
-    AuditedViewMixin, DeletionMixin, PhotoInlineDeletionMixin, admin.ModelAdmin
+    AuditedViewMixin, DeletionMixin, PhotoInlineDeletionMixin, ThroughTheServicesMixin,
+    admin.ModelAdmin,
 ):
     list_display = ("display_name", "posted_for", "sex", "birth_year_min", "birth_year_max",
                     "grew_up_province", "consent_to_matching", "status", "owner", "created_at")
@@ -219,11 +278,17 @@ class SeekerPostingAdmin(
     search_fields = ("display_name", "grew_up_province", "grew_up_city", "owner__email",
                      "partner_reference")
     raw_id_fields = ("owner",)
-    readonly_fields = ("created_at", "updated_at", "consented_at")
+    readonly_fields = ("created_at", "updated_at")
+    ruled_fields = ("consent_to_matching", "consented_at", "matching_basis", "status",
+                    "published_at", "show_memories")
     inlines = [PhotoInline]
+    actions = [withdraw_seeker_postings]
 
     def delete_one(self, request: HttpRequest, obj: SeekerPosting) -> None:
         services.seeker_posting_delete(actor=request.user, posting=obj)
+
+    def refresh_facts(self, request: HttpRequest, obj: SeekerPosting) -> None:
+        faces_refresh_facts(actor=request.user, seeker_posting=obj)
 
 
 @admin.action(description=_("Reindex the selected photos (detect and embed again)"))
@@ -248,7 +313,7 @@ class PhotoAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
     # The file is never linked from the admin: photos go through access-checked views.
     exclude = ("image",)
     readonly_fields = ("sha256", "width", "height", "face_state", "face_state_detail",
-                       "uploaded_at", "updated_at")
+                       "use_on_poster", "uploaded_at", "updated_at")
     actions = [reindex_photos]
 
     def delete_one(self, request: HttpRequest, obj: Photo) -> None:

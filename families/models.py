@@ -525,6 +525,9 @@ class Tip(models.Model):
     )
     photo = models.ImageField(upload_to=tip_photo_upload_to, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    # Sent past a rate limit (many tips from one address, or about one case): kept all
+    # the same, never refused, and listed after the other new tips.
+    held_for_review = models.BooleanField(_("held: sent past a limit"), default=False)
     volunteer_note = models.TextField(blank=True, max_length=4000)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

@@ -136,7 +136,7 @@ def read_table(data: bytes) -> Table:
             _("The CSV file has %(rows)d rows; one import takes at most %(limit)d.")
             % {"rows": len(rows), "limit": settings.PARTNER_IMPORT_MAX_ROWS})
     return Table(header=header, rows=[
-        {column: (cells[i].strip() if i < len(cells) else "")
+        {column: (restore_formula(cells[i].strip()) if i < len(cells) else "")
          for i, column in enumerate(columns) if column not in REFUSAL_COLUMNS}
         for cells in rows
     ])
@@ -198,6 +198,12 @@ def read_row(cells: dict[str, str]) -> Row:
         row.problems.append((column, _("Give the year of birth, or the earliest and the latest.")))
     row.photo_names = [name.strip() for name in re.split(r"[;|]", cells.get("photos", ""))
                        if name.strip()]
+    most = settings.PARTNER_IMPORT_MAX_PHOTOS_PER_ROW
+    if len(row.photo_names) > most:
+        row.problems.append(("photos", _(
+            "The row names %(count)d photos; a row takes at most %(most)d."
+        ) % {"count": len(row.photo_names), "most": most}))
+        row.photo_names = []
     _photo_facts(cells, years.get("photo_year"), row)
     return row
 
@@ -299,22 +305,84 @@ def _too_large(name: str) -> ValidationError:
                            % {"name": name, "mb": settings.PHOTO_MAX_BYTES // 2**20})
 
 
+def max_zip_entries() -> int:
+    """The most entries a zip of photos may hold: every row's photos, and their folders."""
+    return settings.PARTNER_IMPORT_MAX_ROWS * settings.PARTNER_IMPORT_MAX_PHOTOS_PER_ROW
+
+
+def _declared_entries(source: str | IO[bytes]) -> int | None:
+    """The number of entries the zip's end record declares, read before its index is.
+
+    The index (central directory) is parsed into one object per entry, so a small
+    file declaring millions of entries would cost that memory before it could be
+    refused; the end record (and its Zip64 form) says how many there are first.
+    """
+    # zipfile's own reader of the end record (with Zip64), which ``is_zipfile`` uses too.
+    if isinstance(source, str):
+        with open(source, "rb") as handle:
+            end = zipfile._EndRecData(handle)
+    else:
+        position = source.tell()
+        try:
+            end = zipfile._EndRecData(source)
+        finally:
+            source.seek(position)
+    if not end:
+        return None
+    return max(end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_ENTRIES_THIS_DISK])
+
+
 def check_zip(source: str | IO[bytes]) -> int:
-    """Refuses a file that is not a zip of a reasonable number of photos; returns the count."""
+    """Refuses a file that is not a zip of a reasonable number of photos; returns the count.
+
+    The count the zip declares is checked before its index is read."""
     if not zipfile.is_zipfile(source):
         raise ValidationError(_("The photos file is not a zip archive."))
     try:
+        declared = _declared_entries(source)
+    except OSError:
+        raise ValidationError(_("The zip archive is damaged.")) from None
+    if declared is None:
+        raise ValidationError(_("The zip archive is damaged."))
+    if declared > max_zip_entries():
+        raise ValidationError(_("The zip archive holds too many files."))
+    try:
         with zipfile.ZipFile(source) as archive:
-            files = [info for info in archive.infolist() if not info.is_dir()]
+            entries = archive.infolist()
     except (zipfile.BadZipFile, OSError):
         raise ValidationError(_("The zip archive is damaged.")) from None
-    if len(files) > settings.PARTNER_IMPORT_MAX_ROWS * 5:
+    if len(entries) > max_zip_entries():
         raise ValidationError(_("The zip archive holds too many files."))
-    return len(files)
+    return sum(1 for info in entries if not info.is_dir())
+
+
+#: A cell starting with = + - @ (or a tab or carriage return) is a formula to a spreadsheet,
+#: which may run it; after quotes, one that ``neutralise_formula`` made.
+_ESCAPED_FORMULA = re.compile("^'+[=+\\-@\t\r]")
+_FORMULA = re.compile("^'*[=+\\-@\t\r]")
+
+
+def neutralise_formula(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula, made text with a leading ``'``.
+
+    A cell that already starts with quotes before such a sign gets one more, so
+    ``restore_formula`` gives back exactly what was sent: a phone number
+    ``+86 139...`` goes out as ``'+86 139...`` and comes back as it was when the
+    fixed file is imported again.
+    """
+    return f"'{cell}" if _FORMULA.match(cell) else cell
+
+
+def restore_formula(cell: str) -> str:
+    """The cell ``neutralise_formula`` was given (a cell it never made is left alone)."""
+    return cell[1:] if _ESCAPED_FORMULA.match(cell) else cell
 
 
 def refused_rows_csv(header: list[str], refusals: Iterator[Any]) -> Iterator[str]:
-    """The refused rows as CSV lines, each after its line, column and message, to fix."""
+    """The refused rows as CSV lines, each after its line, column and message, to fix.
+
+    Every cell a spreadsheet would run as a formula is neutralised
+    (``neutralise_formula``); reading the file back restores it."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     columns = [name for name in header if _canonical(name) not in REFUSAL_COLUMNS]
@@ -322,8 +390,9 @@ def refused_rows_csv(header: list[str], refusals: Iterator[Any]) -> Iterator[str
     yield "\ufeff" + _flush(buffer)  # Excel reads UTF-8 with its mark
     for refusal in refusals:
         cells = refusal.cells
-        writer.writerow([refusal.line, refusal.column, refusal.message,
-                         *(cells.get(_canonical(name), "") for name in columns)])
+        writer.writerow([neutralise_formula(str(cell)) for cell in (
+            refusal.line, refusal.column, refusal.message,
+            *(cells.get(_canonical(name), "") for name in columns))])
         yield _flush(buffer)
 
 

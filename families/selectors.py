@@ -251,7 +251,8 @@ def tip_handleable_by(*, user: AnyUser, tip: Tip) -> bool:
 def tips_for_volunteer(*, user: User, status: str = "") -> QuerySet[Tip]:
     """The tips a volunteer handles: of the provinces they review, never of their own cases.
 
-    Newest first, with the tips nobody handled yet before the others.
+    Newest first, with the tips nobody handled yet before the others, and among
+    those the tips held for being sent past a limit last.
     """
     tips = Tip.objects.select_related("case").exclude(case__family=user)
     provinces = [p.strip() for p in user.review_provinces.split(",") if p.strip()]
@@ -263,7 +264,9 @@ def tips_for_volunteer(*, user: User, status: str = "") -> QuerySet[Tip]:
     if status:
         tips = tips.filter(status=status)
     return tips.order_by(
-        models.Case(models.When(status=Tip.Status.NEW, then=0), default=1), "-created_at", "-pk"
+        models.Case(models.When(status=Tip.Status.NEW, held_for_review=False, then=0),
+                    models.When(status=Tip.Status.NEW, then=1), default=2),
+        "-created_at", "-pk",
     )
 
 

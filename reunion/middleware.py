@@ -24,6 +24,10 @@ from django.shortcuts import render
 from django.template import loader
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import requires_csrf_token
+from django_ratelimit.exceptions import Ratelimited
+
+from families.selectors import partner_organisations_of
+from reunion.ratelimits import rate_limited, used_up
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +83,11 @@ class RequestSizeLimitMiddleware:
 
     Django bounds form fields but not uploaded files, which it would spool to disk
     whatever their size; a photo is at most ``PHOTO_MAX_BYTES``, so a much larger
-    body is refused at once with 413 and a message. A smaller body is parsed here,
-    so that form fields over Django's own bound (``DATA_UPLOAD_MAX_MEMORY_SIZE``,
-    ``RequestDataTooBig``) get the same page rather than a bare 400 (or, with
+    body is refused at once with 413 and a message. The one exception is a partner's
+    import, from an active member of an active organisation within its rate. A
+    smaller body is parsed here, so that form fields over Django's own bound
+    (``DATA_UPLOAD_MAX_MEMORY_SIZE``, ``RequestDataTooBig``) get the same page
+    rather than a bare 400 (or, with
     DEBUG on, the debug page); the CSRF check would parse it next anyway.
 
     The answer sets no ``Connection`` header: it is hop-by-hop, which a WSGI
@@ -100,6 +106,9 @@ class RequestSizeLimitMiddleware:
         too_large = length > settings.REQUEST_MAX_BYTES
         bulk = too_large and _is_bulk_upload(request)
         if bulk:
+            if used_up(request, BULK_UPLOAD_RATE, key="user"):
+                logger.warning("refused a %d-byte import past its rate", length)
+                return rate_limited(request, Ratelimited())
             too_large = length > _bulk_max_bytes()
         if not too_large and request.method == "POST":
             try:
@@ -121,17 +130,22 @@ class RequestSizeLimitMiddleware:
 BULK_UPLOAD_VIEW = "families:partner_imports"
 
 
-def _is_bulk_upload(request: HttpRequest) -> bool:
-    """A logged-in member sending an import (whether a member is the view's to say).
+#: Its rate, per account (``RATE_LIMITS``), counted by the view.
+BULK_UPLOAD_RATE = "partner_import"
 
-    Asked only of a body larger than a photo's, so the session (the database) is read
-    for those alone."""
+
+def _is_bulk_upload(request: HttpRequest) -> bool:
+    """An active member of an active partner organisation sending an import.
+
+    Anyone else (a visitor, any other account, confirmed or not) is refused before
+    a byte of the body is read, as on every other page. Asked only of a body larger
+    than a photo's, so the session (the database) is read for those alone."""
     try:
         if resolve(request.path_info).view_name != BULK_UPLOAD_VIEW:
             return False
     except Resolver404:
         return False
-    return request.user.is_authenticated
+    return partner_organisations_of(request.user).exists()
 
 
 def _bulk_max_bytes() -> int:

@@ -8,6 +8,12 @@ limits fail open (and say so in the log): a family must still be able to log
 in while the queue server restarts. Repeated failed log-ins for one account
 are locked out separately by django-axes.
 
+No limit counted per account can lock its owner out (docs/PRIVACY.md): a log-in
+is refused for an account only from an address that has already given it a
+wrong password, so the right password from any other address is always
+checked; past the per-account limits of sign-up and password reset the answer
+is the usual one and only the email is left out (the links already sent work).
+
 Both count by the client's address, found by ``client_ip`` (their settings
 ``AXES_CLIENT_IP_CALLABLE`` and ``RATELIMIT_IP_META_KEY`` name it), so a proxy
 header is believed by both or by neither.
@@ -23,10 +29,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import urls as auth_urls
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage, is_ratelimited
 from django_ratelimit.exceptions import Ratelimited
 from redis.exceptions import RedisError
 
@@ -106,6 +113,40 @@ def enforce(request: HttpRequest, group: str, *, key: str | Callable[..., str] =
         raise Ratelimited()
 
 
+def usage(
+    request: HttpRequest, group: str, *, key: str | Callable[..., str], increment: bool
+) -> tuple[int, int] | None:
+    """How many requests ``key`` has made in ``group``'s window, and the limit.
+
+    ``None`` when the limits are off, the group has no rate, or the cache is
+    unreachable (the limits fail open).
+    """
+    try:
+        used = get_usage(request, group=group, key=key, rate=rate_for,
+                         method=is_ratelimited.ALL, increment=increment)
+    except RedisError as error:
+        logger.warning("rate limit %s not checked, cache unavailable: %s", group, error)
+        return None
+    if used is None:
+        return None
+    return used["count"], used["limit"]
+
+
+def used_up(request: HttpRequest, group: str, *, key: str | Callable[..., str]) -> bool:
+    """Whether ``key`` has used up ``group``'s rate, without counting this request."""
+    used = usage(request, group, key=key, increment=False)
+    return used is not None and used[0] >= used[1]
+
+
+def count_over(request: HttpRequest, group: str, *, key: str | Callable[..., str]) -> bool:
+    """Counts this request in ``group``; whether it goes over the rate."""
+    used = usage(request, group, key=key, increment=True)
+    if used is not None and used[0] > used[1]:
+        logger.warning("rate limit %s reached for %s", group, request.path)
+        return True
+    return False
+
+
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
     """``RATELIMIT_VIEW``: a page that says what happened and when to try again."""
     response = render(request, "429.html", status=429)
@@ -132,20 +173,73 @@ def posted_account(group: str, request: HttpRequest) -> str:
     return (request.POST.get("username") or request.POST.get("email") or "").strip().lower()
 
 
+def _account_from_address(group: str, request: HttpRequest) -> str:
+    """The account a form names together with the address sending it."""
+    return f"{posted_account(group, request)}|{client_ip(request)}"
+
+
+def guard_login(view: View) -> View:
+    """The log-in's limits, none of which can keep the owner out.
+
+    Every attempt counts per address (``login``). Per account, only wrong
+    passwords count (``login_account``), and once they are used up the account
+    is refused only to the addresses that gave it a wrong password in the
+    window: the right password from any other address is always checked. With
+    django-axes (by account and address together) this bounds guessing by the
+    number of addresses, not the family's way in.
+    """
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
+        enforce(request, "login")
+        account = posted_account("login_account", request)
+        if account and used_up(request, "login_account", key=posted_account) and used_up(
+            request, "login_account_address", key=_account_from_address
+        ):
+            logger.warning("rate limit login_account reached for %s", request.path)
+            raise Ratelimited()
+        response = view(request, *args, **kwargs)
+        # A log-in that worked redirects; the form shown again is a wrong password (whoever
+        # is signed in already: their own session does not make a guess free).
+        if account and response.status_code == 200:
+            count_over(request, "login_account", key=posted_account)
+            count_over(request, "login_account_address", key=_account_from_address)
+        return response
+
+    return wrapped
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's, with the per-account limit leaving out the email, never the answer.
+
+    Past ``password_reset_account`` the page answers as always ("check your
+    inbox") and no new email goes out: those already sent in the window hold
+    working links, so whoever floods an account with resets neither fills its
+    owner's inbox nor keeps the owner from resetting.
+    """
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        if count_over(self.request, "password_reset_account", key=posted_account):
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
+
+
 #: django.contrib.auth's pages that take a password guess or send an email.
 AUTH_LIMITS: dict[str, tuple[Callable[[View], View], ...]] = {
-    "login": (limit("login"), limit("login_account", key=posted_account)),
-    "password_reset": (
-        limit("password_reset"), limit("password_reset_account", key=posted_account),
-    ),
+    "login": (guard_login,),
+    "password_reset": (limit("password_reset"),),
 }
+#: Our own views in place of django.contrib.auth's.
+AUTH_VIEWS: dict[str, View] = {"password_reset": PasswordResetView.as_view()}
 
 
 def auth_urlpatterns() -> list[URLPattern]:
     """django.contrib.auth's account pages, log-in and password reset rate-limited."""
     patterns = []
     for pattern in auth_urls.urlpatterns:
-        view = pattern.callback
+        view = AUTH_VIEWS.get(pattern.name, pattern.callback)
         for decorator in AUTH_LIMITS.get(pattern.name, ()):
             view = decorator(view)
         patterns.append(path(str(pattern.pattern), view, name=pattern.name))

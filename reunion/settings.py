@@ -235,6 +235,8 @@ PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=50_000_000)
 PHOTO_STORED_MAX_SIDE = env.int("PHOTO_STORED_MAX_SIDE", default=3000)
 # Partners' bulk imports (docs/PARTNERS.md): a CSV and a zip of photos, taken in slices.
 PARTNER_IMPORT_MAX_ROWS = env.int("PARTNER_IMPORT_MAX_ROWS", default=20_000)
+# Photos one row (one person) may name; a zip holds at most rows × this many entries.
+PARTNER_IMPORT_MAX_PHOTOS_PER_ROW = env.int("PARTNER_IMPORT_MAX_PHOTOS_PER_ROW", default=10)
 PARTNER_IMPORT_CSV_MAX_BYTES = env.int("PARTNER_IMPORT_CSV_MAX_BYTES", default=20 * 2**20)
 PARTNER_IMPORT_ZIP_MAX_BYTES = env.int("PARTNER_IMPORT_ZIP_MAX_BYTES", default=2 * 2**30)
 PARTNER_IMPORT_SLICE_SECONDS = env.int("PARTNER_IMPORT_SLICE_SECONDS", default=20)
@@ -310,12 +312,20 @@ RATELIMIT_VIEW = "reunion.ratelimits.rate_limited"
 RATE_LIMITS = {
     "signup": env.str("RATE_LIMIT_SIGNUP", default="10/h"),
     "login": env.str("RATE_LIMIT_LOGIN", default="60/h"),
+    # Wrong passwords for one account, from any address. Once used up, the account is
+    # refused only to the addresses that gave it a wrong password within
+    # "login_account_address"'s window (its count is 1): any other address is checked.
     "login_account": env.str("RATE_LIMIT_LOGIN_ACCOUNT", default="20/h"),
+    "login_account_address": env.str("RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS", default="1/h"),
     "password_reset": env.str("RATE_LIMIT_PASSWORD_RESET", default="10/h"),
+    # Reset emails to one account; past it the page answers as usual and sends none.
     "password_reset_account": env.str("RATE_LIMIT_PASSWORD_RESET_ACCOUNT", default="3/h"),
     "upload": env.str("RATE_LIMIT_UPLOAD", default="120/h"),
+    # A partner's bulk imports, per account: past it even the body is refused unread.
+    "partner_import": env.str("RATE_LIMIT_PARTNER_IMPORT", default="20/h"),
     "export": env.str("RATE_LIMIT_EXPORT", default="10/h"),
-    # Sign-ups naming one address: each mails its owner.
+    # Sign-ups naming one address that mail its owner; past it the sign-up still goes
+    # through (the account is made) and no email is sent.
     "signup_account": env.str("RATE_LIMIT_SIGNUP_ACCOUNT", default="3/h"),
     # Emails a signed-in person asks for: the confirmation link again, a new address's link.
     "confirmation_email": env.str("RATE_LIMIT_CONFIRMATION_EMAIL", default="5/h"),
@@ -330,6 +340,8 @@ RATE_LIMITS = {
     "proposal": env.str("RATE_LIMIT_PROPOSAL", default="10/h"),
     # Calls to the partners' REST API, per API key (families/api/throttling.py).
     "api_key": env.str("RATE_LIMIT_API_KEY", default="1200/h"),
+    # Calls with an unknown, revoked or expired key, per address (families/api/authentication.py).
+    "api_key_refused": env.str("RATE_LIMIT_API_KEY_REFUSED", default="30/h"),
 }
 # --- The partners' REST API (docs/PARTNERS.md) --------------------------------
 REST_FRAMEWORK = {

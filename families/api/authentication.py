@@ -2,7 +2,10 @@
 
 Keys are stored hashed (``PartnerAPIKey``); a call with a revoked or expired key, or
 one whose organisation or member is no longer active, is refused and still recorded
-in the audit log against the key's organisation (``families.api.views``).
+in the audit log against the key's organisation (``families.api.views``). Calls with
+unknown, revoked or expired keys are counted per address (``RATE_LIMITS["api_key_refused"]``);
+past that budget they are refused with 429 before anything is recorded. A usable key
+is never refused for its address.
 """
 
 from __future__ import annotations
@@ -10,13 +13,16 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.request import Request
 
 from families.models import PartnerAPIKey, User
 from families.selectors import partner_key_from
+from reunion.ratelimits import count_over
 
 KEYWORD = "Api-Key"
+#: Calls with keys that are refused, per address.
+REFUSED_KEYS_RATE = "api_key_refused"
 
 
 class PartnerKeyAuthentication(BaseAuthentication):
@@ -27,6 +33,12 @@ class PartnerKeyAuthentication(BaseAuthentication):
         if keyword.lower() != KEYWORD.lower():
             return None
         key = partner_key_from(raw_key.strip())
+        if (key is None or not key.usable()) and count_over(
+            request._request, REFUSED_KEYS_RATE, key="ip"
+        ):
+            # Past the address's budget of refused keys: not even recorded, so that
+            # guessing keys fills neither the audit log nor the database's time.
+            raise Throttled(detail=_("Too many calls with keys that are not valid."))
         if key is None:
             raise AuthenticationFailed(_("This API key is not valid."), code="key_not_valid")
         # Seen, so that the refused call too is recorded against its organisation.

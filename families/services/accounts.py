@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 
 def user_sign_up(
-    *, email: str, password: str, full_name: str = "", preferred_language: str = "en"
+    *, email: str, password: str, full_name: str = "", preferred_language: str = "en",
+    send_email: bool = True,
 ) -> User | None:
     """Creates an account whose email is not yet confirmed, and mails the confirmation link.
 
@@ -34,6 +35,8 @@ def user_sign_up(
     mailed that someone tried to sign up with it (with a link to reset the
     password) and the caller answers as for a new account, so sign-up never
     tells whether an address has an account. Returns the new account or ``None``.
+    ``send_email=False`` (past the per-address limit of sign-up emails) does the
+    same and mails nobody: a new account's owner asks for the link once logged in.
     """
     email = User.objects.normalize_email(email).lower()
     with transaction.atomic():
@@ -51,12 +54,13 @@ def user_sign_up(
                     raise
             else:
                 audit_record(actor=user, action="user.signed_up", obj=user)
-                transaction.on_commit(lambda: _send_confirmation_quietly(user))
+                if send_email:
+                    transaction.on_commit(lambda: _send_confirmation_quietly(user))
                 return user
         # Hash the password all the same: the answer's timing must not tell either.
         make_password(password)
         audit_record(actor=None, action="user.sign_up_refused_address_in_use", obj=existing)
-        if existing.is_active:
+        if existing.is_active and send_email:
             transaction.on_commit(lambda: _mail_quietly(
                 existing, "signup_address_in_use", to=existing.email,
                 urls={"link": ("password_reset",), "login": ("login",)},

@@ -22,7 +22,15 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from families.audit import audit_record
-from families.models import AuditEntry, MissingChildCase, Photo, SeekerPosting, User
+from families.models import (
+    AuditEntry,
+    MissingChildCase,
+    PartnerImport,
+    Photo,
+    SeekerPosting,
+    Tip,
+    User,
+)
 from families.selectors import deletable_by
 from families.services.common import lock_for_update
 from families.services.partners import partner_postings_hand_over
@@ -104,12 +112,19 @@ def account_delete(*, actor: User, user: User) -> dict[str, int]:
     return removed
 
 
-#: Where photo files live under the media root; the orphan sweep looks nowhere else.
+#: Where photo files live under the media root.
 PHOTO_MEDIA_FOLDER = "photos"
+#: Each folder the orphan sweep looks in, with the file fields that refer to its files;
+#: it looks nowhere else.
+MEDIA_FOLDERS: dict[str, tuple[tuple[type[models.Model], str], ...]] = {
+    PHOTO_MEDIA_FOLDER: ((Photo, "image"),),
+    "tips": ((Tip, "photo"),),
+    "partner-imports": ((PartnerImport, "csv_file"), (PartnerImport, "photos_zip")),
+}
 
 
 class MediaOrphan(NamedTuple):
-    """A photo file that no photo row refers to."""
+    """A file that no row refers to."""
 
     name: str
     size: int
@@ -125,33 +140,48 @@ def _photo_file_names(storage: Storage, folder: str) -> Iterator[str]:
         yield from _photo_file_names(storage, f"{folder}/{sub}")
 
 
+def _referred(folder: str, names: list[str]) -> set[str]:
+    """Which of ``names`` (files of ``folder``) a row refers to."""
+    referred: set[str] = set()
+    for model, field in MEDIA_FOLDERS[folder]:
+        referred |= set(model._default_manager.filter(**{f"{field}__in": names})
+                        .values_list(field, flat=True))
+    return referred
+
+
 def media_orphans_delete(
     *, actor: User | None, older_than: timedelta, dry_run: bool = True
 ) -> list[MediaOrphan]:
-    """Finds photo files no row refers to and, unless ``dry_run``, deletes them.
+    """Finds files no row refers to and, unless ``dry_run``, deletes them.
 
-    A file whose deletion failed after commit, or one left by a crash, is found
-    here. A file younger than ``older_than`` is never touched: its upload may
-    still be writing its row. Returns the orphans found (deleted unless dry run).
+    It looks in the folders of ``MEDIA_FOLDERS``: photos, tips' photos and partners'
+    uploaded imports. A file whose deletion failed after commit, or one left by a
+    crash, is found here. A file younger than ``older_than`` is never touched: its
+    upload may still be writing its row. Returns the orphans found (deleted unless
+    dry run).
     """
     storage = Photo._meta.get_field("image").storage
     cutoff = timezone.now() - older_than
-    orphans: list[MediaOrphan] = []
-    names = list(_photo_file_names(storage, PHOTO_MEDIA_FOLDER))
-    for start in range(0, len(names), 500):
-        batch = names[start:start + 500]
-        referred = set(Photo.objects.filter(image__in=batch).values_list("image", flat=True))
-        for name in batch:
-            if name in referred or storage.get_modified_time(name) > cutoff:
-                continue
-            orphans.append(MediaOrphan(name=name, size=storage.size(name)))
+    found: dict[str, list[MediaOrphan]] = {}
+    for folder in MEDIA_FOLDERS:
+        names = list(_photo_file_names(storage, folder))
+        for start in range(0, len(names), 500):
+            batch = names[start:start + 500]
+            referred = _referred(folder, batch)
+            for name in batch:
+                if name in referred or storage.get_modified_time(name) > cutoff:
+                    continue
+                found.setdefault(folder, []).append(
+                    MediaOrphan(name=name, size=storage.size(name)))
+    orphans = [orphan for folder_orphans in found.values() for orphan in folder_orphans]
     if dry_run or not orphans:
         return orphans
     with transaction.atomic():
-        # The rows are checked again just before the files go: nothing referred to is removed.
-        referred = set(Photo.objects.filter(image__in=[o.name for o in orphans])
-                       .values_list("image", flat=True))
-        orphans = [orphan for orphan in orphans if orphan.name not in referred]
+        orphans = []
+        for folder, folder_orphans in found.items():
+            # The rows are checked again just before the files go: nothing referred to goes.
+            referred = _referred(folder, [orphan.name for orphan in folder_orphans])
+            orphans += [orphan for orphan in folder_orphans if orphan.name not in referred]
         for orphan in orphans:
             storage.delete(orphan.name)
         AuditEntry.objects.create(

@@ -301,6 +301,8 @@ def _fail(partner_import: PartnerImport, why: str) -> PartnerImport:
         audit_record(actor=None, action="partner_import.stopped", obj=partner_import,
                      detail={"why": why, **_counts(partner_import)})
         _notify(partner_import)
+        # A stopped import is never taken up again: its files go as a finished one's do.
+        transaction.on_commit(lambda: _delete_files(partner_import))
     return partner_import
 
 
@@ -361,6 +363,25 @@ def partner_imports_resume_stalled(*, grace: timedelta | None = None) -> int:
     return resumed
 
 
+def partner_import_files_expire(*, grace: timedelta | None = None) -> int:
+    """Deletes the uploaded files of every import that ended ``grace`` ago and still has them.
+
+    An import's files go as it ends (done or stopped); a deletion lost to a crash
+    between the end and its commit is caught here by the worker's upkeep, with the
+    grace given to everything else it finds. Returns how many imports lost files.
+    """
+    grace = timedelta(seconds=settings.RECONCILE_GRACE_SECONDS) if grace is None else grace
+    ended = PartnerImport.objects.filter(
+        status__in=[PartnerImport.Status.DONE, PartnerImport.Status.FAILED],
+        finished_at__lt=timezone.now() - grace,
+    ).exclude(csv_file="", photos_zip="")
+    expired = 0
+    for partner_import in ended.order_by("pk"):
+        _delete_files(partner_import)
+        expired += 1
+    return expired
+
+
 def partner_import_refusals_expire() -> int:
     """Deletes the refused rows of imports ended ``PARTNER_IMPORT_REFUSALS_KEEP_DAYS`` ago.
 
@@ -384,6 +405,8 @@ def partner_import_refusals_expire() -> int:
 
 
 def partner_imports_upkeep() -> dict[str, int]:
-    """What the worker's upkeep does for imports: resume the stalled, expire old refusals."""
+    """What the worker's upkeep does for imports: resume the stalled, delete the files of
+    the ended, expire old refusals."""
     return {"resumed": partner_imports_resume_stalled(),
+            "files_deleted": partner_import_files_expire(),
             "refusals_expired": partner_import_refusals_expire()}

@@ -34,8 +34,12 @@ def tip_submit(
     case: MissingChildCase,
     fields: dict[str, Any],
     photo_data: bytes | None = None,
+    held_for_review: bool = False,
 ) -> Tip:
     """Stores a lead about a public case; its optional photo is checked like every upload.
+
+    A tip sent past a rate limit is kept all the same, ``held_for_review``: a
+    witness is never turned away, and a flood can't bury the other tips.
 
     Raises ``ValidationError`` (and stores nothing) for a case that is not
     public, unknown fields, or a refused photo.
@@ -48,14 +52,15 @@ def tip_submit(
     normalised = normalise_photo(photo_data) if photo_data else None
     sender = actor if actor.is_authenticated else None
     with transaction.atomic():
-        tip = Tip(case=case, sender=sender, **fields)
+        tip = Tip(case=case, sender=sender, held_for_review=held_for_review, **fields)
         tip.full_clean(exclude=["photo"])
         if normalised is not None:
             tip.photo.save("tip.jpg", ContentFile(normalised.content), save=False)
         try:
             tip.save()
             audit_record(actor=sender, action="tip.received", obj=tip,
-                         detail={"case": case.pk, "photo": normalised is not None})
+                         detail={"case": case.pk, "photo": normalised is not None,
+                                 "held": held_for_review})
         except Exception:
             if tip.photo:
                 tip.photo.delete(save=False)

@@ -23,15 +23,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from families import forms, selectors, services
 from families.tokens import user_for_confirmation_token, user_for_email_change_token
 from families.views.common import no_store
-from reunion.ratelimits import enforce, limit, posted_account
+from reunion.ratelimits import count_over, enforce, limit, posted_account
 
 
 @limit("signup")
-@limit("signup_account", key=posted_account)
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     """The same answer whether the address has an account or not (nobody logs in here):
-    a new account gets its confirmation link, an existing one's owner a warning."""
+    a new account gets its confirmation link, an existing one's owner a warning.
+
+    Only sign-ups that would mail someone count per address named
+    (``signup_account``); past that limit the sign-up still goes through, without
+    the email, so nobody can keep an address's owner from signing up.
+    """
     if request.user.is_authenticated:
         return redirect("families:dashboard")
     form = forms.SignUpForm(
@@ -42,6 +46,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         services.user_sign_up(
             email=data["email"], password=data["password1"], full_name=data["full_name"],
             preferred_language=data["preferred_language"],
+            send_email=not count_over(request, "signup_account", key=posted_account),
         )
         # For the next page, whichever way it went (so the session cookie tells nothing).
         request.session["signup_email"] = data["email"]

@@ -33,7 +33,7 @@ REFUSALS_SHOWN = 200
 
 @login_required
 @never_cache
-@limit("upload")
+@limit("partner_import", key="user")
 @require_http_methods(["GET", "POST"])
 def partner_imports(request: HttpRequest) -> HttpResponse:
     """The organisation's imports, and the form that starts one."""

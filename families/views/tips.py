@@ -1,7 +1,9 @@
 """Tips: the public form on a case's page, and the volunteers' tips queue and tip page.
 
-Sending a tip is open to anyone, limited per address and per case, with a
-trap field for programs; reading one is for the case's volunteers only (404 to
+Sending a tip is open to anyone, with a trap field for programs. Only tips that
+go in count, per address and per case; one sent past either limit is kept,
+held for review, never refused (a witness's words are never lost, and bots
+can't close a case's form); reading one is for the case's volunteers only (404 to
 everyone else), and every look is audited.
 """
 
@@ -23,7 +25,7 @@ from families import forms, selectors, services
 from families.audit import audit_record
 from families.models import MissingChildCase, Tip
 from families.views.common import no_store
-from reunion.ratelimits import limit
+from reunion.ratelimits import count_over, used_up
 
 
 def _per_case(group: str, request: HttpRequest) -> str:
@@ -31,8 +33,19 @@ def _per_case(group: str, request: HttpRequest) -> str:
     return f"case:{request.resolver_match.kwargs['pk']}"
 
 
-@limit("tip")
-@limit("tip_case", key=_per_case)
+def _held(request: HttpRequest) -> tuple[bool, bool]:
+    """Whether the tips that went in used up their rate: per address, per case."""
+    return used_up(request, "tip", key="ip"), used_up(request, "tip_case", key=_per_case)
+
+
+def _count_tip(request: HttpRequest, *, held_per_address: bool) -> None:
+    """Only a tip that went in counts: trapped or refused posts close nobody's form, and
+    one address's flood (held already) does not use up the case's rate."""
+    count_over(request, "tip", key="ip")
+    if not held_per_address:
+        count_over(request, "tip_case", key=_per_case)
+
+
 @require_http_methods(["GET", "POST"])
 def tip_create(request: HttpRequest, pk: int) -> HttpResponse:
     """A lead about a public case, from anyone; thanked the same whatever happens to it."""
@@ -44,11 +57,15 @@ def tip_create(request: HttpRequest, pk: int) -> HttpResponse:
         if not form.is_from_a_program:
             upload = form.cleaned_data.get("photo")
             fields = {name: form.cleaned_data[name] for name in services.TIP_FIELDS}
+            per_address, per_case = _held(request)
             try:
                 services.tip_submit(actor=request.user, case=case, fields=fields,
-                                    photo_data=upload.read() if upload else None)
+                                    photo_data=upload.read() if upload else None,
+                                    held_for_review=per_address or per_case)
             except ValidationError as error:
                 form.add_error("photo" if upload else None, error)
+            else:
+                _count_tip(request, held_per_address=per_address)
         if not form.errors:
             messages.success(request, _(
                 "Thank you. A volunteer will read your tip. For your safety and the "

@@ -172,3 +172,70 @@ def test_a_member_taken_off_an_organisation_hands_its_postings_to_one_who_stays(
     posting = SeekerPosting.objects.get(partner_reference="HS-1")
     assert posting.owner == staying and posting.organisation == shelter
     assert AuditEntry.objects.filter(action="partner_postings.handed_over").exists()
+
+
+def _change_form(model_admin, request, obj) -> dict[str, object]:
+    """The admin's change form for ``obj`` as a browser would send it back, unchanged."""
+    form = model_admin.get_form(request, obj)(instance=obj)
+    data: dict[str, object] = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        if value is True:
+            data[name] = "on"
+        elif isinstance(value, list | tuple):
+            data[name] = [str(item) for item in value]
+        else:
+            data[name] = str(field.prepare_value(value))
+    data.update({"photos-TOTAL_FORMS": "0", "photos-INITIAL_FORMS": "0",
+                 "photos-MIN_NUM_FORMS": "0", "photos-MAX_NUM_FORMS": "1000"})
+    return data
+
+
+def test_the_admin_changes_consent_status_and_publication_only_through_the_services(
+    admin_client, superuser, make_user
+):
+    seeker = make_user()
+    posting = builders.seeker_posting(seeker=seeker)
+    case = builders.case(family=make_user())
+    candidate = builders.candidate(case=case, posting=posting)
+    request = RequestFactory().get("/")
+    request.user = superuser
+    posting_admin = admin.site._registry[SeekerPosting]
+    data = _change_form(posting_admin, request, posting)
+    data.pop("consent_to_matching", None)
+    data.update(status=CaseStatus.WITHDRAWN, display_name="Renamed")
+    url = reverse("admin:families_seekerposting_change", args=[posting.pk])
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    posting.refresh_from_db()
+    assert posting.display_name == "Renamed", "the other fields are saved"
+    assert (posting.consent_to_matching, posting.status) == (True, CaseStatus.PUBLISHED), \
+        "consent and status are not typed in the admin"
+    page = admin_client.get(url).content.decode()
+    assert 'name="consent_to_matching"' not in page and 'name="status"' not in page
+
+    case_admin = admin.site._registry[MissingChildCase]
+    data = _change_form(case_admin, request, case)
+    data.update(status=CaseStatus.DRAFT, published_at="")
+    response = admin_client.post(
+        reverse("admin:families_missingchildcase_change", args=[case.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    case.refresh_from_db()
+    assert case.status == CaseStatus.PUBLISHED and case.published_at is not None
+
+    # Withdrawing goes through the service: the candidates end, as in the portal.
+    response = admin_client.post(reverse("admin:families_seekerposting_changelist"), {
+        "action": "withdraw_seeker_postings", "_selected_action": [posting.pk]})
+    assert response.status_code == 302
+    posting.refresh_from_db()
+    candidate.refresh_from_db()
+    assert posting.status == CaseStatus.WITHDRAWN and posting.published_at is None
+    assert candidate.status == candidate.Status.ENDED
+    assert AuditEntry.objects.filter(action="seeker_posting.withdrawn", actor=superuser,
+                                     object_id=str(posting.pk)).exists()
+    response = admin_client.post(reverse("admin:families_missingchildcase_changelist"), {
+        "action": "withdraw_cases", "_selected_action": [case.pk]})
+    case.refresh_from_db()
+    assert case.status == CaseStatus.WITHDRAWN

@@ -344,6 +344,23 @@ def test_each_key_has_its_own_budget(partners, abuse_limits, settings):
     assert call("get", url, partners.other_key).status_code == 200
 
 
+def test_calls_with_refused_keys_are_throttled_per_address(partners, abuse_limits, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "api_key_refused": "3/h"}
+    url = reverse("api:postings")
+    guesser = Client(REMOTE_ADDR="198.51.100.40")
+    keys = ["nope.nothing", partners.revoked_key, f"{partners.key[:-3]}xyz"]
+    assert [call("get", url, key, client=guesser).status_code for key in keys] == [401] * 3
+    audited = AuditEntry.objects.filter(action="api.called").count()
+    for key in [*keys, "nope.again"]:
+        assert_error(call("get", url, key, client=guesser), 429, "throttled")
+    assert AuditEntry.objects.filter(action="api.called").count() == audited, \
+        "refused past the budget: nothing recorded"
+    # Another address is not throttled, and a usable key never is.
+    assert call("get", url, "nope.nothing", client=Client(REMOTE_ADDR="203.0.113.40")
+                ).status_code == 401
+    assert call("get", url, partners.key, client=guesser).status_code == 200
+
+
 def test_an_unknown_path_answers_in_the_one_shape(partners):
     assert_error(call("get", "/api/v1/nothing/here/", partners.key), 404, "not_found")
     assert_error(call("post", "/api/v1/postings/HS-1/nothing/"), 404, "not_found")

@@ -332,3 +332,116 @@ def test_a_refusal_names_the_column_as_the_file_does(shelter, redis_queues):
     done = run_import(shelter, csv_bytes(rows, header=header))
     refusal = done.refusals.get()
     assert (refusal.line, refusal.column) == (2, "name")
+
+
+def test_a_stopped_import_deletes_its_files_as_a_finished_one_does(
+    shelter, redis_queues, media_root, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        started = partner_import_start(actor=member(shelter), organisation=shelter,
+                                       csv_data=csv_bytes(GOOD), csv_name="p.csv",
+                                       photos_zip=photos_zip(), queue=False)
+    assert len(list((media_root / "partner-imports").iterdir())) == 2
+    shelter.members.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        stopped = partner_import_run(partner_import_id=started.pk)
+    assert stopped.status == PartnerImport.Status.FAILED
+    assert not list((media_root / "partner-imports").iterdir())
+    stopped.refresh_from_db()
+    assert not stopped.csv_file and not stopped.photos_zip
+
+
+def test_the_upkeep_deletes_the_files_an_ended_import_still_has(
+    shelter, redis_queues, media_root, settings
+):
+    from families.services.partner_imports import partner_imports_upkeep
+
+    started = partner_import_start(actor=member(shelter), organisation=shelter,
+                                   csv_data=csv_bytes(GOOD), csv_name="p.csv",
+                                   photos_zip=photos_zip(), queue=False)
+    running = partner_import_start(actor=member(shelter), organisation=shelter,
+                                   csv_data=csv_bytes(GOOD), csv_name="q.csv",
+                                   photos_zip=photos_zip(), queue=False)
+    # Ended (stopped) while the deletion after it was lost: a crash between the two.
+    PartnerImport.objects.filter(pk=started.pk).update(
+        status=PartnerImport.Status.FAILED, finished_at=timezone.now())
+    settings.RECONCILE_GRACE_SECONDS = 3600
+    assert partner_imports_upkeep()["files_deleted"] == 0, "not before the grace"
+    PartnerImport.objects.filter(pk=started.pk).update(
+        finished_at=timezone.now() - timedelta(hours=2))
+    assert partner_imports_upkeep()["files_deleted"] == 1
+    started.refresh_from_db()
+    running.refresh_from_db()
+    assert not started.csv_file and not started.photos_zip
+    assert running.csv_file and running.photos_zip, "an import still running keeps its files"
+    assert len(list((media_root / "partner-imports").iterdir())) == 2
+
+
+def test_a_row_naming_too_many_photos_is_refused(shelter, redis_queues, settings):
+    settings.PARTNER_IMPORT_MAX_PHOTOS_PER_ROW = 2
+    many = [["HS-1", "Xiao Hong", "F", "1986", "Hebei", "", "hs1.jpg;a.jpg;b.jpg", ""],
+            ["HS-2", "Li Ming", "M", "1984", "Hebei", "", "hs1.jpg;people/hs2.jpg", ""]]
+    done = run_import(shelter, csv_bytes(many), photos_zip())
+    assert (done.rows_created, done.rows_refused) == (1, 1)
+    refusal = done.refusals.get()
+    assert (refusal.line, refusal.column) == (2, "photos")
+    assert "names 3 photos; a row takes at most 2" in refusal.message
+    assert not SeekerPosting.objects.filter(partner_reference="HS-1").exists()
+
+
+def _with_declared_entries(data: bytes, count: int) -> bytes:
+    """The zip with its end record saying it holds ``count`` entries (no comment)."""
+    end = data[-22:]
+    assert end[:4] == b"PK\x05\x06"
+    return data[:-22] + end[:8] + count.to_bytes(2, "little") * 2 + end[12:]
+
+
+def test_the_zip_s_entry_count_is_checked_before_its_index_is_read(shelter, settings):
+    settings.PARTNER_IMPORT_MAX_ROWS = 100
+    settings.PARTNER_IMPORT_MAX_PHOTOS_PER_ROW = 10
+    honest = photos_zip().read()
+    assert partner_csv.check_zip(io.BytesIO(honest)) == 3
+    forged = _with_declared_entries(honest, 60_000)
+    with pytest.raises(ValidationError, match="too many files"):
+        partner_csv.check_zip(io.BytesIO(forged))
+    with pytest.raises(ValidationError, match="too many files"):
+        partner_import_start(
+            actor=member(shelter), organisation=shelter, csv_data=csv_bytes(GOOD),
+            csv_name="p.csv",
+            photos_zip=SimpleUploadedFile("photos.zip", forged, "application/zip"))
+    assert not PartnerImport.objects.exists()
+    settings.PARTNER_IMPORT_MAX_ROWS = 1
+    settings.PARTNER_IMPORT_MAX_PHOTOS_PER_ROW = 2
+    with pytest.raises(ValidationError, match="too many files"):
+        partner_csv.check_zip(io.BytesIO(honest))
+
+
+def test_the_refused_rows_neutralise_formulas_and_come_back_as_sent(shelter, redis_queues):
+    header = ["reference", "name", "sex", "birth_year", "notes", "contact_phone"]
+    sent = [
+        ["HS-1", "=HYPERLINK(\"http://evil.example\",\"x\")", "X", "1986",
+         "@SUM(1+1)", "+86 139 0000 1234"],
+        ["HS-2", "-2+3", "X", "1986", "'=already quoted", "'plain quote"],
+    ]
+    first = run_import(shelter, csv_bytes(sent, header=header))
+    assert first.rows_refused == 2
+    download = "".join(partner_csv.refused_rows_csv(first.csv_header, first.refusals.all()))
+    rows = list(csv.reader(io.StringIO(download.lstrip("\ufeff"))))
+    for row in rows[1:]:
+        for cell in row:
+            assert not cell or cell[0] not in "=+-@\t\r", f"a formula left in {cell!r}"
+    assert rows[1][4] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert rows[1][8] == "'+86 139 0000 1234"
+    # A quote before a sign is a spreadsheet's mark for text, read as such from any file.
+    assert rows[2][7] == "'=already quoted" and rows[2][8] == "'plain quote"
+
+    fixed = [rows[0], *[[("F" if cell == "X" else cell) for cell in row] for row in rows[1:]]]
+    again = run_import(shelter, csv_bytes(fixed[1:], header=fixed[0]))
+    assert (again.rows_created, again.rows_refused) == (2, 0)
+    postings = {p.partner_reference: p for p in SeekerPosting.objects.filter(organisation=shelter)}
+    assert postings["HS-1"].display_name == sent[0][1]
+    assert postings["HS-1"].memories == "@SUM(1+1)"
+    assert postings["HS-1"].contact_phone == "+86 139 0000 1234"
+    assert postings["HS-2"].display_name == "-2+3"
+    assert postings["HS-2"].memories == "=already quoted"
+    assert postings["HS-2"].contact_phone == "'plain quote"

@@ -110,19 +110,50 @@ def test_no_tip_about_a_draft_or_with_too_long_a_text(client, make_user, case):
     assert response.status_code == 400 and not Tip.objects.exists()
 
 
-def test_tips_are_limited_per_address_and_per_case(client, make_user, abuse_limits):
+def test_tips_past_a_limit_are_held_never_refused(client, make_user, abuse_limits):
     abuse_limits.RATE_LIMITS = {**abuse_limits.RATE_LIMITS, "tip": "2/h", "tip_case": "3/h"}
     first, second = builders.case(family=make_user()), builders.case(family=make_user())
-    assert [_send(client, first).status_code for _ in range(3)] == [302, 302, 429]
-    assert Tip.objects.count() == 2
-    # Other addresses together are still bounded per case (3 an hour: one more here).
-    def send_from(address: str, target) -> int:
-        return client.post(reverse("families:tip_create", args=[target.pk]),
-                           {"text": "seen", "website": ""}, REMOTE_ADDR=address).status_code
+    assert [_send(client, first).status_code for _ in range(3)] == [302, 302, 302]
+    assert list(Tip.objects.order_by("pk").values_list("held_for_review", flat=True)) == [
+        False, False, True], "the third from one address is kept, held for review"
 
-    assert [send_from(f"203.0.113.{n}", first) for n in range(1, 4)] == [302, 429, 429]
-    assert send_from("198.51.100.7", second) == 302
-    assert Tip.objects.count() == 4
+    # Other addresses together are still bounded per case (3 an hour: one more here).
+    def send_from(address: str, target, text: str) -> int:
+        return client.post(reverse("families:tip_create", args=[target.pk]),
+                           {"text": text, "website": ""}, REMOTE_ADDR=address).status_code
+
+    assert [send_from(f"203.0.113.{n}", first, f"seen {n}") for n in range(1, 4)] == [
+        302, 302, 302]
+    assert list(Tip.objects.filter(text__startswith="seen ").order_by("pk").values_list(
+        "text", "held_for_review")) == [("seen 1", False), ("seen 2", True), ("seen 3", True)]
+    assert send_from("198.51.100.7", second, "elsewhere") == 302
+    assert not Tip.objects.get(text="elsewhere").held_for_review
+
+    # The volunteers see every tip, the held ones after the other new ones, marked.
+    volunteer = make_user(volunteer=True)
+    client.force_login(volunteer)
+    queue = client.get(reverse("families:tips_queue"))
+    listed = [tip.held_for_review for tip in queue.context["page"]]
+    assert len(listed) == 7 and listed == sorted(listed)
+    assert "held: sent past a limit" in queue.content.decode()
+
+
+def test_bots_can_t_close_a_case_s_tip_form(client, make_user, abuse_limits):
+    """Trapped and invalid posts count against no limit: a witness's tip goes in as usual."""
+    abuse_limits.RATE_LIMITS = {**abuse_limits.RATE_LIMITS, "tip": "2/h", "tip_case": "3/h"}
+    case = builders.case(family=make_user())
+    url = reverse("families:tip_create", args=[case.pk])
+    for number in range(10):
+        address = f"198.51.100.{number + 1}"
+        trapped = client.post(url, {"text": "buy now", "website": "http://spam.example"},
+                              REMOTE_ADDR=address)
+        invalid = client.post(url, {"text": "", "website": ""}, REMOTE_ADDR=address)
+        assert (trapped.status_code, invalid.status_code) == (302, 400)
+    assert not Tip.objects.exists()
+    response = client.post(url, {"text": "I saw him in Lanzhou", "website": ""},
+                           REMOTE_ADDR="198.51.100.1")
+    assert response.status_code == 302
+    assert Tip.objects.get().held_for_review is False
 
 
 def test_deleting_the_case_deletes_its_tips_and_their_photos(

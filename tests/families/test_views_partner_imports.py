@@ -11,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from families.models import AuditEntry, PartnerImport, PartnerOrganisation
 from tests import builders
@@ -143,3 +144,40 @@ def test_an_import_may_be_larger_than_a_photo_but_only_for_a_logged_in_member(
                               {"csv_file": upload("p.csv", PEOPLE.encode()),
                                "photos_zip": upload("p.zip", photos)})
     assert anonymous.status_code == 413
+
+
+def test_a_large_body_is_refused_unread_unless_from_an_active_member_within_the_rate(
+    member, make_user, settings, redis_queues, abuse_limits
+):
+    """Any other account (even unconfirmed) is refused with 413 before the view runs."""
+    settings.REQUEST_MAX_BYTES = 10_000
+    abuse_limits.RATE_LIMITS = {**abuse_limits.RATE_LIMITS, "partner_import": "1/h"}
+    photos = zipped(hs1_jpg=builders.jpeg(size=(600, 600)) + b"\0" * 20_000)
+    organisation = PartnerOrganisation.objects.get()
+
+    def send(user) -> int:
+        client = Client()
+        client.force_login(user)
+        return client.post(reverse("families:partner_imports"), {
+            "organisation": organisation.pk, "csv_file": upload("p.csv", PEOPLE.encode()),
+            "photos_zip": upload("p.zip", photos)}).status_code
+
+    assert send(make_user()) == 413  # not yet confirmed
+    assert send(make_user(email_confirmed_at=timezone.now())) == 413
+    assert send(member) == 302
+    # Past the member's import rate the body is refused before it is read.
+    assert send(member) == 429
+    assert PartnerImport.objects.count() == 1
+    # A member whose organisation stopped, or an account no longer active: as anyone.
+    abuse_limits.RATE_LIMITS = {**abuse_limits.RATE_LIMITS, "partner_import": "100/h"}
+    organisation.is_active = False
+    organisation.save()
+    assert send(member) == 413
+    organisation.is_active = True
+    organisation.save()
+    member.is_active = False
+    member.save()
+    other_member = make_user()
+    organisation.members.add(other_member)
+    assert send(member) == 413
+    assert send(other_member) == 302

@@ -1,4 +1,5 @@
-"""Lists photo files that no photo row refers to, and with --delete removes them."""
+"""Lists files that no row refers to (photos, tips' photos, partners' imports), and with
+--delete removes them."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from families.services import media_orphans_delete
 
 class Command(BaseCommand):
     help = (
-        "Find photo files under the media root's photo folders that no photo row refers "
-        "to (left by a crash or a failed removal). A dry run lists them; --delete removes them."
+        "Find files under the media root's photos/, tips/ and partner-imports/ folders that "
+        "no row refers to (left by a crash or a failed removal). A dry run lists them; "
+        "--delete removes them."
     )
 
     def add_arguments(self, parser) -> None:
@@ -36,5 +38,5 @@ class Command(BaseCommand):
         total = sum(orphan.size for orphan in orphans)
         verb = "removed" if delete else "found (dry run: nothing removed; --delete removes them)"
         self.stdout.write(self.style.SUCCESS(
-            f"{len(orphans)} orphaned photo files, {total} bytes, {verb}."
+            f"{len(orphans)} orphaned files, {total} bytes, {verb}."
         ))
