@@ -473,6 +473,16 @@ def candidate_reviewable_by(*, user: User, candidate: Candidate) -> bool:
     return candidate.status != Candidate.Status.ENDED or user.is_superuser
 
 
+def candidate_confirmable_by(*, user: User, candidate: Candidate) -> bool:
+    """Whether ``user`` may ever confirm ``candidate``: never the volunteer who proposed it.
+
+    No volunteer acts alone where it matters: a pair a volunteer put forward is
+    confirmed by another (the claim and the written reason are checked by the
+    review service).
+    """
+    return candidate.proposed_by_id is None or candidate.proposed_by_id != user.pk
+
+
 # What the family and the seeker see of each other (docs/REVIEW.md).
 #: Candidate statuses after a volunteer's confirmation: the grant is open.
 GRANTED_STATUSES = (Candidate.Status.CONFIRMED, Candidate.Status.REUNITED)

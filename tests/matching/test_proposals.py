@@ -11,7 +11,6 @@ from django.urls import reverse
 from families.models import AuditEntry, Notification
 from families.services import seeker_posting_publish, tip_submit
 from matching.models import Candidate
-from matching.services import candidate_review
 from matching.services.proposals import candidate_propose
 from tests import builders
 
@@ -56,7 +55,7 @@ def test_this_might_be_me_becomes_a_candidate_whatever_the_faces_say(client, str
     # Only the volunteers hear of it; the family learns nothing before a confirmation.
     assert Notification.objects.filter(recipient=volunteer).exists()
     assert not Notification.objects.filter(recipient__in=[case.family, posting.owner]).exists()
-    candidate_review(actor=volunteer, candidate=candidate, decision="confirm")
+    builders.confirm(candidate=candidate, volunteer=volunteer)
     assert Notification.objects.filter(recipient=case.family,
                                        kind="candidate_confirmed").exists()
 
