@@ -13,7 +13,7 @@ from datetime import date
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.db.models import F, Prefetch, Q, QuerySet
-from django.db.models.functions import Concat, ExtractYear
+from django.db.models.functions import Concat, ExtractYear, Trim
 
 from families.models import (
     MATCHABLE_STATUSES,
@@ -244,8 +244,15 @@ def photos_of_posting(posting: SeekerPosting) -> QuerySet[Photo]:
 
 
 def tip_handleable_by(*, user: AnyUser, tip: Tip) -> bool:
-    """Volunteers and admins read and handle a case's tips, never the case's own family."""
-    return is_staff_reader(user) and tip.case.family_id != user.pk
+    """The volunteers of the case's province and admins read and handle a case's tips, never
+    the case's own family.
+
+    "The case's province" is what new candidates are told by: a volunteer's
+    ``review_provinces`` (empty: every province), as in ``tips_for_volunteer``.
+    """
+    if not is_staff_reader(user) or tip.case.family_id == user.pk:
+        return False
+    return user.is_superuser or user.reviews_province(tip.case.missing_province)
 
 
 def tips_for_volunteer(*, user: User, status: str = "") -> QuerySet[Tip]:
@@ -256,9 +263,12 @@ def tips_for_volunteer(*, user: User, status: str = "") -> QuerySet[Tip]:
     tips = Tip.objects.select_related("case").exclude(case__family=user)
     provinces = [p.strip() for p in user.review_provinces.split(",") if p.strip()]
     if provinces and not user.is_superuser:
+        # The same rule as ``tip_handleable_by`` (``User.reviews_province``): spaces and
+        # case don't count.
+        tips = tips.annotate(case_province=Trim("case__missing_province"))
         in_region = Q()
         for province in provinces:
-            in_region |= Q(case__missing_province__iexact=province)
+            in_region |= Q(case_province__iexact=province)
         tips = tips.filter(in_region)
     if status:
         tips = tips.filter(status=status)
