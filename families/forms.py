@@ -495,18 +495,26 @@ class PhotoEditForm(PhotoDetailsMixin, forms.ModelForm):
             "use_in_matching": _("Compared with the photos on the other side."),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, poster_changeable: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         photo = self.instance
         self.owner_obj = photo.case if photo.case_id else photo.seeker_posting
-        if not photo.case_id:
-            # Seeker photos are never public.
+        if not photo.case_id or not poster_changeable:
+            # Seeker photos are never public; the poster is the family's choice.
             del self.fields["use_on_poster"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         self._check_age(data)
         return data
+
+
+class PhotoHideForm(forms.Form):
+    """Why a volunteer hides a photo, for the other volunteers (optional)."""
+
+    reason = forms.CharField(
+        label=_("Why (for the other volunteers)"), required=False, max_length=500,
+    )
 
 
 # --- Public search ------------------------------------------------------------

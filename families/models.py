@@ -385,6 +385,9 @@ class Photo(models.Model):
     )
     use_in_matching = models.BooleanField(_("use in matching"), default=True)
     use_on_poster = models.BooleanField(_("show on the poster"), default=True)
+    # Hidden by a volunteer (who may never delete a family's photo): kept, still seen by its
+    # family, volunteers and admins, but never public and never matched until shown again.
+    hidden_at = models.DateTimeField(_("hidden by a volunteer at"), null=True, blank=True)
 
     face_state = models.CharField(
         max_length=20, choices=FaceState.choices, default=FaceState.WAITING
@@ -414,6 +417,10 @@ class Photo(models.Model):
 
     def __str__(self) -> str:
         return f"photo #{self.pk} ({self.get_kind_display()})"
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
 
     @property
     def side(self) -> str:

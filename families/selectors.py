@@ -43,6 +43,27 @@ def deletable_by(*, user: AnyUser, owner_id: int) -> bool:
     return bool(user.is_authenticated and (user.pk == owner_id or user.is_superuser))
 
 
+def _photo_owner_id(photo: Photo) -> int:
+    """The family of the photo's case, or the owner of its seeker posting."""
+    return photo.case.family_id if photo.case_id else photo.seeker_posting.owner_id
+
+
+def photo_deletable_by(*, user: AnyUser, photo: Photo) -> bool:
+    """The family (or the posting's owner) and admins delete a photo; a volunteer only hides it."""
+    return deletable_by(user=user, owner_id=_photo_owner_id(photo))
+
+
+def photo_poster_changeable_by(*, user: AnyUser, photo: Photo) -> bool:
+    """Whether a photo is on the poster is the family's choice (or an admin's), never a
+    volunteer's."""
+    return deletable_by(user=user, owner_id=_photo_owner_id(photo))
+
+
+def photo_hideable_by(*, user: AnyUser, photo: Photo) -> bool:
+    """Volunteers and admins who may manage the photo hide it, and show it again."""
+    return is_staff_reader(user) and photo_manageable_by(user=user, photo=photo)
+
+
 def is_staff_reader(user: AnyUser) -> bool:
     """Volunteers and admins: they may read private data (and every read is audited)."""
     return bool(user.is_authenticated and (user.is_superuser or user.is_volunteer))
@@ -107,6 +128,8 @@ def photo_is_public(photo: Photo) -> bool:
     Age-progressed images made by Reunion are stored with ``use_on_poster``
     off until the family approves them, so an unapproved estimate is never public.
     """
+    if photo.hidden_at is not None:
+        return False
     if photo.case_id:
         return bool(photo.use_on_poster and photo.case.is_public)
     return bool(photo.use_on_poster and photo.seeker_posting.is_public)
@@ -132,7 +155,7 @@ def public_photos(case: MissingChildCase) -> list[Photo]:
     if not case.is_public:
         return []
     kinds = {Photo.Kind.CHILDHOOD: 0, Photo.Kind.AGE_PROGRESSED: 1, Photo.Kind.RECENT: 2}
-    photos = [p for p in case.photos.all() if p.use_on_poster]
+    photos = [p for p in case.photos.all() if p.use_on_poster and p.hidden_at is None]
     return sorted(photos, key=lambda p: (kinds.get(p.kind, 3), p.uploaded_at, p.pk))
 
 
@@ -188,7 +211,8 @@ def public_cases(
             | Q(missing_district__icontains=word)
             | Q(place_joined__icontains=word)
         )
-    poster_photos = Photo.objects.filter(use_on_poster=True).order_by("uploaded_at", "pk")
+    poster_photos = Photo.objects.filter(use_on_poster=True, hidden_at__isnull=True).order_by(
+        "uploaded_at", "pk")
     return cases.prefetch_related(
         Prefetch("photos", queryset=poster_photos, to_attr="poster_photos")
     ).order_by("-published_at", "-created_at", "-pk")
@@ -215,7 +239,8 @@ def public_seeker_postings(
         postings = postings.filter(
             Q(grew_up_province__icontains=word) | Q(grew_up_city__icontains=word)
         )
-    shown = Photo.objects.filter(use_on_poster=True).order_by("uploaded_at", "pk")
+    shown = Photo.objects.filter(use_on_poster=True, hidden_at__isnull=True).order_by(
+        "uploaded_at", "pk")
     return postings.prefetch_related(
         Prefetch("photos", queryset=shown, to_attr="shown_photos")
     ).order_by("-published_at", "-pk")
@@ -225,7 +250,8 @@ def public_posting_photos(posting: SeekerPosting) -> list[Photo]:
     """The photos a seeker chose to show on their published posting."""
     if not posting.is_public:
         return []
-    return list(posting.photos.filter(use_on_poster=True).order_by("uploaded_at", "pk"))
+    return list(posting.photos.filter(use_on_poster=True, hidden_at__isnull=True)
+                .order_by("uploaded_at", "pk"))
 
 def cases_of(user: User) -> QuerySet[MissingChildCase]:
     return MissingChildCase.objects.filter(family=user).order_by("-created_at", "-pk")

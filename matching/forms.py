@@ -187,10 +187,21 @@ class EstimateUseForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, estimates: QuerySet[Photo], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, estimates: QuerySet[Photo], poster_changeable: bool = True,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A number that is not one of this photo's estimates is a form error, never a 500.
         self.fields["estimate"].queryset = estimates
+        if not poster_changeable:
+            # The poster is the family's choice: a volunteer sees it, and can't change it.
+            self.fields["use_on_poster"].disabled = True
+            self.fields["use_on_poster"].help_text = _("The family's choice.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.fields["use_on_poster"].disabled and data.get("estimate") is not None:
+            data["use_on_poster"] = data["estimate"].use_on_poster
+        return data
 
 
 # --- Candidates people propose --------------------------------------------------------

@@ -509,7 +509,8 @@ def match_shared_photos(*, candidate: Candidate, side: str) -> list[Photo]:
         photos = candidate.seeker_posting.photos.filter(use_in_matching=True)
     else:
         photos = candidate.case.photos.filter(Q(use_in_matching=True) | Q(use_on_poster=True))
-    return list(photos.order_by("uploaded_at", "pk"))
+    # A photo a volunteer hid is shown to nobody outside its own side and the volunteers.
+    return list(photos.filter(hidden_at__isnull=True).order_by("uploaded_at", "pk"))
 
 
 def candidate_photo_viewable_by(*, user, candidate: Candidate, photo: Photo) -> bool:
