@@ -341,6 +341,11 @@ class SeekerPostingForm(forms.ModelForm):
             for name in ("consent_to_matching", "matching_basis"):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = _("Only the person who posted this can change it.")
+        if self.instance.pk and self.instance.is_found_person:
+            # Who posted a found person can't speak for them: the posting stays theirs.
+            self.fields["posted_for"].disabled = True
+            self.fields["posted_for"].help_text = _(
+                "A found person's posting stays one, and is never public.")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -117,6 +117,12 @@ def consent_changeable_by(*, user: AnyUser, posting: SeekerPosting) -> bool:
     return bool(user.is_authenticated and posting.owner_id == user.pk)
 
 
+def seeker_posting_publishable_by(*, user: AnyUser, posting: SeekerPosting) -> bool:
+    """Only a person can publish themself: the owner of a posting for themself. A found
+    person's posting (a volunteer's, the police's, a partner's) is never public."""
+    return consent_changeable_by(user=user, posting=posting) and not posting.is_found_person
+
+
 def seeker_posting_manageable_by(*, user: AnyUser, posting: SeekerPosting) -> bool:
     return seeker_posting_visible_to(user=user, posting=posting)
 
