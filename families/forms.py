@@ -341,6 +341,11 @@ class SeekerPostingForm(forms.ModelForm):
             for name in ("consent_to_matching", "matching_basis"):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = _("Only the person who posted this can change it.")
+        if self.instance.pk and self.instance.is_found_person:
+            # Who posted a found person can't speak for them: the posting stays theirs.
+            self.fields["posted_for"].disabled = True
+            self.fields["posted_for"].help_text = _(
+                "A found person's posting stays one, and is never public.")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -495,18 +500,26 @@ class PhotoEditForm(PhotoDetailsMixin, forms.ModelForm):
             "use_in_matching": _("Compared with the photos on the other side."),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, poster_changeable: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         photo = self.instance
         self.owner_obj = photo.case if photo.case_id else photo.seeker_posting
-        if not photo.case_id:
-            # Seeker photos are never public.
+        if not photo.case_id or not poster_changeable:
+            # Seeker photos are never public; the poster is the family's choice.
             del self.fields["use_on_poster"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         self._check_age(data)
         return data
+
+
+class PhotoHideForm(forms.Form):
+    """Why a volunteer hides a photo, for the other volunteers (optional)."""
+
+    reason = forms.CharField(
+        label=_("Why (for the other volunteers)"), required=False, max_length=500,
+    )
 
 
 # --- Public search ------------------------------------------------------------

@@ -310,6 +310,16 @@ class SeekerPosting(models.Model):
                 condition=Q(organisation__isnull=False) & ~Q(partner_reference=""),
                 name="one_posting_per_partner_reference",
             ),
+            # Only a person can publish themself: nobody can consent for a found person.
+            models.CheckConstraint(
+                condition=Q(published_at__isnull=True)
+                | Q(posted_for="self", organisation__isnull=True),
+                name="found_person_never_public",
+                violation_error_message=_(
+                    "A found person's posting is never public: only a person can publish "
+                    "themself."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -321,6 +331,12 @@ class SeekerPosting(models.Model):
     @property
     def is_matchable(self) -> bool:
         return self.consent_to_matching and self.status in MATCHABLE_STATUSES
+
+    @property
+    def is_found_person(self) -> bool:
+        """Posted by a volunteer, the police or a partner for someone else, who can't consent
+        through the portal: such a posting is matched on its basis, never made public."""
+        return self.posted_for == self.PostedFor.FOUND_PERSON or self.organisation_id is not None
 
     @property
     def is_public(self) -> bool:
@@ -385,6 +401,9 @@ class Photo(models.Model):
     )
     use_in_matching = models.BooleanField(_("use in matching"), default=True)
     use_on_poster = models.BooleanField(_("show on the poster"), default=True)
+    # Hidden by a volunteer (who may never delete a family's photo): kept, still seen by its
+    # family, volunteers and admins, but never public and never matched until shown again.
+    hidden_at = models.DateTimeField(_("hidden by a volunteer at"), null=True, blank=True)
 
     face_state = models.CharField(
         max_length=20, choices=FaceState.choices, default=FaceState.WAITING
@@ -414,6 +433,10 @@ class Photo(models.Model):
 
     def __str__(self) -> str:
         return f"photo #{self.pk} ({self.get_kind_display()})"
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
 
     @property
     def side(self) -> str:

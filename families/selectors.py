@@ -13,7 +13,7 @@ from datetime import date
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.db.models import F, Prefetch, Q, QuerySet
-from django.db.models.functions import Concat, ExtractYear
+from django.db.models.functions import Concat, ExtractYear, Trim
 
 from families.models import (
     MATCHABLE_STATUSES,
@@ -41,6 +41,27 @@ PUBLIC_STATUSES = (
 def deletable_by(*, user: AnyUser, owner_id: int) -> bool:
     """Deleting for good is the owner's choice, or an admin's; volunteers may only withdraw."""
     return bool(user.is_authenticated and (user.pk == owner_id or user.is_superuser))
+
+
+def _photo_owner_id(photo: Photo) -> int:
+    """The family of the photo's case, or the owner of its seeker posting."""
+    return photo.case.family_id if photo.case_id else photo.seeker_posting.owner_id
+
+
+def photo_deletable_by(*, user: AnyUser, photo: Photo) -> bool:
+    """The family (or the posting's owner) and admins delete a photo; a volunteer only hides it."""
+    return deletable_by(user=user, owner_id=_photo_owner_id(photo))
+
+
+def photo_poster_changeable_by(*, user: AnyUser, photo: Photo) -> bool:
+    """Whether a photo is on the poster is the family's choice (or an admin's), never a
+    volunteer's."""
+    return deletable_by(user=user, owner_id=_photo_owner_id(photo))
+
+
+def photo_hideable_by(*, user: AnyUser, photo: Photo) -> bool:
+    """Volunteers and admins who may manage the photo hide it, and show it again."""
+    return is_staff_reader(user) and photo_manageable_by(user=user, photo=photo)
 
 
 def is_staff_reader(user: AnyUser) -> bool:
@@ -96,6 +117,12 @@ def consent_changeable_by(*, user: AnyUser, posting: SeekerPosting) -> bool:
     return bool(user.is_authenticated and posting.owner_id == user.pk)
 
 
+def seeker_posting_publishable_by(*, user: AnyUser, posting: SeekerPosting) -> bool:
+    """Only a person can publish themself: the owner of a posting for themself. A found
+    person's posting (a volunteer's, the police's, a partner's) is never public."""
+    return consent_changeable_by(user=user, posting=posting) and not posting.is_found_person
+
+
 def seeker_posting_manageable_by(*, user: AnyUser, posting: SeekerPosting) -> bool:
     return seeker_posting_visible_to(user=user, posting=posting)
 
@@ -107,6 +134,8 @@ def photo_is_public(photo: Photo) -> bool:
     Age-progressed images made by Reunion are stored with ``use_on_poster``
     off until the family approves them, so an unapproved estimate is never public.
     """
+    if photo.hidden_at is not None:
+        return False
     if photo.case_id:
         return bool(photo.use_on_poster and photo.case.is_public)
     return bool(photo.use_on_poster and photo.seeker_posting.is_public)
@@ -132,7 +161,7 @@ def public_photos(case: MissingChildCase) -> list[Photo]:
     if not case.is_public:
         return []
     kinds = {Photo.Kind.CHILDHOOD: 0, Photo.Kind.AGE_PROGRESSED: 1, Photo.Kind.RECENT: 2}
-    photos = [p for p in case.photos.all() if p.use_on_poster]
+    photos = [p for p in case.photos.all() if p.use_on_poster and p.hidden_at is None]
     return sorted(photos, key=lambda p: (kinds.get(p.kind, 3), p.uploaded_at, p.pk))
 
 
@@ -188,7 +217,8 @@ def public_cases(
             | Q(missing_district__icontains=word)
             | Q(place_joined__icontains=word)
         )
-    poster_photos = Photo.objects.filter(use_on_poster=True).order_by("uploaded_at", "pk")
+    poster_photos = Photo.objects.filter(use_on_poster=True, hidden_at__isnull=True).order_by(
+        "uploaded_at", "pk")
     return cases.prefetch_related(
         Prefetch("photos", queryset=poster_photos, to_attr="poster_photos")
     ).order_by("-published_at", "-created_at", "-pk")
@@ -215,7 +245,8 @@ def public_seeker_postings(
         postings = postings.filter(
             Q(grew_up_province__icontains=word) | Q(grew_up_city__icontains=word)
         )
-    shown = Photo.objects.filter(use_on_poster=True).order_by("uploaded_at", "pk")
+    shown = Photo.objects.filter(use_on_poster=True, hidden_at__isnull=True).order_by(
+        "uploaded_at", "pk")
     return postings.prefetch_related(
         Prefetch("photos", queryset=shown, to_attr="shown_photos")
     ).order_by("-published_at", "-pk")
@@ -225,7 +256,8 @@ def public_posting_photos(posting: SeekerPosting) -> list[Photo]:
     """The photos a seeker chose to show on their published posting."""
     if not posting.is_public:
         return []
-    return list(posting.photos.filter(use_on_poster=True).order_by("uploaded_at", "pk"))
+    return list(posting.photos.filter(use_on_poster=True, hidden_at__isnull=True)
+                .order_by("uploaded_at", "pk"))
 
 def cases_of(user: User) -> QuerySet[MissingChildCase]:
     return MissingChildCase.objects.filter(family=user).order_by("-created_at", "-pk")
@@ -244,8 +276,15 @@ def photos_of_posting(posting: SeekerPosting) -> QuerySet[Photo]:
 
 
 def tip_handleable_by(*, user: AnyUser, tip: Tip) -> bool:
-    """Volunteers and admins read and handle a case's tips, never the case's own family."""
-    return is_staff_reader(user) and tip.case.family_id != user.pk
+    """The volunteers of the case's province and admins read and handle a case's tips, never
+    the case's own family.
+
+    "The case's province" is what new candidates are told by: a volunteer's
+    ``review_provinces`` (empty: every province), as in ``tips_for_volunteer``.
+    """
+    if not is_staff_reader(user) or tip.case.family_id == user.pk:
+        return False
+    return user.is_superuser or user.reviews_province(tip.case.missing_province)
 
 
 def tips_for_volunteer(*, user: User, status: str = "") -> QuerySet[Tip]:
@@ -257,9 +296,12 @@ def tips_for_volunteer(*, user: User, status: str = "") -> QuerySet[Tip]:
     tips = Tip.objects.select_related("case").exclude(case__family=user)
     provinces = [p.strip() for p in user.review_provinces.split(",") if p.strip()]
     if provinces and not user.is_superuser:
+        # The same rule as ``tip_handleable_by`` (``User.reviews_province``): spaces and
+        # case don't count.
+        tips = tips.annotate(case_province=Trim("case__missing_province"))
         in_region = Q()
         for province in provinces:
-            in_region |= Q(case__missing_province__iexact=province)
+            in_region |= Q(case_province__iexact=province)
         tips = tips.filter(in_region)
     if status:
         tips = tips.filter(status=status)

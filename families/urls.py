@@ -38,6 +38,7 @@ urlpatterns = [
     path("photos/<int:pk>/faces/<int:face_pk>/", faces.photo_face, name="photo_face"),
     path("photos/<int:pk>/edit/", photos.photo_edit, name="photo_edit"),
     path("photos/<int:pk>/delete/", photos.photo_delete, name="photo_delete"),
+    path("photos/<int:pk>/hide/", photos.photo_hide, name="photo_hide"),
     path("photos/<int:pk>/face/", faces.face_picker, name="face_picker"),
     path("photos/<int:pk>/age-progression/", faces.photo_age_progression,
          name="photo_age_progression"),

@@ -54,14 +54,18 @@ class ReviewDecisionForm(forms.Form):
     note = forms.CharField(
         label=_("Note"), required=False, max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("Why you decided so; required for \"needs more information\" and \"other\"."),
+        help_text=_("Why you decided so; required to confirm, for \"needs more information\" "
+                    "and for \"other\"."),
     )
 
-    def __init__(self, *args: Any, awaiting_second: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, awaiting_second: bool = False, may_confirm: bool = True,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         confirm = Review.Decision.SECOND_CONFIRM if awaiting_second else Review.Decision.CONFIRM
+        # The volunteer who proposed a candidate never confirms it: another one does.
+        choices = [(confirm, Review.Decision(confirm).label)] if may_confirm else []
         self.fields["decision"].choices = [
-            (confirm, Review.Decision(confirm).label),
+            *choices,
             (Review.Decision.NEEDS_INFO, Review.Decision.NEEDS_INFO.label),
             (Review.Decision.REJECT, Review.Decision.REJECT.label),
         ]
@@ -75,6 +79,8 @@ class ReviewDecisionForm(forms.Form):
             self.add_error("note", _("Say why in the note."))
         if decision == Review.Decision.NEEDS_INFO and not note:
             self.add_error("note", _("Say which information is needed."))
+        if decision in (Review.Decision.CONFIRM, Review.Decision.SECOND_CONFIRM) and not note:
+            self.add_error("note", _("Write why you confirm it."))
         return data
 
 
@@ -181,10 +187,21 @@ class EstimateUseForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, estimates: QuerySet[Photo], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, estimates: QuerySet[Photo], poster_changeable: bool = True,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A number that is not one of this photo's estimates is a form error, never a 500.
         self.fields["estimate"].queryset = estimates
+        if not poster_changeable:
+            # The poster is the family's choice: a volunteer sees it, and can't change it.
+            self.fields["use_on_poster"].disabled = True
+            self.fields["use_on_poster"].help_text = _("The family's choice.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.fields["use_on_poster"].disabled and data.get("estimate") is not None:
+            data["use_on_poster"] = data["estimate"].use_on_poster
+        return data
 
 
 # --- Candidates people propose --------------------------------------------------------

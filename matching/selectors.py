@@ -473,6 +473,16 @@ def candidate_reviewable_by(*, user: User, candidate: Candidate) -> bool:
     return candidate.status != Candidate.Status.ENDED or user.is_superuser
 
 
+def candidate_confirmable_by(*, user: User, candidate: Candidate) -> bool:
+    """Whether ``user`` may ever confirm ``candidate``: never the volunteer who proposed it.
+
+    No volunteer acts alone where it matters: a pair a volunteer put forward is
+    confirmed by another (the claim and the written reason are checked by the
+    review service).
+    """
+    return candidate.proposed_by_id is None or candidate.proposed_by_id != user.pk
+
+
 # What the family and the seeker see of each other (docs/REVIEW.md).
 #: Candidate statuses after a volunteer's confirmation: the grant is open.
 GRANTED_STATUSES = (Candidate.Status.CONFIRMED, Candidate.Status.REUNITED)
@@ -499,7 +509,8 @@ def match_shared_photos(*, candidate: Candidate, side: str) -> list[Photo]:
         photos = candidate.seeker_posting.photos.filter(use_in_matching=True)
     else:
         photos = candidate.case.photos.filter(Q(use_in_matching=True) | Q(use_on_poster=True))
-    return list(photos.order_by("uploaded_at", "pk"))
+    # A photo a volunteer hid is shown to nobody outside its own side and the volunteers.
+    return list(photos.filter(hidden_at__isnull=True).order_by("uploaded_at", "pk"))
 
 
 def candidate_photo_viewable_by(*, user, candidate: Candidate, photo: Photo) -> bool:

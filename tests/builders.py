@@ -97,6 +97,17 @@ def candidate(*, case: MissingChildCase, posting: SeekerPosting, score: float = 
     )
 
 
+def confirm(*, candidate: Candidate, volunteer, decision: str = "confirm",
+            note: str = "Same birthmark; the memories agree.") -> Candidate:
+    """A volunteer's confirmation as the rules ask for one: the candidate claimed first, the
+    reason written."""
+    matching_services.candidate_claim(actor=volunteer, candidate=candidate)
+    matching_services.candidate_review(actor=volunteer, candidate=candidate, decision=decision,
+                                       note=note)
+    candidate.refresh_from_db()
+    return candidate
+
+
 def jpeg(*, size: tuple[int, int] = (200, 200), colour: tuple[int, int, int] = (120, 90, 60)
          ) -> bytes:
     """A small plain JPEG, for uploads where no face is needed."""

@@ -11,7 +11,10 @@ volunteer who owns the case (family A, also a volunteer): they manage case A as 
 family and review others' candidates, but never see or touch candidate C (case A ×
 posting S) nor the private data of seeker S on the other side of it; and a partner
 member (a member of shelter P, which has one finished import I with a refused row):
-an ordinary user everywhere else, and the only role besides the admin who sees I.
+an ordinary user everywhere else, and the only role besides the admin who sees I; a
+proposer (a volunteer of case A's province, Shaanxi, who proposed candidate P, case B ×
+posting S, and posted found person F) and a second volunteer (of another province,
+Sichuan, who may confirm P): both answer as the volunteer unless a row says otherwise.
 A page that must not be shown answers 404 (never 403), so nobody learns what
 exists. Refused POSTs must change nothing; every POST needs its CSRF token.
 """
@@ -53,19 +56,28 @@ from families.services import (
     tip_submit,
 )
 from matching.models import Candidate, DnaTest, Face, MatchJob, Review
+from matching.services.proposals import candidate_propose
 from tests import builders
 
 ROLES = ("anonymous", "family_a", "family_b", "seeker", "volunteer", "admin", "volunteer_owner",
-         "partner_member")
+         "partner_member", "proposer", "second_volunteer")
 LOGIN = "login"  # expected: a redirect to the log-in page
 ADMIN_LOGIN = "admin-login"  # expected: a redirect to the admin's log-in page
 
 
+_AS_VOLUNTEER = object()
+
+
 def codes(
-    anonymous, family_a, family_b, seeker, volunteer, admin, volunteer_owner, partner_member
+    anonymous, family_a, family_b, seeker, volunteer, admin, volunteer_owner, partner_member,
+    *, proposer: object = _AS_VOLUNTEER, second_volunteer: object = _AS_VOLUNTEER,
 ) -> dict[str, object]:
+    """The expected answer of each role; the proposer and the second volunteer answer as the
+    volunteer unless told otherwise."""
+    proposer = volunteer if proposer is _AS_VOLUNTEER else proposer
+    second_volunteer = volunteer if second_volunteer is _AS_VOLUNTEER else second_volunteer
     return dict(zip(ROLES, (anonymous, family_a, family_b, seeker, volunteer, admin,
-                            volunteer_owner, partner_member),
+                            volunteer_owner, partner_member, proposer, second_volunteer),
                     strict=True))
 
 
@@ -76,9 +88,17 @@ CASE_A_MANAGERS = codes(LOGIN, 200, 404, 404, 200, 200, 200, 404)
 # A volunteer on the other side of a candidate with posting S never reads S's private data.
 SEEKER_MANAGERS = codes(LOGIN, 404, 404, 200, 200, 200, 404, 404)
 VOLUNTEERS = codes(LOGIN, 404, 404, 404, 200, 200, 200, 404)
-# Candidate C (case A × posting S) and the tips of case A: volunteers and admins, never a
-# volunteer who owns case A.
+# Candidate C (case A × posting S): volunteers and admins, never a volunteer who owns case A.
 OTHER_VOLUNTEERS_OF_A = codes(LOGIN, 404, 404, 404, 200, 200, 404, 404)
+# The tips of case A: the volunteers of its province (and those of every province) and
+# admins; never a volunteer who owns case A, nor one of another province.
+TIP_READERS_OF_A = codes(LOGIN, 404, 404, 404, 200, 200, 404, 404, second_volunteer=404)
+# Deleting a photo for good: its family (or seeker) and admins; a volunteer only hides it.
+CASE_A_PHOTO_DELETERS = codes(LOGIN, 200, 404, 404, 404, 200, 200, 404)
+SEEKER_PHOTO_DELETERS = codes(LOGIN, 404, 404, 200, 404, 200, 404, 404)
+# Hiding a photo (and showing it again): the volunteers and admins who manage it.
+CASE_A_PHOTO_HIDERS = codes(LOGIN, 404, 404, 404, 200, 200, 200, 404)
+SEEKER_PHOTO_HIDERS = codes(LOGIN, 404, 404, 404, 200, 200, 404, 404)
 # The partners' API answers a browser, logged in or not, 401: only an organisation's key.
 NO_KEY = codes(*[401] * 8)
 # A partner's imports: the active members of its active organisation, nobody else, not even
@@ -110,6 +130,8 @@ class World:
     tip: Tip  # a tip with a photo about case A
     organisation: PartnerOrganisation  # shelter P, with the partner member
     partner_import: PartnerImport  # P's finished import I, with a refused row
+    proposed: Candidate  # candidate P (case B × posting S), proposed by the proposer
+    found_posting: SeekerPosting  # found person F, posted by the proposer
 
 
 @dataclass
@@ -144,6 +166,10 @@ def candidate(w: World) -> int:
 
 def partner_import(w: World) -> int:
     return w.partner_import.pk
+
+
+def proposed(w: World) -> int:
+    return w.proposed.pk
 
 
 MATRIX: dict[str, list[Probe]] = {
@@ -219,11 +245,11 @@ MATRIX: dict[str, list[Probe]] = {
     "tips/": [Probe(_r("families:tips_queue"), VOLUNTEERS,
                     label="a volunteer who owns case A sees none of its tips")],
     "tips/<int:pk>/": [
-        Probe(_r("families:tip_detail", pk=lambda w: w.tip.pk), OTHER_VOLUNTEERS_OF_A,
-              label="never to the case's own family, volunteer or not"),
+        Probe(_r("families:tip_detail", pk=lambda w: w.tip.pk), TIP_READERS_OF_A,
+              label="never to the case's own family, volunteer or not, nor another province"),
     ],
     "tips/<int:pk>/photo/": [Probe(_r("families:tip_photo", pk=lambda w: w.tip.pk),
-                                   OTHER_VOLUNTEERS_OF_A)],
+                                   TIP_READERS_OF_A)],
     # --- families: public seeker postings (only by the seeker's choice) ---
     "people/": [Probe(_r("families:public_seeker_list"), EVERYONE)],
     "people/<int:pk>/": [Probe(_r("families:public_seeker_detail", pk=posting), EVERYONE,
@@ -234,6 +260,9 @@ MATRIX: dict[str, list[Probe]] = {
         Probe(_r("families:seeker_publish", pk=posting),
               codes(LOGIN, 404, 404, 200, 404, 404, 404, 404),
               label="publishing is the seeker's choice alone"),
+        Probe(_r("families:seeker_publish", pk=lambda w: w.found_posting.pk),
+              codes(LOGIN, *[404] * 7, proposer=404),
+              label="a found person is never public, not even by whoever posted them"),
     ],
     # --- families: seeker postings (private pages, never to a family) ---
     "seekers/new/": [Probe(_r("families:seeker_create"), MEMBERS)],
@@ -276,8 +305,15 @@ MATRIX: dict[str, list[Probe]] = {
         Probe(_r("families:photo_edit", pk=lambda w: w.seeker_photo.pk), SEEKER_MANAGERS),
     ],
     "photos/<int:pk>/delete/": [
-        Probe(_r("families:photo_delete", pk=lambda w: w.poster_photo.pk), CASE_A_MANAGERS),
-        Probe(_r("families:photo_delete", pk=lambda w: w.seeker_photo.pk), SEEKER_MANAGERS),
+        Probe(_r("families:photo_delete", pk=lambda w: w.poster_photo.pk),
+              CASE_A_PHOTO_DELETERS, label="a volunteer hides, never deletes"),
+        Probe(_r("families:photo_delete", pk=lambda w: w.seeker_photo.pk),
+              SEEKER_PHOTO_DELETERS),
+    ],
+    "photos/<int:pk>/hide/": [
+        Probe(_r("families:photo_hide", pk=lambda w: w.poster_photo.pk), CASE_A_PHOTO_HIDERS,
+              label="the volunteers' way instead of deleting"),
+        Probe(_r("families:photo_hide", pk=lambda w: w.seeker_photo.pk), SEEKER_PHOTO_HIDERS),
     ],
     "photos/<int:pk>/face/": [
         Probe(_r("families:face_picker", pk=lambda w: w.poster_photo.pk), CASE_A_MANAGERS),
@@ -293,10 +329,15 @@ MATRIX: dict[str, list[Probe]] = {
     "matching/review/": [Probe(_r("matching:queue"), VOLUNTEERS)],
     "matching/review/<int:pk>/": [
         Probe(_r("matching:review", pk=candidate), OTHER_VOLUNTEERS_OF_A),
+        Probe(_r("matching:review", pk=proposed), VOLUNTEERS,
+              label="its proposer reads it (and never confirms it: tests/matching/test_review.py)"),
     ],
     "matching/review/<int:pk>/claim/": [
         Probe(_r("matching:claim", pk=candidate), codes(LOGIN, 404, 404, 404, 405, 405, 405, 404),
               post=codes(LOGIN, 404, 404, 404, 302, 302, 404, 404)),
+        Probe(_r("matching:claim", pk=proposed), codes(LOGIN, 404, 404, 404, 405, 405, 405, 404),
+              post=codes(LOGIN, 404, 404, 404, 302, 302, 302, 404),
+              label="the proposer and the second volunteer both claim P"),
     ],
     "matching/review/<int:pk>/release/": [
         Probe(_r("matching:release", pk=candidate), codes(LOGIN, 404, 404, 404, 405, 405, 405, 404),
@@ -465,6 +506,8 @@ def world(make_user, redis_queues) -> World:
         "volunteer": make_user(volunteer=True, **confirmed),
         "admin": make_user(is_staff=True, is_superuser=True, **confirmed),
         "partner_member": make_user(**confirmed),
+        "proposer": make_user(volunteer=True, review_provinces="Shaanxi", **confirmed),
+        "second_volunteer": make_user(volunteer=True, review_provinces="Sichuan", **confirmed),
     }
     fields = {"given_name": "Lan", "sex": Sex.FEMALE, "birth_year_min": 1986,
               "birth_year_max": 1986, "missing_date": "1989-03-01",
@@ -502,9 +545,16 @@ def world(make_user, redis_queues) -> World:
     )
     shelter = _shelter("Hope shelter", users["partner_member"])
     partner_import = _finished_import(shelter, users["partner_member"])
+    proposed = candidate_propose(
+        actor=users["proposer"], case=case_b, seeker_posting=posting,
+        source=Candidate.Source.VOLUNTEER, note="The same birthmark on the left hand.")
+    found_posting = builders.seeker_posting(
+        seeker=users["proposer"], display_name="Found at Xi'an station", sex=Sex.FEMALE,
+        posted_for=SeekerPosting.PostedFor.FOUND_PERSON,
+        matching_basis="Police case 1991-17, Beilin unit.")
     return World(users, case_a, draft_a, case_b, posting, poster_photo, private_photo,
                  seeker_photo, case_face, private_face, seeker_face, found, notification,
-                 job.id, worker.key, tip, shelter, partner_import)
+                 job.id, worker.key, tip, shelter, partner_import, proposed, found_posting)
 
 
 def _client(world: World, role: str, **options: object) -> Client:
@@ -545,8 +595,9 @@ def _state() -> tuple:
     """What a refused POST must leave as it was."""
     return (
         tuple(MissingChildCase.objects.order_by("pk").values_list("pk", "status")),
-        tuple(SeekerPosting.objects.order_by("pk").values_list("pk", "status")),
-        tuple(Photo.objects.order_by("pk").values_list("pk", "use_on_poster", "face_state")),
+        tuple(SeekerPosting.objects.order_by("pk").values_list("pk", "status", "published_at")),
+        tuple(Photo.objects.order_by("pk").values_list("pk", "use_on_poster", "face_state",
+                                                       "hidden_at")),
         tuple(Face.objects.order_by("pk").values_list("pk", "picked_by")),
         tuple(Candidate.objects.order_by("pk").values_list("pk", "status", "claimed_by")),
         Review.objects.count(), DnaTest.objects.count(), MatchJob.objects.count(),

@@ -55,7 +55,14 @@ from families.services.partners import (
     partner_posting_save,
     partner_postings_hand_over,
 )
-from families.services.photos import PHOTO_EDITABLE_FIELDS, photo_add, photo_delete, photo_update
+from families.services.photos import (
+    PHOTO_EDITABLE_FIELDS,
+    photo_add,
+    photo_delete,
+    photo_hide,
+    photo_show,
+    photo_update,
+)
 from families.services.seeker_postings import (
     SEEKER_EDITABLE_FIELDS,
     seeker_posting_create,
@@ -95,6 +102,8 @@ __all__ = [
     "partner_postings_hand_over",
     "photo_add",
     "photo_delete",
+    "photo_hide",
+    "photo_show",
     "photo_update",
     "profile_update",
     "seeker_posting_create",

@@ -1,14 +1,22 @@
-"""Photos: the checked and normalised upload, what is said about a photo, its deletion."""
+"""Photos: the checked and normalised upload, what is said about a photo, hiding it, its
+deletion."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from families.audit import audit_record
 from families.models import MissingChildCase, PartnerImport, Photo, SeekerPosting, User
+from families.selectors import (
+    photo_deletable_by,
+    photo_hideable_by,
+    photo_poster_changeable_by,
+)
 from families.services.common import assign_fields
 from families.uploads import NormalisedImage, normalise_photo
 from matching.services import faces_refresh_facts, photo_schedule_processing
@@ -72,9 +80,15 @@ PHOTO_EDITABLE_FIELDS = {
 
 
 def photo_update(*, actor: User, photo: Photo, fields: dict[str, Any]) -> Photo:
-    """Changes what is said about a photo (kind, age, caption, where it is used)."""
+    """Changes what is said about a photo (kind, age, caption, where it is used).
+
+    Whether a photo is on the poster is the family's choice (or an admin's): a
+    volunteer changing it is refused.
+    """
     with transaction.atomic():
         changed = assign_fields(photo, fields, PHOTO_EDITABLE_FIELDS)
+        if "use_on_poster" in changed and not photo_poster_changeable_by(user=actor, photo=photo):
+            raise PermissionDenied("Only the family chooses the poster's photos.")
         if "kind" in changed:
             photo.is_estimate = photo.kind == Photo.Kind.AGE_PROGRESSED
         photo.full_clean()
@@ -93,10 +107,47 @@ def photo_update(*, actor: User, photo: Photo, fields: dict[str, Any]) -> Photo:
 def photo_delete(*, actor: User, photo: Photo) -> None:
     """Deletes a photo, its faces and embeddings, and (once committed) its file.
 
-    Estimates made from this photo go with it (the foreign key cascades); the
-    receivers of ``families.signals`` remove every deleted photo's file on commit.
+    Only the family (or the posting's owner) and admins delete: a volunteer hides
+    a photo instead (``photo_hide``). Estimates made from this photo go with it
+    (the foreign key cascades); the receivers of ``families.signals`` remove
+    every deleted photo's file on commit.
     """
+    if not photo_deletable_by(user=actor, photo=photo):
+        raise PermissionDenied("Only the family or an admin deletes a photo.")
     with transaction.atomic():
         audit_record(actor=actor, action="photo.deleted", obj=photo,
                      detail={"side": photo.side, "kind": photo.kind, "sha256": photo.sha256})
         photo.delete()
+
+
+def photo_hide(*, actor: User, photo: Photo, reason: str = "") -> Photo:
+    """A volunteer hides a photo instead of deleting it: kept with its file and faces, seen
+    by its family, volunteers and admins, never public and never matched until shown again.
+    """
+    return _photo_set_hidden(actor=actor, photo=photo, hidden=True, reason=reason)
+
+
+def photo_show(*, actor: User, photo: Photo) -> Photo:
+    """Shows a hidden photo again: public (if it was on the poster) and matched as before."""
+    return _photo_set_hidden(actor=actor, photo=photo, hidden=False)
+
+
+def _photo_set_hidden(*, actor: User, photo: Photo, hidden: bool, reason: str = "") -> Photo:
+    if not photo_hideable_by(user=actor, photo=photo):
+        raise PermissionDenied("Only volunteers and admins hide or show a photo.")
+    with transaction.atomic():
+        photo = Photo.objects.select_for_update(of=("self",)).select_related(
+            "case", "seeker_posting").get(pk=photo.pk)
+        if (photo.hidden_at is not None) == hidden:
+            return photo
+        photo.hidden_at = timezone.now() if hidden else None
+        photo.save(update_fields=["hidden_at", "updated_at"])
+        audit_record(actor=actor, action="photo.hidden" if hidden else "photo.shown", obj=photo,
+                     detail={"side": photo.side, "reason": reason.strip()} if hidden
+                     else {"side": photo.side})
+        faces_refresh_facts(
+            actor=actor,
+            case=photo.case if photo.case_id else None,
+            seeker_posting=None if photo.case_id else photo.seeker_posting,
+        )
+    return photo

@@ -45,7 +45,13 @@ def seeker_posting_update(
     owner alone; taking it back ends every candidate that is not reunited.
     """
     with transaction.atomic():
+        was_found_person = posting.is_found_person
         changed = assign_fields(posting, fields, SEEKER_EDITABLE_FIELDS)
+        if was_found_person and not posting.is_found_person:
+            raise ValidationError({"posted_for": _(
+                "A found person's posting stays one: who posted them can't speak for them. "
+                "A person looking for their family posts themself."
+            )})
         if {"consent_to_matching", "matching_basis"} & set(changed) and not (
             consent_changeable_by(user=actor, posting=posting)
         ):
@@ -102,13 +108,17 @@ def seeker_posting_publish(
 ) -> SeekerPosting:
     """Shows a posting on the public pages, with the photos its owner picked.
 
-    Publishing is the owner's choice alone, and only a posting that consents to
-    matching (or has a found person's basis) and is in matching can be public.
+    Publishing is the owner's choice alone, for themself: a found person's posting
+    (a volunteer's, the police's, a partner's) is never public, since nobody can
+    consent for them. Only a posting that consents to matching and is in matching
+    can be public.
     Contacts, the district and the year of arrival are never shown; the memories
     only when the owner says so. Photos not picked are hidden (again).
     """
     if not consent_changeable_by(user=actor, posting=posting):
         raise PermissionDenied("Only the posting's owner publishes it.")
+    if posting.is_found_person:
+        raise PermissionDenied("A found person's posting is never public.")
     picked = {photo.pk for photo in photos}
     with transaction.atomic():
         posting = SeekerPosting.objects.select_for_update().get(pk=posting.pk)

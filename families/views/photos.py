@@ -1,5 +1,5 @@
 """Photos: the upload page of a case or posting, the photo itself (access-checked), its
-details, its deletion, and the live face states."""
+details, hiding it (volunteers), its deletion (the family, admins), and the live face states."""
 
 from __future__ import annotations
 
@@ -60,8 +60,11 @@ def photos_page(
     photos = (selectors.photos_of_case(owner_obj) if is_case
               else selectors.photos_of_posting(owner_obj))
     status = 400 if request.method == "POST" else 200
+    owner_id = owner_obj.family_id if is_case else owner_obj.owner_id
     return no_store(render(request, "families/photos.html", {
         "form": form, "obj": owner_obj, "is_case": is_case, "photos": photos,
+        "can_delete": selectors.deletable_by(user=request.user, owner_id=owner_id),
+        "can_hide": selectors.is_staff_reader(request.user),
     }, status=status))
 
 
@@ -90,7 +93,10 @@ def photo_states(request: HttpRequest) -> JsonResponse:
 @require_http_methods(["GET", "POST"])
 def photo_edit(request: HttpRequest, pk: int) -> HttpResponse:
     photo = photo_for(request, pk, manage=True)
-    form = forms.PhotoEditForm(request.POST or None, instance=photo)
+    form = forms.PhotoEditForm(
+        request.POST or None, instance=photo,
+        poster_changeable=selectors.photo_poster_changeable_by(user=request.user, photo=photo),
+    )
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.fields}
         photo.refresh_from_db()
@@ -108,7 +114,10 @@ def photo_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def photo_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """The family (or the posting's owner) and admins delete; anyone else gets 404."""
     photo = photo_for(request, pk, manage=True)
+    if not selectors.photo_deletable_by(user=request.user, photo=photo):
+        raise Http404
     back = photo_return_url(photo)
     if request.method == "POST":
         services.photo_delete(actor=request.user, photo=photo)
@@ -116,3 +125,30 @@ def photo_delete(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(back)
     return no_store(render(request, "families/photo_delete.html",
                             {"photo": photo, "back": back, "name": person_name(photo)}))
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def photo_hide(request: HttpRequest, pk: int) -> HttpResponse:
+    """A volunteer hides a photo (kept, never public, not matched) or shows it again."""
+    photo = photo_for(request, pk, manage=True)
+    if not selectors.photo_hideable_by(user=request.user, photo=photo):
+        raise Http404
+    back = photo_return_url(photo)
+    form = forms.PhotoHideForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("step") == "show":
+        services.photo_show(actor=request.user, photo=photo)
+        messages.success(request, _("The photo is shown again."))
+        return redirect(back)
+    if request.method == "POST" and form.is_valid():
+        services.photo_hide(actor=request.user, photo=photo,
+                            reason=form.cleaned_data["reason"])
+        messages.success(request, _(
+            "The photo is hidden: it is kept, but not public and not compared."))
+        return redirect(back)
+    if request.method == "GET":
+        audit_private_look(request, photo, action="photo.private_viewed")
+    return no_store(render(request, "families/photo_hide.html", {
+        "form": form, "photo": photo, "back": back, "name": person_name(photo),
+    }, status=400 if request.method == "POST" else 200))

@@ -119,8 +119,8 @@ def seeker_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def seeker_publish(request: HttpRequest, pk: int) -> HttpResponse:
     """The owner publishes the posting (the photos and memories they choose) or takes it down."""
     posting = visible_posting(request, pk)
-    if not selectors.consent_changeable_by(user=request.user, posting=posting):
-        raise Http404
+    if not selectors.seeker_posting_publishable_by(user=request.user, posting=posting):
+        raise Http404  # only a person publishes themself: never a found person's posting
     form = forms.SeekerPublishForm(
         request.POST if request.POST.get("step") == "publish" else None, posting=posting,
         initial={"photos": [p.pk for p in posting.photos.filter(use_on_poster=True)],

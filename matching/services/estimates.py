@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from families.audit import audit_record
 from families.models import Photo, User
-from families.selectors import photo_manageable_by
+from families.selectors import photo_manageable_by, photo_poster_changeable_by
 from families.uploads import normalise_photo
 from matching.services.facts import faces_refresh_facts
 from matching.services.match_jobs import photo_schedule_processing
@@ -95,7 +95,9 @@ def photo_set_estimate_use(
 ) -> Photo:
     """The family's decision on an age-progressed image: used in matching, shown on the poster.
 
-    Its faces are made searchable (and matched) or withdrawn from search at once.
+    A volunteer helping the family may decide on its use in matching, never on the
+    poster (the family's choice, or an admin's). Its faces are made searchable (and
+    matched) or withdrawn from search at once.
     """
     if not _may_manage_case_photo(actor, photo):
         raise PermissionDenied("Only the case's family or a volunteer may decide on its estimates.")
@@ -113,6 +115,8 @@ def photo_set_estimate_use(
         }
         if not changed:
             return photo
+        if "use_on_poster" in changed and not photo_poster_changeable_by(user=actor, photo=photo):
+            raise PermissionDenied("Only the family chooses the poster's photos.")
         for name, value in changed.items():
             setattr(photo, name, value)
         photo.save(update_fields=[*changed, "updated_at"])

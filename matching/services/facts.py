@@ -30,7 +30,9 @@ def face_facts(photo: Photo, *, embedded: bool) -> dict[str, Any]:
         "birth_year_min": owner.birth_year_min,
         "birth_year_max": owner.birth_year_max,
         "age_in_photo": photo.age_years(),
-        "searchable": bool(embedded and owner.is_matchable and photo.use_in_matching),
+        # A photo a volunteer hid is not matched until it is shown again.
+        "searchable": bool(embedded and owner.is_matchable and photo.use_in_matching
+                           and photo.hidden_at is None),
     }
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from families.audit import audit_record
 from families.models import MissingChildCase, SeekerPosting, Tip, User
-from families.selectors import consent_changeable_by, is_staff_reader
+from families.selectors import consent_changeable_by, is_staff_reader, tip_handleable_by
 from matching import ranking, selectors
 from matching.faces import current_model_version
 from matching.models import Candidate, Side
@@ -49,7 +49,7 @@ def candidate_propose(
 
     The seeker proposes from a public case for their own consenting posting; a
     family from a public seeker posting for its own case; a volunteer (or from a
-    tip) for any two that are in matching, never their own. Raises
+    tip the volunteer may handle) for any two that are in matching, never their own. Raises
     ``PermissionDenied`` for anyone else, ``ValidationError`` when either side is
     out of matching (no consent, withdrawn) or the note is missing.
     """
@@ -63,6 +63,9 @@ def candidate_propose(
         raise ValidationError(_("Say in a few words why you think so."))
     if source == Source.TIP and (tip is None or tip.case_id != case.pk):
         raise ValidationError(_("Choose a tip about this case."))
+    if tip is not None and not tip_handleable_by(user=actor, tip=tip):
+        # A proposal from a tip is a way of handling it: only for who may read the tip.
+        raise PermissionDenied("Not a tip this person handles.")
     with transaction.atomic():
         existing = Candidate.objects.select_for_update().filter(
             case=case, seeker_posting=seeker_posting

@@ -19,6 +19,7 @@ from families.audit import audit_record
 from families.models import User
 from matching import notices
 from matching.models import Candidate, Review
+from matching.selectors import candidate_confirmable_by
 from matching.services.candidates import (
     OPEN_CANDIDATE_STATUSES,
     ReviewRefused,
@@ -77,14 +78,27 @@ def candidate_release(*, actor: User, candidate: Candidate) -> Candidate:
     return candidate
 
 
+def _refuse_lone_confirmation(actor: User, candidate: Candidate, note: str) -> None:
+    """A confirmation is a second pair of eyes on a claimed candidate, with its reason written."""
+    if not candidate_confirmable_by(user=actor, candidate=candidate):
+        raise ReviewRefused(_("You proposed this candidate: another volunteer must confirm it."))
+    if not (_claim_is_live(candidate) and candidate.claimed_by_id == actor.pk):
+        raise ReviewRefused(_("Claim this candidate before you confirm it."))
+    if not note:
+        raise ReviewRefused(_("Write why you confirm it in the note."))
+
+
 def candidate_review(
     *, actor: User, candidate: Candidate, decision: str, reason: str = "", note: str = ""
 ) -> Review:
     """Records a volunteer's decision: reject (with a reason), needs information, or confirm.
 
-    Confirming with ``REVIEW_REQUIRES_SECOND_REVIEWER`` waits for a second,
-    different volunteer (``second_confirm``, or ``reject``); a confirmed
-    candidate requests its DNA test and tells both sides what they may now see.
+    No volunteer confirms alone: a confirmation (first or second) needs the
+    candidate claimed by the confirming volunteer and a written reason, and a
+    candidate a volunteer proposed is confirmed by another volunteer. Confirming
+    with ``REVIEW_REQUIRES_SECOND_REVIEWER`` waits for a second, different
+    volunteer (``second_confirm``, or ``reject``); a confirmed candidate requests
+    its DNA test and tells both sides what they may now see.
     """
     require_volunteer(actor)
     note = note.strip()
@@ -96,6 +110,8 @@ def candidate_review(
         if _claim_is_live(candidate) and candidate.claimed_by_id != actor.pk:
             raise ReviewRefused(_("Another volunteer is reviewing this candidate."))
         awaiting_second = candidate.status == Candidate.Status.AWAITING_SECOND_REVIEW
+        if decision in (Review.Decision.CONFIRM, Review.Decision.SECOND_CONFIRM):
+            _refuse_lone_confirmation(actor, candidate, note)
         if decision == Review.Decision.REJECT:
             if reason not in Review.Reason.values or reason == Review.Reason.DNA_NO_MATCH:
                 raise ReviewRefused(_("Choose the reason for rejecting."))

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from PIL import Image
 
+from families.selectors import photo_poster_changeable_by
 from families.views.common import (
     audit_private_look,
     image_response,
@@ -107,13 +108,15 @@ def photo_age_progression(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         audit_private_look(request, photo, action="photo.private_viewed")
     estimates = list(photo.estimates.order_by("age_in_photo", "pk"))
+    poster_changeable = photo_poster_changeable_by(user=request.user, photo=photo)
     create_form = forms.AgeProgressionForm(
         request.POST if "target_age" in request.POST else None
     )
     status = 200
     use_form = None
     if request.method == "POST" and "estimate" in request.POST:
-        use_form = forms.EstimateUseForm(request.POST, estimates=photo.estimates.all())
+        use_form = forms.EstimateUseForm(request.POST, estimates=photo.estimates.all(),
+                                         poster_changeable=poster_changeable)
         if use_form.is_valid():
             choice = dict(use_form.cleaned_data)
             estimate = choice.pop("estimate")
@@ -142,6 +145,7 @@ def photo_age_progression(request: HttpRequest, pk: int) -> HttpResponse:
             initial={"use_in_matching": estimate.use_in_matching,
                      "use_on_poster": estimate.use_on_poster, "estimate": estimate.pk},
             auto_id=f"estimate-{estimate.pk}-%s", estimates=photo.estimates.all(),
+            poster_changeable=poster_changeable,
         )}
         for estimate in estimates
     ]

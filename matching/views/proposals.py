@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from families.models import MATCHABLE_STATUSES, MissingChildCase, SeekerPosting, Tip
-from families.selectors import is_staff_reader
+from families.selectors import is_staff_reader, tip_handleable_by
 from matching import forms
 from matching.models import Candidate
 from matching.services.proposals import candidate_propose
@@ -106,7 +106,10 @@ def volunteer_propose(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         case = MissingChildCase.objects.filter(pk=data["case"]).first()
         posting = SeekerPosting.objects.filter(pk=data["seeker_posting"]).first()
-        tip = Tip.objects.filter(pk=data["tip"]).first() if data.get("tip") else None
+        tip = Tip.objects.select_related("case").filter(pk=data["tip"]).first() \
+            if data.get("tip") else None
+        if tip is not None and not tip_handleable_by(user=request.user, tip=tip):
+            tip = None  # a tip the volunteer may not read is answered as one that doesn't exist
         try:
             if case is None or posting is None or (data.get("tip") and tip is None):
                 raise ValidationError(_("No such case, posting or tip."))

@@ -69,7 +69,9 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     """Both people side by side: photos, aligned faces, every pair's distance, the facts."""
     candidate = reviewable_candidate(request, pk)
     awaiting_second = candidate.status == Candidate.Status.AWAITING_SECOND_REVIEW
-    form = forms.ReviewDecisionForm(request.POST or None, awaiting_second=awaiting_second)
+    may_confirm = selectors.candidate_confirmable_by(user=request.user, candidate=candidate)
+    form = forms.ReviewDecisionForm(request.POST or None, awaiting_second=awaiting_second,
+                                    may_confirm=may_confirm)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -103,4 +105,5 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         "is_open": candidate.status in services.OPEN_CANDIDATE_STATUSES,
         "claim_is_mine": claim_is_mine,
         "claimed_by_other": bool(candidate.claimed_by_id and not claim_is_mine),
+        "may_confirm": may_confirm,
     })

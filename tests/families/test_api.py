@@ -307,8 +307,7 @@ def test_only_candidates_a_volunteer_confirmed_are_read(partners, make_user):
     assert call("get", url, partners.key).json()["count"] == 0  # nothing before confirmation
     matching_services.candidate_review(actor=volunteer, candidate=rejected,
                                        decision=Review.Decision.REJECT, reason="different_person")
-    matching_services.candidate_review(actor=volunteer, candidate=candidate,
-                                       decision=Review.Decision.CONFIRM)
+    builders.confirm(candidate=candidate, volunteer=volunteer)
     body = call("get", url, partners.key).json()
     assert [c["id"] for c in body["results"]] == [candidate.pk]
     found = body["results"][0]

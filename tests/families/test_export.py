@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from families.models import AuditEntry, Notification
 from matching.models import Candidate
-from matching.services import candidate_review
 from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,7 +85,7 @@ def test_the_export_holds_nothing_about_anyone_else(people, client, make_user):
     (exported_case,) = json.loads(_download(client, people["family"]).read("cases.json"))
     assert exported_case["candidates"] == []
     candidate = Candidate.objects.get()
-    candidate_review(actor=make_user(volunteer=True), candidate=candidate, decision="confirm")
+    builders.confirm(candidate=candidate, volunteer=make_user(volunteer=True))
     archive = _download(client, people["family"])
     everything = b"".join(archive.read(name) for name in archive.namelist())
     (exported_case,) = json.loads(archive.read("cases.json"))

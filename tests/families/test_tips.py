@@ -59,6 +59,32 @@ def test_an_anonymous_tip_reaches_the_volunteers_of_the_province_only(
     assert list(client.get(reverse("families:tips_queue")).context["page"]) == []
 
 
+def test_a_volunteer_of_another_province_never_reads_or_handles_a_tip(
+    client, case, make_user, photo_bytes, media_root, superuser
+):
+    """Only the volunteers of the case's province (as candidates are told) and admins."""
+    _send(client, case, photo=io.BytesIO(photo_bytes("img1.jpg")))
+    tip = Tip.objects.get()
+    elsewhere = make_user(volunteer=True, review_provinces="Sichuan, Hunan")
+    client.force_login(elsewhere)
+    detail = reverse("families:tip_detail", args=[tip.pk])
+    assert client.get(detail).status_code == 404
+    assert client.get(reverse("families:tip_photo", args=[tip.pk])).status_code == 404
+    assert client.post(detail, {"step": "handle", "status": "useful"}).status_code == 404
+    assert client.post(detail, {"step": "pass_on", "message": "News."}).status_code == 404
+    tip.refresh_from_db()
+    assert tip.status == Tip.Status.NEW and tip.passed_to_family_at is None
+    assert not AuditEntry.objects.filter(actor=elsewhere).exists()
+    # The province is compared as candidates' notices compare it: case and spaces aside;
+    # a volunteer with no provinces set reviews them all, and so does an admin.
+    for reader in (make_user(volunteer=True, review_provinces=" shaanxi ,Hunan"),
+                   make_user(volunteer=True), superuser):
+        client.force_login(reader)
+        assert client.get(detail).status_code == 200
+        assert [t.pk for t in client.get(reverse("families:tips_queue")).context["page"]] \
+            == [tip.pk]
+
+
 def test_the_family_hears_only_what_a_volunteer_passes_on(client, case, make_user):
     _send(client, case)
     tip = Tip.objects.get()

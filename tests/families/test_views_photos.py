@@ -7,13 +7,16 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from PIL import ExifTags, Image
 
-from families import services
+from families import selectors, services
 from families.models import AuditEntry, Photo
-from matching.models import Face
+from matching.models import Candidate, Face
+from matching.services import photo_set_estimate_use
 from tests import builders
 
 
@@ -276,3 +279,104 @@ def test_photo_states_answer_only_the_photos_one_manages(client, everyone, photo
     response = client.get(url)
     assert [item["id"] for item in response.json()["photos"]] == [photo.pk]
     assert "no-store" in response["Cache-Control"]
+
+
+# --- a volunteer hides a family's photo, never deletes it ---------------------------
+
+
+@pytest.mark.django_db
+def test_a_volunteer_hides_a_familys_photo_but_never_deletes_it_nor_changes_the_poster(
+    client, everyone, photo_bytes, media_root, redis_queues
+):
+    family, volunteer = everyone["family"], everyone["volunteer"]
+    case = builders.case(family=family)
+    photo = builders.photo(data=photo_bytes("img1.jpg"), case=case)
+    stored = media_root / photo.image.name
+    client.force_login(volunteer)
+    delete = reverse("families:photo_delete", args=[photo.pk])
+    assert client.get(delete).status_code == 404
+    assert client.post(delete).status_code == 404
+    with pytest.raises(PermissionDenied):
+        services.photo_delete(actor=volunteer, photo=photo)
+    # Whether it is on the poster is the family's choice: the form has no such field for a
+    # volunteer, and the service refuses.
+    edit = reverse("families:photo_edit", args=[photo.pk])
+    assert "use_on_poster" not in client.get(edit).context["form"].fields
+    assert client.post(edit, {"kind": "childhood", "age_in_photo": "3",
+                              "use_in_matching": "on"}).status_code == 302
+    with pytest.raises(PermissionDenied):
+        services.photo_update(actor=volunteer, photo=Photo.objects.get(pk=photo.pk),
+                              fields={"use_on_poster": False})
+    photo.refresh_from_db()
+    assert photo.use_on_poster and photo.age_in_photo == 3 and stored.exists()
+    page = client.get(reverse("families:case_photos", args=[case.pk])).content.decode()
+    assert delete not in page and reverse("families:photo_hide", args=[photo.pk]) in page
+
+    # Hidden: kept with its file, shown to nobody publicly, still seen by its family.
+    hide = reverse("families:photo_hide", args=[photo.pk])
+    assert client.post(hide, {"step": "hide", "reason": "Not the child."}).status_code == 302
+    photo.refresh_from_db()
+    assert photo.is_hidden and photo.use_on_poster and stored.exists()
+    assert AuditEntry.objects.filter(action="photo.hidden", actor=volunteer,
+                                     object_id=str(photo.pk)).exists()
+    image = reverse("families:photo_image", args=[photo.pk])
+    anonymous = Client()
+    assert anonymous.get(image).status_code == 404
+    assert image not in anonymous.get(case.get_absolute_url()).content.decode()
+    assert selectors.public_photos(case) == []
+    (listed,) = selectors.public_cases()
+    assert not listed.poster_photos
+    client.force_login(family)
+    assert client.get(image).status_code == 200
+    assert "hidden by a volunteer" in client.get(
+        reverse("families:case_photos", args=[case.pk])).content.decode()
+    assert client.get(hide).status_code == 404  # hiding and showing are the volunteers'
+
+    # Shown again, as it was; the family (and admins) keep the deletion.
+    client.force_login(volunteer)
+    assert client.post(hide, {"step": "show"}).status_code == 302
+    assert anonymous.get(image).status_code == 200
+    client.force_login(family)
+    assert client.post(delete).status_code == 302
+    assert not Photo.objects.filter(pk=photo.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_volunteer_never_puts_an_estimate_on_the_poster(everyone):
+    family, volunteer = everyone["family"], everyone["volunteer"]
+    case = builders.case(family=family)
+    source = builders.photo_row(case=case)
+    estimate = Photo.objects.create(
+        owner=family, case=case, kind=Photo.Kind.AGE_PROGRESSED, is_estimate=True,
+        source_photo=source, image="photos/none.jpg", sha256="1" * 64, use_on_poster=False,
+        use_in_matching=False)
+    with pytest.raises(PermissionDenied):
+        photo_set_estimate_use(actor=volunteer, photo=estimate, use_in_matching=False,
+                               use_on_poster=True)
+    photo_set_estimate_use(actor=volunteer, photo=estimate, use_in_matching=True,
+                           use_on_poster=False)
+    photo_set_estimate_use(actor=family, photo=estimate, use_in_matching=True,
+                           use_on_poster=True)
+    estimate.refresh_from_db()
+    assert estimate.use_in_matching and estimate.use_on_poster
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hidden_photo_is_not_matched_until_shown_again(
+    make_user, photo_bytes, media_root, run_worker
+):
+    """Two photos of one person (../shared/faces): no candidate while one is hidden."""
+    volunteer = make_user(volunteer=True)
+    case = builders.case(family=make_user())
+    photo = builders.photo(data=photo_bytes("img1.jpg"), case=case, age_in_photo=30)
+    services.photo_hide(actor=volunteer, photo=photo)
+    posting = builders.seeker_posting(seeker=make_user())
+    builders.photo(data=photo_bytes("img2.jpg"), posting=posting, age_in_photo=40)
+    run_worker()
+    face = Face.objects.get(photo=photo)
+    assert face.embedding is not None and not face.searchable
+    assert not Candidate.objects.exists()
+    services.photo_show(actor=volunteer, photo=photo)
+    run_worker()
+    assert Face.objects.get(photo=photo).searchable
+    assert Candidate.objects.filter(case=case, seeker_posting=posting).exists()

@@ -16,12 +16,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_every_matching_model_has_an_admin(admin_client, make_user, redis_queues, make_candidate):
-    from matching import services
 
     volunteer = make_user(volunteer=True)
     candidate = make_candidate()
-    services.candidate_review(actor=volunteer, candidate=candidate,
-                              decision=Review.Decision.CONFIRM)
+    builders.confirm(candidate=candidate, volunteer=volunteer)
     for model in (Face, MatchJob, Candidate, Review, DnaTest):
         model_admin = admin.site._registry[model]
         assert model_admin.list_filter and model_admin.search_fields, model
@@ -41,11 +39,9 @@ def test_every_admin_page_of_private_data_is_audited(
     admin_client, superuser, make_user, redis_queues, make_candidate
 ):
     from families.models import Notification
-    from matching import services
 
     candidate = make_candidate()
-    services.candidate_review(actor=make_user(volunteer=True), candidate=candidate,
-                              decision=Review.Decision.CONFIRM)
+    builders.confirm(candidate=candidate, volunteer=make_user(volunteer=True))
     face = builders.face(photo=builders.photo(data=builders.jpeg(), case=candidate.case))
     pages = {
         "matching_candidate": candidate, "matching_dnatest": DnaTest.objects.get(),

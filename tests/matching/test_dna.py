@@ -12,6 +12,7 @@ from django.utils import timezone
 from families.models import AuditEntry, CaseStatus, Notification
 from matching import services
 from matching.models import Candidate, DnaTest, Review
+from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,8 +27,7 @@ def confirmed(make_user, make_candidate):
     """A candidate a volunteer confirmed, and the DNA test that opened."""
     volunteer = make_user(volunteer=True)
     candidate = make_candidate()
-    services.candidate_review(actor=volunteer, candidate=candidate,
-                              decision=Review.Decision.CONFIRM)
+    builders.confirm(candidate=candidate, volunteer=volunteer)
     return volunteer, candidate, DnaTest.objects.get(candidate=candidate)
 
 

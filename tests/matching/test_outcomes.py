@@ -288,7 +288,7 @@ def test_neither_side_ever_sees_the_chance(make_user, make_people, volunteer, se
     rows.candidate(distance=0.04, gap=3.0, outcome="confirm", model_version="test")
     services.outcome_calibrations_refit(actor=None)
     assert "based on 1 review" in _review_page(volunteer, candidate)
-    services.candidate_review(actor=volunteer, candidate=candidate, decision="confirm")
+    builders.confirm(candidate=candidate, volunteer=volunteer)
     for person in (case.family, posting.owner):
         client = Client()
         client.force_login(person)
@@ -306,7 +306,7 @@ def test_a_dna_result_queues_a_refit_that_a_worker_runs(make_people, volunteer, 
                                                         redis_queues):
     case, posting = make_people()
     candidate = builders.candidate(case=case, posting=posting, distance=0.07, age_gap_years=25)
-    services.candidate_review(actor=volunteer, candidate=candidate, decision="confirm")
+    builders.confirm(candidate=candidate, volunteer=volunteer)
     test = DnaTest.objects.get(candidate=candidate)
     services.dna_test_record_samples(actor=volunteer, dna_test=test)
     assert "refit-outcome-calibrations" not in redis_queues["match"].job_ids

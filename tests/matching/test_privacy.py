@@ -23,6 +23,7 @@ from families import services as family_services
 from families.models import AuditEntry, CaseStatus, Notification, Photo, SeekerPosting, Sex
 from matching import services
 from matching.models import Candidate, DnaTest
+from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,9 +68,7 @@ def _export(client, user) -> dict[str, object]:
 
 
 def _confirm(pair) -> Candidate:
-    services.candidate_review(actor=pair["volunteer"], candidate=pair["candidate"],
-                              decision="confirm")
-    pair["candidate"].refresh_from_db()
+    builders.confirm(candidate=pair["candidate"], volunteer=pair["volunteer"])
     assert pair["candidate"].status == Candidate.Status.CONFIRMED
     return pair["candidate"]
 

@@ -11,7 +11,6 @@ from django.urls import reverse
 from families.models import AuditEntry, Notification
 from families.services import seeker_posting_publish, tip_submit
 from matching.models import Candidate
-from matching.services import candidate_review
 from matching.services.proposals import candidate_propose
 from tests import builders
 
@@ -56,7 +55,7 @@ def test_this_might_be_me_becomes_a_candidate_whatever_the_faces_say(client, str
     # Only the volunteers hear of it; the family learns nothing before a confirmation.
     assert Notification.objects.filter(recipient=volunteer).exists()
     assert not Notification.objects.filter(recipient__in=[case.family, posting.owner]).exists()
-    candidate_review(actor=volunteer, candidate=candidate, decision="confirm")
+    builders.confirm(candidate=candidate, volunteer=volunteer)
     assert Notification.objects.filter(recipient=case.family,
                                        kind="candidate_confirmed").exists()
 
@@ -94,6 +93,30 @@ def test_a_volunteer_proposes_from_a_tip_never_about_their_own(client, strangers
     with pytest.raises(PermissionDenied):
         candidate_propose(actor=case.family, case=case, seeker_posting=posting,
                           source=Candidate.Source.VOLUNTEER, note="mine")
+
+
+def test_a_proposal_from_a_tip_needs_the_right_to_handle_that_tip(client, make_people,
+                                                                  make_user):
+    case, posting = make_people(missing_province="Shaanxi")
+    tip = tip_submit(actor=make_user(), case=case, fields={"text": "Seen in Henan."})
+    elsewhere = make_user(volunteer=True, review_provinces="Sichuan")
+    with pytest.raises(PermissionDenied):
+        candidate_propose(actor=elsewhere, case=case, seeker_posting=posting,
+                          source=Candidate.Source.TIP, tip=tip, note="The same town.")
+    # The page answers as for a tip that does not exist, and records nothing.
+    client.force_login(elsewhere)
+    response = client.post(reverse("matching:volunteer_propose"), {
+        "case": case.pk, "seeker_posting": posting.pk, "tip": tip.pk,
+        "note": "The same town."})
+    assert response.status_code == 400
+    assert "No such case, posting or tip." in response.content.decode()
+    assert not Candidate.objects.exists()
+    assert not AuditEntry.objects.filter(actor=elsewhere).exists()
+    # A volunteer of the case's province proposes from it.
+    candidate = candidate_propose(
+        actor=make_user(volunteer=True, review_provinces="Shaanxi"), case=case,
+        seeker_posting=posting, source=Candidate.Source.TIP, tip=tip, note="The same town.")
+    assert candidate.source == Candidate.Source.TIP
 
 
 def test_only_consenting_people_in_matching_are_proposed(make_user, strangers):

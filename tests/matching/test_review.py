@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from django.utils import timezone
 
 from families import services as family_services
@@ -152,19 +153,19 @@ def test_a_second_reviewer_must_confirm_when_the_setting_asks(make_user, setting
     first, second = make_user(volunteer=True), make_user(volunteer=True)
     case, posting = make_people()
     candidate = builders.candidate(case=case, posting=posting)
-    services.candidate_review(actor=first, candidate=candidate, decision=Review.Decision.CONFIRM)
-    candidate.refresh_from_db()
+    builders.confirm(candidate=candidate, volunteer=first)
     assert candidate.status == Candidate.Status.AWAITING_SECOND_REVIEW
     assert not DnaTest.objects.exists()
     asked = Notification.objects.filter(kind="candidate_for_second_review")
     assert [n.recipient for n in asked] == [second]
     assert not Notification.objects.filter(kind="candidate_confirmed").exists()
+    services.candidate_claim(actor=first, candidate=candidate)
     with pytest.raises(services.ReviewRefused):
         services.candidate_review(actor=first, candidate=candidate,
-                                  decision=Review.Decision.SECOND_CONFIRM)
-    services.candidate_review(actor=second, candidate=candidate,
-                              decision=Review.Decision.SECOND_CONFIRM)
-    candidate.refresh_from_db()
+                                  decision=Review.Decision.SECOND_CONFIRM, note="Sure.")
+    services.candidate_release(actor=first, candidate=candidate)
+    builders.confirm(candidate=candidate, volunteer=second,
+                     decision=Review.Decision.SECOND_CONFIRM)
     assert candidate.status == Candidate.Status.CONFIRMED
     assert list(candidate.reviews.values_list("decision", "reviewer")) == [
         ("confirm", first.pk), ("second_confirm", second.pk)]
@@ -176,13 +177,100 @@ def test_a_second_reviewer_may_reject(make_user, settings, make_candidate):
     settings.REVIEW_REQUIRES_SECOND_REVIEWER = True
     first, second = make_user(volunteer=True), make_user(volunteer=True)
     candidate = make_candidate()
-    services.candidate_review(actor=first, candidate=candidate, decision=Review.Decision.CONFIRM)
+    builders.confirm(candidate=candidate, volunteer=first)
     services.candidate_review(actor=second, candidate=candidate,
                               decision=Review.Decision.REJECT,
                               reason=Review.Reason.FACTS_CONFLICT)
     candidate.refresh_from_db()
     assert candidate.status == Candidate.Status.REJECTED
     assert not DnaTest.objects.exists()
+
+
+# --- no lone volunteer ---------------------------------------------------------
+
+
+def test_a_confirmation_needs_the_candidate_claimed_and_a_written_reason(
+    make_user, make_candidate, settings
+):
+    settings.REVIEW_REQUIRES_SECOND_REVIEWER = True
+    first, second = make_user(volunteer=True), make_user(volunteer=True)
+    candidate = make_candidate()
+    with pytest.raises(services.ReviewRefused, match="Claim"):
+        services.candidate_review(actor=first, candidate=candidate,
+                                  decision=Review.Decision.CONFIRM, note="Same scar.")
+    services.candidate_claim(actor=first, candidate=candidate)
+    with pytest.raises(services.ReviewRefused, match="note"):
+        services.candidate_review(actor=first, candidate=candidate,
+                                  decision=Review.Decision.CONFIRM, note="  ")
+    services.candidate_review(actor=first, candidate=candidate,
+                              decision=Review.Decision.CONFIRM, note="Same scar.")
+    # The second confirmation too: claimed by the second volunteer, with the reason.
+    with pytest.raises(services.ReviewRefused, match="Claim"):
+        services.candidate_review(actor=second, candidate=candidate,
+                                  decision=Review.Decision.SECOND_CONFIRM, note="Agreed.")
+    services.candidate_claim(actor=second, candidate=candidate)
+    with pytest.raises(services.ReviewRefused, match="note"):
+        services.candidate_review(actor=second, candidate=candidate,
+                                  decision=Review.Decision.SECOND_CONFIRM)
+    candidate.refresh_from_db()
+    assert candidate.status == Candidate.Status.AWAITING_SECOND_REVIEW
+    assert list(candidate.reviews.values_list("decision", "note")) == [("confirm", "Same scar.")]
+    services.candidate_review(actor=second, candidate=candidate,
+                              decision=Review.Decision.SECOND_CONFIRM, note="Agreed.")
+    candidate.refresh_from_db()
+    assert candidate.status == Candidate.Status.CONFIRMED
+
+
+def test_a_claim_taken_over_is_no_longer_enough_to_confirm(make_user, make_candidate, settings):
+    settings.REVIEW_CLAIM_HOURS = 24
+    volunteer = make_user(volunteer=True)
+    candidate = make_candidate()
+    services.candidate_claim(actor=volunteer, candidate=candidate)
+    Candidate.objects.filter(pk=candidate.pk).update(
+        claimed_at=timezone.now() - timedelta(hours=25))
+    with pytest.raises(services.ReviewRefused, match="Claim"):
+        services.candidate_review(actor=volunteer, candidate=candidate,
+                                  decision=Review.Decision.CONFIRM, note="Same scar.")
+    assert not Review.objects.exists()
+
+
+def test_the_volunteer_who_proposed_a_candidate_never_confirms_it(
+    make_user, make_people, settings, client
+):
+    from matching.services.proposals import candidate_propose
+
+    proposer, other = make_user(volunteer=True), make_user(volunteer=True)
+    case, posting = make_people()
+    candidate = candidate_propose(actor=proposer, case=case, seeker_posting=posting,
+                                  source=Candidate.Source.VOLUNTEER, note="The same mole.")
+    services.candidate_claim(actor=proposer, candidate=candidate)
+    with pytest.raises(services.ReviewRefused, match="another volunteer"):
+        services.candidate_review(actor=proposer, candidate=candidate,
+                                  decision=Review.Decision.CONFIRM, note="I am sure.")
+    # The review page offers the proposer no confirmation, and a forged one changes nothing.
+    client.force_login(proposer)
+    url = reverse("matching:review", args=[candidate.pk])
+    page = client.get(url)
+    assert "another volunteer must confirm it" in page.content.decode()
+    assert [value for value, _ in page.context["form"].fields["decision"].choices] == [
+        Review.Decision.NEEDS_INFO, Review.Decision.REJECT]
+    assert client.post(url, {"decision": "confirm", "note": "I am sure."}
+                       ).context["form"].errors["decision"]
+    candidate.refresh_from_db()
+    assert candidate.status == Candidate.Status.PENDING and not candidate.reviews.exists()
+    # Another volunteer confirms it; with two confirmations asked, the proposer is neither.
+    services.candidate_release(actor=proposer, candidate=candidate)
+    settings.REVIEW_REQUIRES_SECOND_REVIEWER = True
+    builders.confirm(candidate=candidate, volunteer=other)
+    assert candidate.status == Candidate.Status.AWAITING_SECOND_REVIEW
+    services.candidate_claim(actor=proposer, candidate=candidate)
+    with pytest.raises(services.ReviewRefused, match="another volunteer"):
+        services.candidate_review(actor=proposer, candidate=candidate,
+                                  decision=Review.Decision.SECOND_CONFIRM, note="Agreed.")
+    services.candidate_release(actor=proposer, candidate=candidate)
+    builders.confirm(candidate=candidate, volunteer=make_user(volunteer=True),
+                     decision=Review.Decision.SECOND_CONFIRM)
+    assert candidate.status == Candidate.Status.CONFIRMED
 
 
 # --- the queue ----------------------------------------------------------------

@@ -269,10 +269,8 @@ def test_a_confirmation_grants_each_side_what_docs_review_says_and_no_more(
     case, posting = candidate.case, candidate.seeker_posting
     volunteer = make_user(volunteer=True, full_name="Volunteer Zhou",
                           email="zhou@example.org")
-    from matching import services
 
-    services.candidate_review(actor=volunteer, candidate=candidate,
-                              decision=Review.Decision.CONFIRM)
+    builders.confirm(candidate=candidate, volunteer=volunteer)
     url = reverse("matching:match_detail", args=[candidate.pk])
 
     client.force_login(case.family)
@@ -336,7 +334,6 @@ def back_to_english():
 def test_the_review_pages_render_in_chinese(
     make_user, client, redis_queues, back_to_english, make_people
 ):
-    from matching import services
 
     volunteer = make_user(volunteer=True)
     case, posting = make_people()
@@ -347,8 +344,7 @@ def test_the_review_pages_render_in_chinese(
         response = client.get(chinese(name, *args))
         assert response.status_code == 200
         assert 'lang="zh-hans"' in response.content.decode()
-    services.candidate_review(actor=volunteer, candidate=candidate,
-                              decision=Review.Decision.CONFIRM)
+    builders.confirm(candidate=candidate, volunteer=volunteer)
     for name, user in (("matching:dna_test", volunteer), ("matching:match_detail", case.family),
                        ("matching:match_detail", posting.owner)):
         client.force_login(user)
