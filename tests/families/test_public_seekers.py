@@ -226,8 +226,8 @@ def test_found_people_published_before_are_taken_down_by_the_migration(make_user
     """The data migration: every published found person goes down, with its photos and an
     audit entry; a person who published themself stays public."""
     executor = MigrationExecutor(connection)
-    before = [("families", "0011_volunteer_photo_hidden")]
-    after = [("families", "0012_volunteer_found_people_never_public")]
+    before = [("families", "0012_photo_hidden")]
+    after = [("families", "0013_found_people_never_public")]
     executor.migrate(before)
     try:
         apps = executor.loader.project_state(before).apps

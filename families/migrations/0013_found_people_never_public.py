@@ -36,7 +36,7 @@ def take_down_found_people(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("families", "0011_volunteer_photo_hidden"),
+        ("families", "0012_photo_hidden"),
     ]
 
     operations = [

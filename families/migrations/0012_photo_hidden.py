@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('families', '0010_partner_imports'),
+        ('families', '0011_tip_held_for_review'),
     ]
 
     operations = [
