@@ -173,6 +173,9 @@ RQ = {"COMMIT_MODE": "auto"}
 # `manage.py reconcile` leaves work younger than this alone (its enqueue may be in flight).
 RECONCILE_GRACE_SECONDS = env.int("RECONCILE_GRACE_SECONDS", default=120)
 RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=300)
+# The longest an idle face worker waits on the queues before it checks that Redis still
+# holds reconcile's marker (gone: Redis was emptied, and lost work is queued again at once).
+RECONCILE_REDIS_CHECK_SECONDS = env.int("RECONCILE_REDIS_CHECK_SECONDS", default=15)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -383,7 +383,7 @@ def partner_import_refusals_expire() -> int:
     return expired
 
 
-def partner_imports_upkeep() -> dict[str, int]:
+def partner_imports_upkeep(*, grace: timedelta | None = None) -> dict[str, int]:
     """What the worker's upkeep does for imports: resume the stalled, expire old refusals."""
-    return {"resumed": partner_imports_resume_stalled(),
+    return {"resumed": partner_imports_resume_stalled(grace=grace),
             "refusals_expired": partner_import_refusals_expire()}
