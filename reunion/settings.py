@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "reunion.logging.RequestIdMiddleware",
+    # Counts every answer, by URL name (reunion/metrics.py).
+    "reunion.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -337,6 +339,11 @@ SPECTACULAR_SETTINGS = {
 # The details of /healthz (versions, errors, queue lengths) for a caller that
 # sends "Authorization: Bearer <HEALTHZ_TOKEN>"; the public sees only up or down.
 HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
+# /metrics (Prometheus' format, docs/OPERATIONS.md) answers the operator's scraper only: one
+# that sends "Authorization: Bearer <METRICS_TOKEN>", or one from an address in
+# METRICS_ALLOWED_NETWORKS (e.g. "10.0.0.0/8,127.0.0.1"). With neither, it answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
 
 # --- Logging ---------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
