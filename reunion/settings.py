@@ -344,6 +344,9 @@ HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 # METRICS_ALLOWED_NETWORKS (e.g. "10.0.0.0/8,127.0.0.1"). With neither, it answers 404.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+# `manage.py backup` / `restore` (docs/OPERATIONS.md): with DATABASE_URL, the folder of the
+# pg_dump and pg_restore matching the server (default: the PATH's, else the embedded ones).
+BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")
 
 # --- Logging ---------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
