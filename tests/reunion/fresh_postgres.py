@@ -5,7 +5,9 @@ into the test database."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,16 +18,22 @@ from reunion.embedded_postgres.base import ensure_server
 
 
 @contextmanager
-def fresh_postgres(data_dir: Path, name: str = "restored") -> Iterator[Database]:
-    """Starts a server with its data in ``data_dir/pgdata`` and an empty database ``name``
-    (the layout the portal uses with ``REUNION_DATA_DIR=data_dir``)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+def fresh_postgres(name: str = "restored") -> Iterator[tuple[Database, Path]]:
+    """Starts a server with its data in ``DATA/pgdata`` and an empty database ``name``; yields
+    the database and DATA (the layout the portal uses with ``REUNION_DATA_DIR=DATA``).
+
+    DATA is a folder of its own under the system's temporary folder, not under pytest's: run
+    as root, the server runs as its own user, which must reach the folder, and pytest makes
+    its own base folder private again whenever a test run starts."""
+    data_dir = Path(tempfile.mkdtemp(prefix="reunion-fresh-postgres-"))
     pgdata = data_dir / "pgdata"
-    host = ensure_server(str(pgdata), name)
     try:
-        yield Database(name=name, host=host, user="postgres", bin_dir=embedded_bin_dir())
+        host = ensure_server(str(pgdata), name)
+        yield Database(name=name, host=host, user="postgres", bin_dir=embedded_bin_dir()), \
+            data_dir
     finally:
         _stop(pgdata)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _stop(pgdata: Path) -> None:

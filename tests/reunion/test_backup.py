@@ -128,7 +128,7 @@ def test_restore_refuses_a_database_or_media_folder_that_is_not_empty(
         call_command("restore", str(archive), "--key-file", str(key_file), stdout=_Out())
     assert MissingChildCase.objects.count() == cases and sorted(media_root.rglob("*")) == files
 
-    with fresh_postgres(tmp_path / "fresh") as database:
+    with fresh_postgres() as (database, _data_dir):
         keys = [key_file.read_text()]
         (tmp_path / "full").mkdir()
         (tmp_path / "full" / "someone.jpg").write_bytes(b"x")
