@@ -29,7 +29,11 @@ from rq.queue import Queue
 
 from families.services.partner_imports import partner_imports_upkeep
 from matching import faces
-from matching.services import outcome_calibrations_refit_if_due, reconcile_pending
+from matching.services import (
+    outcome_calibrations_refit_if_due,
+    reconcile_pending,
+    retention_apply,
+)
 from matching.services.reconcile import redis_emptied
 from reunion.logging import job_context
 
@@ -89,6 +93,14 @@ class FaceWorker(SimpleWorker):
             raise
         except Exception:
             logger.exception("the partner imports' upkeep failed")
+        finally:
+            close_old_connections()
+        try:
+            retention_apply(actor=None)  # RETENTION_DAYS: what has outlived its time goes
+        except StopRequested:
+            raise
+        except Exception:
+            logger.exception("applying the retention periods failed")
         finally:
             close_old_connections()
         try:

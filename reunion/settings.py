@@ -239,7 +239,22 @@ PARTNER_IMPORT_MAX_ROWS = env.int("PARTNER_IMPORT_MAX_ROWS", default=20_000)
 PARTNER_IMPORT_CSV_MAX_BYTES = env.int("PARTNER_IMPORT_CSV_MAX_BYTES", default=20 * 2**20)
 PARTNER_IMPORT_ZIP_MAX_BYTES = env.int("PARTNER_IMPORT_ZIP_MAX_BYTES", default=2 * 2**30)
 PARTNER_IMPORT_SLICE_SECONDS = env.int("PARTNER_IMPORT_SLICE_SECONDS", default=20)
-PARTNER_IMPORT_REFUSALS_KEEP_DAYS = env.int("PARTNER_IMPORT_REFUSALS_KEEP_DAYS", default=90)
+# --- Retention: how long each kind of record is kept, in days (docs/PRIVACY.md) ---
+# Applied by the face worker's upkeep (matching.services.retention_apply; the refused rows
+# by the partner imports' upkeep). Each is overridable from the environment.
+RETENTION_DAYS = {
+    # A partner import's refused rows (found people's details), after the import ends.
+    "partner_import_refusals": env.int("PARTNER_IMPORT_REFUSALS_KEEP_DAYS", default=90),
+    # The audit log: who saw or changed what.
+    "audit_log": env.int("RETENTION_AUDIT_LOG_DAYS", default=3650),
+    # django-axes' log-in records: log-ins, failed attempts, lock-out counters.
+    "login_records": env.int("RETENTION_LOGIN_RECORDS_DAYS", default=90),
+    # Candidates ended by a withdrawal (consent, posting or case), with reviews and DNA steps.
+    "ended_candidates": env.int("RETENTION_ENDED_CANDIDATES_DAYS", default=365),
+    # The tips (and their photos) of a withdrawn case, after its withdrawal.
+    "withdrawn_case_tips": env.int("RETENTION_WITHDRAWN_CASE_TIPS_DAYS", default=180),
+}
+PARTNER_IMPORT_REFUSALS_KEEP_DAYS = RETENTION_DAYS["partner_import_refusals"]
 
 # --- Email -----------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
