@@ -67,8 +67,9 @@ class FaceWorker(SimpleWorker):
 
     def run_maintenance_tasks(self) -> None:
         """RQ's registry cleaning, then ``reconcile``: accepted work no queue holds is queued
-        again, stalled partner imports too (and their old refused rows deleted); and the
-        outcome calibration's refit when it is due (``OUTCOME_REFIT_HOURS``).
+        again, stalled partner imports too (and their old refused rows deleted); the
+        retention periods (``RETENTION_DAYS``); and the outcome calibration's refit when it
+        is due (``OUTCOME_REFIT_HOURS``).
         Runs when the worker starts and when Redis was emptied, with no grace (nothing in
         flight is lost by queueing it again: job ids come from the rows), and every
         ``RECONCILE_INTERVAL_SECONDS``."""
