@@ -1,7 +1,9 @@
 """Putting work on the queues. Called from ``transaction.on_commit`` by services.
 
-Job ids are derived from the database row they serve, so a job enqueued twice
-(by a retry, by ``reconcile``) is one job in Redis, not two.
+Job ids are derived from the database row they serve, and a job is queued only if
+Redis holds no job of that id (RQ's ``unique``), so a job enqueued twice (by a
+retry, by ``reconcile`` racing the upload's own enqueue) is one job in Redis, not
+two: RQ alone would push the id twice and run the work twice.
 
 Every job is retried (``RETRY``). A worker that dies in the middle of a job
 (SIGKILL, out of memory, a lost machine) leaves the job in RQ's
@@ -21,7 +23,7 @@ import django_rq
 from django.conf import settings
 from redis import Redis
 from rq import Queue, Retry, Worker
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
 #: Retries with back-off for transient failures (database restarts, Redis blips, dead workers).
@@ -33,10 +35,12 @@ MATCH_JOB_TIMEOUT = 180
 
 
 def _enqueue(queue: str, function: str, job_id: str, timeout: int, *args: int) -> str:
-    job = django_rq.get_queue(queue).enqueue(
-        function, *args, job_id=job_id, retry=RETRY, job_timeout=timeout
-    )
-    return job.id
+    """Queues the job unless Redis already holds one of that id; returns the id either way."""
+    with contextlib.suppress(DuplicateJobError):
+        django_rq.get_queue(queue).enqueue(
+            function, *args, job_id=job_id, retry=RETRY, job_timeout=timeout, unique=True
+        )
+    return job_id
 
 
 def enqueue_photo_processing(match_job_id: int, photo_id: int) -> str:

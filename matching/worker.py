@@ -5,15 +5,23 @@ worker runs each job in its own process (``SimpleWorker``) and loads the
 face engine once, before its first job. Each job's log lines carry its id,
 and database connections are checked around every job as Django's request
 cycle would.
+
+Its upkeep queues lost work again (``reconcile``): at once when the worker starts
+and whenever Redis was emptied (reconcile's marker is gone: looked for after every
+job and, while idle, every ``RECONCILE_REDIS_CHECK_SECONDS``, the longest the worker
+waits on the queues), else every ``RECONCILE_INTERVAL_SECONDS`` for work older than
+the grace.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections
+from redis.exceptions import RedisError
 from rq import SimpleWorker
 from rq.exceptions import StopRequested
 from rq.job import Job
@@ -21,7 +29,12 @@ from rq.queue import Queue
 
 from families.services.partner_imports import partner_imports_upkeep
 from matching import faces
-from matching.services import outcome_calibrations_refit_if_due, reconcile_pending
+from matching.services import (
+    outcome_calibrations_refit_if_due,
+    reconcile_pending,
+    retention_apply,
+)
+from matching.services.reconcile import redis_emptied
 from reunion.logging import job_context
 
 logger = logging.getLogger(__name__)
@@ -37,14 +50,38 @@ class FaceWorker(SimpleWorker):
         kwargs.setdefault("maintenance_interval", settings.RECONCILE_INTERVAL_SECONDS)
         super().__init__(*args, **kwargs)
 
+    @property
+    def dequeue_timeout(self) -> int:
+        """How long an idle worker waits on the queues before it looks around again."""
+        return max(1, min(super().dequeue_timeout, settings.RECONCILE_REDIS_CHECK_SECONDS))
+
+    @property
+    def should_run_maintenance_tasks(self) -> bool:
+        """At start, every ``maintenance_interval``, and as soon as Redis was emptied."""
+        if super().should_run_maintenance_tasks:
+            return True
+        try:
+            return redis_emptied(self.connection)
+        except RedisError:  # Redis away: RQ's own loop waits for it
+            return False
+
     def run_maintenance_tasks(self) -> None:
         """RQ's registry cleaning, then ``reconcile``: accepted work no queue holds is queued
-        again, stalled partner imports too (and their old refused rows deleted); and the
-        outcome calibration's refit when it is due (``OUTCOME_REFIT_HOURS``).
-        Runs when the worker starts and every ``RECONCILE_INTERVAL_SECONDS``."""
+        again, stalled partner imports too (and their old refused rows deleted); the
+        retention periods (``RETENTION_DAYS``); and the outcome calibration's refit when it
+        is due (``OUTCOME_REFIT_HOURS``).
+        Runs when the worker starts and when Redis was emptied, with no grace (nothing in
+        flight is lost by queueing it again: job ids come from the rows), and every
+        ``RECONCILE_INTERVAL_SECONDS``."""
+        starting = self.last_cleaned_at is None
+        try:
+            at_once = starting or redis_emptied(self.connection)
+        except RedisError:
+            at_once = False
+        grace = timedelta(0) if at_once else None
         super().run_maintenance_tasks()
         try:
-            reconcile_pending(actor=None)
+            reconcile_pending(actor=None, grace=grace)
         except StopRequested:
             raise  # SIGTERM/Ctrl-C during reconcile: stop now, as RQ would
         except Exception:  # a database or Redis outage must not stop the worker
@@ -52,11 +89,19 @@ class FaceWorker(SimpleWorker):
         finally:
             close_old_connections()
         try:
-            partner_imports_upkeep()
+            partner_imports_upkeep(grace=grace)
         except StopRequested:
             raise
         except Exception:
             logger.exception("the partner imports' upkeep failed")
+        finally:
+            close_old_connections()
+        try:
+            retention_apply(actor=None)  # RETENTION_DAYS: what has outlived its time goes
+        except StopRequested:
+            raise
+        except Exception:
+            logger.exception("applying the retention periods failed")
         finally:
             close_old_connections()
         try:

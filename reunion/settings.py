@@ -70,6 +70,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "reunion.logging.RequestIdMiddleware",
+    # Counts every answer, by URL name (reunion/metrics.py).
+    "reunion.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Early, so that every answer (413, 429, 503 pages included) carries the policy.
     "csp.middleware.CSPMiddleware",
@@ -177,6 +179,9 @@ RQ = {"COMMIT_MODE": "auto"}
 # `manage.py reconcile` leaves work younger than this alone (its enqueue may be in flight).
 RECONCILE_GRACE_SECONDS = env.int("RECONCILE_GRACE_SECONDS", default=120)
 RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=300)
+# The longest an idle face worker waits on the queues before it checks that Redis still
+# holds reconcile's marker (gone: Redis was emptied, and lost work is queued again at once).
+RECONCILE_REDIS_CHECK_SECONDS = env.int("RECONCILE_REDIS_CHECK_SECONDS", default=15)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -240,7 +245,22 @@ PARTNER_IMPORT_MAX_PHOTOS_PER_ROW = env.int("PARTNER_IMPORT_MAX_PHOTOS_PER_ROW",
 PARTNER_IMPORT_CSV_MAX_BYTES = env.int("PARTNER_IMPORT_CSV_MAX_BYTES", default=20 * 2**20)
 PARTNER_IMPORT_ZIP_MAX_BYTES = env.int("PARTNER_IMPORT_ZIP_MAX_BYTES", default=2 * 2**30)
 PARTNER_IMPORT_SLICE_SECONDS = env.int("PARTNER_IMPORT_SLICE_SECONDS", default=20)
-PARTNER_IMPORT_REFUSALS_KEEP_DAYS = env.int("PARTNER_IMPORT_REFUSALS_KEEP_DAYS", default=90)
+# --- Retention: how long each kind of record is kept, in days (docs/PRIVACY.md) ---
+# Applied by the face worker's upkeep (matching.services.retention_apply; the refused rows
+# by the partner imports' upkeep). Each is overridable from the environment.
+RETENTION_DAYS = {
+    # A partner import's refused rows (found people's details), after the import ends.
+    "partner_import_refusals": env.int("PARTNER_IMPORT_REFUSALS_KEEP_DAYS", default=90),
+    # The audit log: who saw or changed what.
+    "audit_log": env.int("RETENTION_AUDIT_LOG_DAYS", default=3650),
+    # django-axes' log-in records: log-ins, failed attempts, lock-out counters.
+    "login_records": env.int("RETENTION_LOGIN_RECORDS_DAYS", default=90),
+    # Candidates ended by a withdrawal (consent, posting or case), with reviews and DNA steps.
+    "ended_candidates": env.int("RETENTION_ENDED_CANDIDATES_DAYS", default=365),
+    # The tips (and their photos) of a withdrawn case, after its withdrawal.
+    "withdrawn_case_tips": env.int("RETENTION_WITHDRAWN_CASE_TIPS_DAYS", default=180),
+}
+PARTNER_IMPORT_REFUSALS_KEEP_DAYS = RETENTION_DAYS["partner_import_refusals"]
 
 # --- Email -----------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -373,6 +393,14 @@ SPECTACULAR_SETTINGS = {
 # The details of /healthz (versions, errors, queue lengths) for a caller that
 # sends "Authorization: Bearer <HEALTHZ_TOKEN>"; the public sees only up or down.
 HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
+# /metrics (Prometheus' format, docs/OPERATIONS.md) answers the operator's scraper only: one
+# that sends "Authorization: Bearer <METRICS_TOKEN>", or one from an address in
+# METRICS_ALLOWED_NETWORKS (e.g. "10.0.0.0/8,127.0.0.1"). With neither, it answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+# `manage.py backup` / `restore` (docs/OPERATIONS.md): with DATABASE_URL, the folder of the
+# pg_dump and pg_restore matching the server (default: the PATH's, else the embedded ones).
+BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")
 
 # --- Logging ---------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -4,10 +4,12 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from reunion.health import healthz
+from reunion.metrics import metrics
 from reunion.ratelimits import auth_urlpatterns
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     # The partners' REST API (docs/PARTNERS.md): no language prefix, keys not cookies.
     path("api/v1/", include("families.api.urls")),

@@ -107,6 +107,7 @@ IMPORTERS = codes(LOGIN, 404, 404, 404, 404, 404, 404, 200)
 # ...and one import (its progress, its refused rows): its organisation's members, and admins,
 # audited. A volunteer has no business with a partner's files.
 IMPORT_READERS = codes(LOGIN, 404, 404, 404, 404, 200, 404, 200)
+NOBODY = codes(*[404] * 8)
 API_PREFIX = "api/v1/"
 
 
@@ -174,6 +175,9 @@ def proposed(w: World) -> int:
 
 MATRIX: dict[str, list[Probe]] = {
     "healthz": [Probe(lambda w: "/healthz", EVERYONE, label="the public health check")],
+    # The operator's scraper only (its token or network, tests/reunion/test_metrics.py):
+    # every role, logged in or not, even an admin, gets 404.
+    "metrics": [Probe(lambda w: "/metrics", NOBODY, label="Prometheus metrics")],
     "i18n/setlang/": [Probe(lambda w: "/i18n/setlang/", codes(*[302] * 8),
                             label="a GET changes nothing and goes back")],
     "": [Probe(_r("home"), EVERYONE)],

@@ -404,9 +404,9 @@ def partner_import_refusals_expire() -> int:
     return expired
 
 
-def partner_imports_upkeep() -> dict[str, int]:
+def partner_imports_upkeep(*, grace: timedelta | None = None) -> dict[str, int]:
     """What the worker's upkeep does for imports: resume the stalled, delete the files of
     the ended, expire old refusals."""
-    return {"resumed": partner_imports_resume_stalled(),
+    return {"resumed": partner_imports_resume_stalled(grace=grace),
             "files_deleted": partner_import_files_expire(),
             "refusals_expired": partner_import_refusals_expire()}

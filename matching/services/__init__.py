@@ -41,6 +41,7 @@ from matching.services.faces import face_embed, face_pick, face_reembed, photo_p
 from matching.services.facts import faces_refresh_facts
 from matching.services.match_jobs import face_schedule_matching, photo_schedule_processing
 from matching.services.reconcile import RECONCILE_MAX_ATTEMPTS, reconcile_pending
+from matching.services.retention import retention_apply
 from matching.services.review import candidate_claim, candidate_release, candidate_review
 
 __all__ = [
@@ -52,5 +53,5 @@ __all__ = [
     "outcome_calibrations_refit", "outcome_calibrations_refit_if_due",
     "outcome_calibrations_schedule_refit",
     "photo_estimate_age_progression", "photo_process", "photo_schedule_processing",
-    "photo_set_estimate_use", "reconcile_pending",
+    "photo_set_estimate_use", "reconcile_pending", "retention_apply",
 ]

@@ -4,6 +4,12 @@ The database is the record of what was accepted; Redis only holds the work in
 flight. If Redis is emptied or restarted, or a worker dies mid-job, the rows
 still say what is unfinished, and ``reconcile_pending`` queues it again under
 the same job ids (derived from the rows), so queueing twice is harmless.
+
+Reconcile keeps a marker key in Redis (``REDIS_KEPT_MARKER``). When it is gone,
+Redis lost its data (a restart without persistence, a failover, a ``FLUSHALL``)
+and every piece of unfinished work must be found again: the next run then leaves
+no grace, and the face workers look for the marker between jobs and at least
+every ``RECONCILE_REDIS_CHECK_SECONDS`` while idle.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import django_rq
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from redis import Redis
 
 from families.audit import audit_record
 from families.models import Photo, User
@@ -25,6 +32,10 @@ from matching.models import Face, MatchJob
 from matching.services.match_jobs import face_schedule_matching, photo_schedule_processing
 
 logger = logging.getLogger(__name__)
+
+
+#: The key whose absence says Redis was emptied since reconcile last ran.
+REDIS_KEPT_MARKER = "reunion:redis-kept"
 
 
 #: Runs of one match job after which it stays failed for an admin to look at.
@@ -48,9 +59,12 @@ def _job_enqueuer(job: MatchJob) -> tuple[Callable[[int, int], str], int, str]:
     return queueing.enqueue_photo_processing, job.photo_id, f"process-photo-{job.pk}"
 
 
-def _requeue(job: MatchJob, actor: User | None, connection) -> None:
+def redis_emptied(connection: Redis) -> bool:
+    """Whether Redis lost its data since reconcile last ran (its marker is gone)."""
+    return not connection.exists(REDIS_KEPT_MARKER)
 
 
+def _requeue(job: MatchJob, actor: User | None, connection: Redis) -> None:
     enqueue, object_id, rq_job_id = _job_enqueuer(job)
     queueing.rq_job_delete(connection, rq_job_id)  # a dead or failed leftover
     with transaction.atomic():
@@ -73,23 +87,31 @@ def reconcile_pending(*, actor: User | None = None, grace: timedelta | None = No
     emptied, a worker killed), photos still waiting for their faces with no
     pending job, embedded searchable faces never matched, and notices never
     emailed; queues each again. Work younger than ``grace`` (its enqueue may be in flight) is left
-    alone. One run at a time (a Redis lock). Returns what it did, by kind.
+    alone; without a ``grace``, ``RECONCILE_GRACE_SECONDS``, or none at all when Redis was
+    emptied (nothing in flight survived it). A job is looked for under the id its row
+    derives, so a job queued a moment ago whose id is not yet written on the row counts as
+    queued. One run at a time (a Redis lock). Returns what it did, by kind.
     """
-
-    grace = timedelta(seconds=settings.RECONCILE_GRACE_SECONDS) if grace is None else grace
-    settled_before = timezone.now() - grace
     connection = django_rq.get_connection(settings.FACE_QUEUE)
+    if grace is None:
+        grace = timedelta(0) if redis_emptied(connection) else timedelta(
+            seconds=settings.RECONCILE_GRACE_SECONDS)
+    settled_before = timezone.now() - grace
     report = {"requeued": 0, "photos_scheduled": 0, "faces_scheduled": 0,
               "in_queue": 0, "given_up": 0}
     lock = connection.lock("reunion:reconcile", timeout=600, blocking=False)
     if not lock.acquire():
         logger.info("reconcile: another run holds the lock")
         return {**report, "skipped": True}
+    # Set before the run: an emptying during it removes the marker again, and the next
+    # check runs reconcile once more.
+    connection.set(REDIS_KEPT_MARKER, timezone.now().isoformat())
     try:
         for job in MatchJob.objects.filter(
             status__in=_PENDING_JOB, created_at__lt=settled_before
         ).order_by("pk"):
-            if job.rq_job_id and queueing.rq_job_alive(connection, job.rq_job_id):
+            rq_job_id = job.rq_job_id or _job_enqueuer(job)[2]
+            if queueing.rq_job_alive(connection, rq_job_id):
                 report["in_queue"] += 1
             elif job.attempts >= RECONCILE_MAX_ATTEMPTS:
                 report["given_up"] += 1
@@ -114,6 +136,9 @@ def reconcile_pending(*, actor: User | None = None, grace: timedelta | None = No
 
 
         report["emails_requeued"] = notifications_requeue_unsent(grace=grace)
+    except BaseException:
+        connection.delete(REDIS_KEPT_MARKER)  # unfinished: the next check runs it again
+        raise
     finally:
         lock.release()
     logger.info("reconcile: %s", report)
