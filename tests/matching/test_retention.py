@@ -52,7 +52,8 @@ def _ended_candidate(make_candidate, make_user, age_days: float) -> Candidate:
     candidate = make_candidate()
     volunteer = make_user(volunteer=True)
     candidate_claim(actor=volunteer, candidate=candidate)
-    candidate_review(actor=volunteer, candidate=candidate, decision=Review.Decision.CONFIRM)
+    candidate_review(actor=volunteer, candidate=candidate, decision=Review.Decision.CONFIRM,
+                     note="The photos and the memories agree.")
     assert DnaTest.objects.filter(candidate=candidate).exists()
     Candidate.objects.filter(pk=candidate.pk).update(status=Candidate.Status.ENDED,
                                                      ended_at=_days_ago(age_days))

@@ -96,7 +96,8 @@ def populated(make_user, photo_bytes, redis_queues, run_worker):
     candidate = Candidate.objects.get(case=first_case, seeker_posting=first_posting)
     matching_services.candidate_claim(actor=volunteer, candidate=candidate)
     matching_services.candidate_review(actor=volunteer, candidate=candidate,
-                                       decision=Review.Decision.CONFIRM)
+                                       decision=Review.Decision.CONFIRM,
+                                       note="The photos and the memories agree.")
     dna_test = DnaTest.objects.get(candidate=candidate)
     matching_services.dna_test_record_samples(actor=volunteer, dna_test=dna_test,
                                               collected_at=timezone.now())
