@@ -9,7 +9,8 @@ goes, the message shown, and the page itself with its ids and form tokens blanke
   posting 2 is not. Both are paired with another family's case B, which the volunteer
   may review.
 - A family, a seeker and that volunteer ask about their own case, posting and account
-  (pages, inbox, dashboard, the data export) before their pair becomes a candidate and
+  (pages, inbox, dashboard, the data export), and a tipster reads the public case and
+  sends a tip about it, before their pair becomes a candidate and
   after volunteers have looked at it, claimed it, asked for more and rejected it, and
   after the seeker withdrew consent.
 - A family or a seeker proposes "this might be our child" / "this might be me" for a
@@ -285,8 +286,22 @@ def _own_pages(user: User) -> list[str]:
     return pages
 
 
-def _everything(clients: dict[str, Client], users: dict[str, User]) -> dict[str, object]:
-    seen = {}
+def _tipster(case: MissingChildCase) -> dict[str, object]:
+    """What anyone reading the public case, and sending a tip about it, is answered."""
+    client = Client()
+    tip = reverse("families:tip_create", args=[case.pk])
+    return {
+        "tipster case": shape(client.get(case.get_absolute_url())),
+        "tipster poster": shape(client.get(reverse("families:case_poster", args=[case.pk]))),
+        "tipster form": shape(client.get(tip)),
+        "tipster tip": shape(client.post(tip, {"text": "Seen at the market in 2005.",
+                                               "place": "Xi'an"}, follow=True)),
+    }
+
+
+def _everything(clients: dict[str, Client], users: dict[str, User],
+                public_case: MissingChildCase | None = None) -> dict[str, object]:
+    seen = _tipster(public_case) if public_case is not None else {}
     for name, client in clients.items():
         for url in _own_pages(users[name]):
             seen[f"{name} {url}"] = shape(client.get(url))
@@ -351,12 +366,12 @@ def test_a_candidate_and_what_volunteers_do_about_it_change_nothing_its_sides_se
     # looked at it, claimed it, asked for more and rejected it.
     sides = {name: users[name] for name in ("family", "seeker")}
     side_clients = {name: clients[name] for name in sides}
-    before = _everything(side_clients, sides)
+    before = _everything(side_clients, sides, public_case=case)
     found = _record(case, posting)
     looked_at_claimed_and_rejected(found)
     matching_services.candidate_review(actor=reviewer, candidate=found, decision="reject",
                                        reason="different_person", note="Ears differ.")
-    _same(before, _everything(side_clients, sides))
+    _same(before, _everything(side_clients, sides, public_case=case))
 
     # The volunteer who is a family (who rightly hears of the first candidate, as a
     # volunteer): before and after their own case is paired with the same posting.
