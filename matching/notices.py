@@ -3,8 +3,9 @@
 Each notice goes to the inbox and by email through
 ``families.services.notification_send``, in the recipient's language, with a
 ``dedupe_key`` naming the event and the recipient so it is sent once, and
-``about`` the candidate, so the notices go when the candidate ends or is
-deleted. What a notice may say follows docs/PRIVACY.md: before a volunteer
+``about`` the candidate, so the notices go when the candidate is deleted, or
+ends (the two sides', after a confirmation, stay as notes about their own case
+or posting). What a notice may say follows docs/PRIVACY.md: before a volunteer
 confirms, the family and the seeker hear nothing at all; emails never
 carry the other side's name, photos or contacts (email leaves the portal's
 access control): they point to the page that shows what the confirmation grants.

@@ -324,8 +324,9 @@ def _json_difference(a: dict, b: dict) -> str:
                      if a[name] != b.get(name))[:2000]
 
 
+@pytest.mark.parametrize("asking", ["family and seeker", "volunteer who is a family"])
 def test_a_candidate_and_what_volunteers_do_about_it_change_nothing_its_sides_see(
-    make_user, redis_queues
+    asking, make_user, redis_queues
 ):
     confirmed = {"email_confirmed_at": timezone.now()}
     family = make_user(**confirmed)
@@ -371,7 +372,8 @@ def test_a_candidate_and_what_volunteers_do_about_it_change_nothing_its_sides_se
     looked_at_claimed_and_rejected(found)
     matching_services.candidate_review(actor=reviewer, candidate=found, decision="reject",
                                        reason="different_person", note="Ears differ.")
-    _same(before, _everything(side_clients, sides, public_case=case))
+    if asking == "family and seeker":
+        _same(before, _everything(side_clients, sides, public_case=case))
 
     # The volunteer who is a family (who rightly hears of the first candidate, as a
     # volunteer): before and after their own case is paired with the same posting.
@@ -380,7 +382,9 @@ def test_a_candidate_and_what_volunteers_do_about_it_change_nothing_its_sides_se
     before = _everything(mine_client, mine)
     also = _record(own_case, posting)
     looked_at_claimed_and_rejected(also)
-    _same(before, _everything(mine_client, mine))
+    if asking == "volunteer who is a family":
+        _same(before, _everything(mine_client, mine))
+        return
 
     # The seeker withdraws consent while one candidate is still open: the seeker's own
     # answers are those of a withdrawal with no candidate at all.
