@@ -111,7 +111,8 @@ def candidates_end(
 
     Called when a seeker withdraws consent, or a case or posting is withdrawn:
     the candidate leaves every queue, its review, DNA, match, photo and face
-    pages answer 404 to everyone but admins, and the volunteers' notices about it
+    pages answer 404 to everyone but admins (the match page tells a side that had
+    been told of it only that it ended), and the volunteers' notices about it
     go. A side that had been told of it (after a confirmation) keeps its earlier
     notices as notes and hears only that it ended; the volunteers who handled it
     hear that it ended and why (``notices.candidate_ended``).

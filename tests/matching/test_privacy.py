@@ -136,6 +136,11 @@ def test_withdrawn_consent_ends_the_candidate_for_everyone_but_admins(pair, clie
     with pytest.raises(services.ReviewRefused):
         services.candidate_review(actor=pair["volunteer"], candidate=candidate,
                                   decision="confirm")
+    # Never told of it, its two sides still learn nothing of it, not even that it ended.
+    for side in (pair["family"], seeker):
+        client.force_login(side)
+        assert client.get(reverse("matching:match_detail",
+                                  args=[candidate.pk])).status_code == 404
     # Admins keep the record.
     client.force_login(pair["admin"])
     assert client.get(reverse("matching:review", args=[candidate.pk])).status_code == 200
@@ -176,7 +181,19 @@ def test_withdrawing_during_a_dna_test_takes_back_what_the_other_side_was_shown(
     other, told = (family, seeker) if withdraw != "case" else (seeker, family)
     client.force_login(other)
     for url in _pages(candidate, pair):
-        assert client.get(url).status_code == 404, url
+        if url != match_page:
+            assert client.get(url).status_code == 404, url
+    # The match page, linked from the emails they had, says only that it is no longer
+    # followed, to both sides (who had been told of it), and nothing of the other side.
+    for user in (other, told):
+        client.force_login(user)
+        answer = client.get(match_page)
+        assert answer.status_code == 200
+        page = answer.content.decode()
+        assert "no longer being followed" in page
+        for secret in ("Anna", "Mei", "Chen Li", "+86", pair["seeker_photo"].image.name):
+            assert secret not in page, secret
+    client.force_login(other)
     # The other side hears only that it ended; both sides' earlier notices stay in their
     # inboxes as notes with nothing of the other side, linked to their own page (which opens).
     assert sorted(Notification.objects.filter(recipient=other).values_list(
