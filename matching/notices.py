@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from families.models import VOLUNTEER_GROUP, Notification, User
 from families.notifications import notification_send
-from matching.models import Candidate, DnaTest, Review
+from matching.models import Candidate, DnaTest
 
 SUBJECTS = {
     "candidate_for_volunteer": _("A new candidate is waiting for review in %(province)s"),
@@ -112,7 +112,7 @@ def candidate_ended(
     confirmation the two sides' earlier notices stay in their inboxes as notes with
     nothing of the other side (``NOTE_BODY``), linked to their own case or posting;
     the side that did not end it is told it is no longer followed (not who, not why),
-    and so are the volunteers who handled it (claimed it, confirmed it, requested its
+    and so are the volunteers who handled it (claimed it, decided on it, requested its
     DNA test), with why, so that they stop arranging its DNA test.
     """
     notices = Notification.objects.filter(
@@ -160,9 +160,7 @@ def _tell_handlers(
     candidate: Candidate, *, was_told: bool, actor: User | None, claimed_by_id: int | None
 ) -> None:
     """Tells the volunteers who handled the candidate that it ended, and why."""
-    handler_ids = set(candidate.reviews.filter(decision__in=(
-        Review.Decision.CONFIRM, Review.Decision.SECOND_CONFIRM,
-    )).values_list("reviewer_id", flat=True))
+    handler_ids = set(candidate.reviews.values_list("reviewer_id", flat=True))
     dna_test = DnaTest.objects.filter(candidate=candidate).first()
     if dna_test is not None and was_told:
         handler_ids.add(dna_test.requested_by_id)

@@ -32,7 +32,7 @@ from django.test import Client
 from django.urls import resolve, reverse
 from django.utils import timezone
 
-from families.models import MissingChildCase, Photo, SeekerPosting, Sex, User
+from families.models import MissingChildCase, Notification, Photo, SeekerPosting, Sex, User
 from families.services import seeker_posting_publish, seeker_posting_update
 from matching import services as matching_services
 from matching.models import Candidate, Face
@@ -391,6 +391,10 @@ def test_a_candidate_and_what_volunteers_do_about_it_change_nothing_its_sides_se
     seeker_posting_update(actor=seeker, posting=posting, fields={"consent_to_matching": False})
     also.refresh_from_db()
     assert also.status == Candidate.Status.ENDED
+    # Only the volunteer who had claimed it and asked for more hears that it ended, and why.
+    (handled,) = Notification.objects.filter(kind="candidate_ended_for_volunteer")
+    assert handled.recipient == reviewer
+    assert "withdrew consent" in handled.body and "Neither side had been told" in handled.body
     with_candidates = _everything(clients, users)
 
     # The same withdrawal in a world without candidates: the seeker's twin.
