@@ -2,8 +2,10 @@
 
 Every view asks these functions before it shows or changes a case, a seeker
 posting or a photo, so the rules live in one place: cases are public once
-published, seeker postings never are, and private fields are for the owner,
-volunteers and admins only.
+published, seeker postings never are; a case's private fields are for its family,
+volunteers and admins, a posting's for its owner and admins (volunteers read it
+through the candidates they review). No rule here depends on a candidate: an
+answer that did would tell of one.
 """
 
 from __future__ import annotations
@@ -69,25 +71,16 @@ def is_staff_reader(user: AnyUser) -> bool:
     return bool(user.is_authenticated and (user.is_superuser or user.is_volunteer))
 
 
-def _on_the_other_side(user: AnyUser, *, case: MissingChildCase | None = None,
-                       posting: SeekerPosting | None = None) -> bool:
-    """Whether ``user`` posted the other side of a candidate of this case or posting.
-
-    A volunteer who is a family (or a seeker) never reads, as a volunteer, the
-    private data of the people their own candidates are with.
-    """
-    if case is not None:
-        return case.candidates.filter(seeker_posting__owner_id=user.pk).exists()
-    return posting.candidates.filter(case__family_id=user.pk).exists()
-
-
 def case_manageable_by(*, user: AnyUser, case: MissingChildCase) -> bool:
-    """The family that posted the case, volunteers and admins (none of the other side)."""
+    """The family that posted the case, volunteers and admins.
+
+    No exception for a volunteer on the other side of one of the case's candidates:
+    such an exception would itself tell them whom the matcher paired with their own
+    posting (docs/PRIVACY.md, "No answer tells of a candidate").
+    """
     if not user.is_authenticated:
         return False
-    if case.family_id == user.pk:
-        return True
-    return is_staff_reader(user) and not _on_the_other_side(user, case=case)
+    return case.family_id == user.pk or is_staff_reader(user)
 
 
 def case_publishable_by(*, user: AnyUser, case: MissingChildCase) -> bool:
@@ -102,13 +95,18 @@ def case_visible_to(*, user: AnyUser, case: MissingChildCase) -> bool:
 
 
 def seeker_posting_visible_to(*, user: AnyUser, posting: SeekerPosting) -> bool:
-    """The seeker, volunteers and admins. Never the public, never a family (a volunteer
-    whose own case has a candidate with this posting included)."""
+    """The seeker (or who posted the found person) and admins; never the public, a family
+    or a volunteer.
+
+    Volunteers read a seeker's posting only through a candidate they may review
+    (``matching.selectors.candidate_reviewable_by``: its review, DNA, photo and face
+    pages), never through these pages. So the answer to a volunteer never depends on
+    whether the posting is paired with their own case, and a volunteer sees of adults'
+    postings only what a review needs.
+    """
     if not user.is_authenticated:
         return False
-    if posting.owner_id == user.pk:
-        return True
-    return is_staff_reader(user) and not _on_the_other_side(user, posting=posting)
+    return posting.owner_id == user.pk or user.is_superuser
 
 
 def consent_changeable_by(*, user: AnyUser, posting: SeekerPosting) -> bool:
@@ -142,7 +140,7 @@ def photo_is_public(photo: Photo) -> bool:
 
 
 def photo_viewable_by(*, user: AnyUser, photo: Photo) -> bool:
-    """Public photos to anyone; everything else to its owner, volunteers and admins."""
+    """Public photos to anyone; everything else to whoever may read its case or posting."""
     if photo.case_id:
         return photo_is_public(photo) or case_manageable_by(user=user, case=photo.case)
     return photo_is_public(photo) or seeker_posting_visible_to(

@@ -3,8 +3,9 @@
 Each notice goes to the inbox and by email through
 ``families.services.notification_send``, in the recipient's language, with a
 ``dedupe_key`` naming the event and the recipient so it is sent once, and
-``about`` the candidate, so the notices go when the candidate ends or is
-deleted. What a notice may say follows docs/PRIVACY.md: before a volunteer
+``about`` the candidate, so the notices go when the candidate is deleted, or
+ends (the two sides', after a confirmation, stay as notes about their own case
+or posting). What a notice may say follows docs/PRIVACY.md: before a volunteer
 confirms, the family and the seeker hear nothing at all; emails never
 carry the other side's name, photos or contacts (email leaves the portal's
 access control): they point to the page that shows what the confirmation grants.
@@ -12,6 +13,7 @@ access control): they point to the page that shows what the confirmation grants.
 
 from __future__ import annotations
 
+from django.db import models
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
@@ -31,6 +33,23 @@ SUBJECTS = {
     "dna_result_no_match": _("The DNA test did not confirm the match"),
     "dna_result_inconclusive": _("The DNA test was inconclusive"),
     "candidate_ended": _("A possible match is no longer being followed"),
+    "candidate_ended_for_volunteer": _("A possible match you handled is no longer followed"),
+}
+
+#: What an earlier notice about a confirmed candidate becomes when the candidate ends: a
+#: note that stays in the inbox, with nothing of the other side and a link that works.
+NOTE_SUBJECT = _("Earlier notice: a possible match that is no longer followed")
+NOTE_BODY = _(
+    "This notice was about a possible match that a volunteer had confirmed. It is no "
+    "longer being followed, so what it showed is no longer available. This is not a DNA "
+    "result: it says nothing about whether it was the person."
+)
+
+#: Why a candidate ended, as its volunteers are told (the two sides are never told why).
+END_REASON_TEXTS = {
+    "consent_withdrawn": _("the seeker withdrew consent to matching"),
+    "seeker_posting_withdrawn": _("the seeker posting was withdrawn"),
+    "case_withdrawn": _("the case was withdrawn"),
 }
 
 
@@ -44,7 +63,7 @@ def _link(name: str, *args: object) -> str:
 
 def _send(
     *, recipient: User, kind: str, dedupe_key: str, link: tuple, context: dict,
-    about: Candidate | None,
+    about: models.Model | None,
 ) -> None:
     with translation.override(recipient.preferred_language or "en"):
         path = _link(*link)
@@ -82,28 +101,85 @@ def candidate_created(candidate: Candidate) -> None:
         )
 
 
-def candidate_ended(candidate: Candidate, *, was_told: bool, ended_by: str) -> None:
-    """The candidate ended: its notices go; the other side hears it ended if it had been told.
+def candidate_ended(
+    candidate: Candidate, *, was_told: bool, ended_by: str, actor: User | None = None,
+    claimed_by_id: int | None = None,
+) -> None:
+    """The candidate ended: who had been told of it hears that it is no longer followed.
 
-    A side learns of a candidate only at its confirmation, so before that the
-    other side hears nothing now either. The notice says no more than that the
-    possible match is no longer followed: not who withdrew, nor why.
+    A side learns of a candidate only at its confirmation, so before that neither
+    side hears anything now either, and the volunteers' notices about it go. After a
+    confirmation the two sides' earlier notices stay in their inboxes as notes with
+    nothing of the other side (``NOTE_BODY``), linked to their own case or posting;
+    the side that did not end it is told it is no longer followed (not who, not why),
+    and so are the volunteers who handled it (claimed it, decided on it, requested its
+    DNA test), with why, so that they stop arranging its DNA test.
     """
-    Notification.objects.filter(
+    notices = Notification.objects.filter(
         about_type=candidate._meta.label_lower, about_id=str(candidate.pk)
-    ).delete()
+    )
+    own = {
+        candidate.case.family_id: candidate.case,
+        candidate.seeker_posting.owner_id: candidate.seeker_posting,
+    }
+    if was_told:
+        for notice in notices.filter(recipient_id__in=list(own)).select_related("recipient"):
+            _make_note(notice, own[notice.recipient_id])
+    notices.delete()  # the rest: the volunteers' notices, and all of them if nobody was told
+    _tell_handlers(candidate, was_told=was_told, actor=actor, claimed_by_id=claimed_by_id)
     if not was_told:
         return
     for side, recipient in _sides(candidate):
         if side == ended_by:
             continue
-        own = (("families:case_detail", candidate.case_id) if side == "family"
-               else ("families:seeker_detail", candidate.seeker_posting_id))
+        own_page = (("families:case_detail", candidate.case_id) if side == "family"
+                    else ("families:seeker_detail", candidate.seeker_posting_id))
         _send(
             recipient=recipient, kind="candidate_ended",
             dedupe_key=f"candidate:{candidate.pk}:ended:{side}:"
                        f"{int(candidate.ended_at.timestamp() * 1_000_000)}",
-            link=own, context={"side": side}, about=None,
+            link=own_page, context={"side": side},
+            about=candidate.case if side == "family" else candidate.seeker_posting,
+        )
+
+
+def _make_note(notice: Notification, own: models.Model) -> None:
+    """Turns an earlier notice about a candidate into a note about the recipient's own case or
+    posting: its date stays, its details and its link to the match page go."""
+    recipient = notice.recipient
+    with translation.override(recipient.preferred_language or "en"):
+        subject, body = str(NOTE_SUBJECT), str(NOTE_BODY)
+        link = own.get_absolute_url()
+    Notification.objects.filter(pk=notice.pk).update(
+        kind="candidate_note", subject=subject, body=body, link=link,
+        about_type=own._meta.label_lower, about_id=str(own.pk),
+    )
+
+
+def _tell_handlers(
+    candidate: Candidate, *, was_told: bool, actor: User | None, claimed_by_id: int | None
+) -> None:
+    """Tells the volunteers who handled the candidate that it ended, and why."""
+    handler_ids = set(candidate.reviews.values_list("reviewer_id", flat=True))
+    dna_test = DnaTest.objects.filter(candidate=candidate).first()
+    if dna_test is not None and was_told:
+        handler_ids.add(dna_test.requested_by_id)
+    if claimed_by_id is not None:
+        handler_ids.add(claimed_by_id)
+    handler_ids -= {None, getattr(actor, "pk", None), candidate.case.family_id,
+                    candidate.seeker_posting.owner_id}
+    for volunteer in User.objects.filter(pk__in=handler_ids, is_active=True).order_by("pk"):
+        if not volunteer.is_volunteer:
+            continue
+        _send(
+            recipient=volunteer, kind="candidate_ended_for_volunteer",
+            dedupe_key=f"candidate:{candidate.pk}:ended:volunteer:{volunteer.pk}:"
+                       f"{int(candidate.ended_at.timestamp() * 1_000_000)}",
+            link=("matching:queue",),
+            context={"candidate": candidate, "was_told": was_told,
+                     "reason": END_REASON_TEXTS.get(candidate.ended_reason, ""),
+                     "dna_test": dna_test if was_told else None},
+            about=None,
         )
 
 

@@ -26,7 +26,7 @@ from families.models import MATCHABLE_STATUSES, Photo, Sex, User
 from families.selectors import AnyUser, photo_manageable_by
 from matching import ranking
 from matching.faces import current_model_version
-from matching.models import SEARCH_WIDTH_CLASSES, Candidate, Face, MatchJob, Side
+from matching.models import SEARCH_WIDTH_CLASSES, Candidate, DnaTest, Face, MatchJob, Side
 
 
 @dataclass(frozen=True)
@@ -495,6 +495,22 @@ def match_side_of(*, user, candidate: Candidate) -> str | None:
     DNA "no match" included) neither side learns anything of the other.
     """
     if not user.is_authenticated or candidate.status not in GRANTED_STATUSES:
+        return None
+    if candidate.case.family_id == user.pk:
+        return "family"
+    if candidate.seeker_posting.owner_id == user.pk:
+        return "seeker"
+    return None
+
+
+def ended_match_side_of(*, user, candidate: Candidate) -> str | None:
+    """``family`` or ``seeker`` when ``user`` was told of ``candidate`` (its confirmation
+    opened a DNA test) and it has since ended: the match page then says only that it is
+    no longer followed, so a link in an earlier email leads somewhere kind, not to a 404.
+    """
+    if not user.is_authenticated or candidate.status != Candidate.Status.ENDED:
+        return None
+    if not DnaTest.objects.filter(candidate=candidate).exists():
         return None
     if candidate.case.family_id == user.pk:
         return "family"

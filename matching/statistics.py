@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from families.models import CaseStatus, MissingChildCase, SeekerPosting
+from families.models import CaseStatus, MissingChildCase, SeekerPosting, User
 from matching import outcomes
 from matching.models import Candidate, DnaTest, OutcomeCalibration, Review
 
@@ -42,12 +42,23 @@ def _not_ended(candidates: QuerySet[Candidate]) -> QuerySet[Candidate]:
     return candidates.exclude(status=Candidate.Status.ENDED)
 
 
+def counted_for(viewer: User | None) -> QuerySet[Candidate]:
+    """The candidates a volunteer's figures count: never those of their own case or posting,
+    whose coming and going would otherwise show in the counts before anyone told them."""
+    candidates = Candidate.objects.all()
+    if viewer is not None:
+        candidates = candidates.exclude(case__family=viewer).exclude(
+            seeker_posting__owner=viewer)
+    return candidates
+
+
 def candidate_outcomes(
-    *, model_version: str | None = None
+    *, model_version: str | None = None, viewer: User | None = None
 ) -> list[outcomes.RecordedCandidate]:
-    """Every candidate (of one face model version, or all) with its label, in id order."""
+    """Every candidate (of one face model version, or all) with its label, in id order;
+    for a ``viewer``, those they may be shown (``counted_for``)."""
     # A proposed candidate with no comparable faces has no distance to learn from.
-    candidates = _not_ended(Candidate.objects.filter(best_distance__isnull=False))
+    candidates = _not_ended(counted_for(viewer).filter(best_distance__isnull=False))
     if model_version is not None:
         candidates = candidates.filter(model_version=model_version)
     rows = list(candidates.order_by("pk").values_list(
@@ -248,9 +259,14 @@ class Dashboard:
     provinces: list[tuple[str, int]]
 
 
-def dashboard_figures(*, months: int = 12, now: datetime | None = None) -> Dashboard:
-    """Every figure of the volunteers' dashboard, from the database as it is now."""
+def dashboard_figures(
+    *, months: int = 12, now: datetime | None = None, viewer: User | None = None
+) -> Dashboard:
+    """Every figure of the volunteers' dashboard, from the database as it is now; for a
+    ``viewer``, without the candidates of their own case or posting (``counted_for``)."""
     now = now or timezone.now()
+    counted = counted_for(viewer)
+    of_counted = {"candidate__in": counted.values("pk")}
     starts = month_starts(months=months, today=timezone.localtime(now).date())
     series = [
         MonthlySeries("cases", _("Cases published"), _by_month(
@@ -258,21 +274,22 @@ def dashboard_figures(*, months: int = 12, now: datetime | None = None) -> Dashb
         MonthlySeries("seekers", _("Seeker postings"), _by_month(
             SeekerPosting.objects.all(), "created_at", starts)),
         MonthlySeries("candidates", _("Candidates found"), _by_month(
-            Candidate.objects.all(), "created_at", starts)),
+            counted, "created_at", starts)),
         MonthlySeries("decisions", _("Volunteers' decisions"), _by_month(
-            VOLUNTEER_DECISIONS.all(), "created_at", starts)),
+            VOLUNTEER_DECISIONS.filter(**of_counted), "created_at", starts)),
         MonthlySeries("dna_tests", _("DNA tests requested"), _by_month(
-            DnaTest.objects.all(), "requested_at", starts)),
+            DnaTest.objects.filter(**of_counted), "requested_at", starts)),
         MonthlySeries("reunions", _("Reunions (DNA match)"), _by_month(
-            DnaTest.objects.filter(result=DnaTest.Result.MATCH), "result_at", starts)),
+            DnaTest.objects.filter(result=DnaTest.Result.MATCH, **of_counted), "result_at",
+            starts)),
     ]
     backlog = Counter(
         wait_bucket(now - created)
-        for created in Candidate.objects.filter(status__in=OPEN_STATUSES)
+        for created in counted.filter(status__in=OPEN_STATUSES)
         .values_list("created_at", flat=True)
     )
     waits = [
-        first - created for created, first in Candidate.objects.annotate(
+        first - created for created, first in counted.annotate(
             first=Min("reviews__created_at",
                       filter=~Q(reviews__reason=Review.Reason.DNA_NO_MATCH))
         ).exclude(first=None).values_list("created_at", "first")
@@ -289,7 +306,7 @@ def dashboard_figures(*, months: int = 12, now: datetime | None = None) -> Dashb
         median_days_to_first_decision=(
             round(stats.median(w.total_seconds() for w in waits) / 86400, 1) if waits else None
         ),
-        score_bands=_score_band_outcomes(candidate_outcomes()),
+        score_bands=_score_band_outcomes(candidate_outcomes(viewer=viewer)),
         provinces=provinces_ranked(),
     )
 

@@ -9,7 +9,9 @@ Roles: anonymous; family A (posted case A, its draft, its photos); family B
 (another family); a seeker (posted seeker posting S); a volunteer; an admin; a
 volunteer who owns the case (family A, also a volunteer): they manage case A as its
 family and review others' candidates, but never see or touch candidate C (case A ×
-posting S) nor the private data of seeker S on the other side of it; and a partner
+posting S); like every volunteer they read no seeker posting through its own pages, so
+posting S (paired with case A) and posting T (paired with nothing) answer them alike;
+and a partner
 member (a member of shelter P, which has one finished import I with a refused row):
 an ordinary user everywhere else, and the only role besides the admin who sees I; a
 proposer (a volunteer of case A's province, Shaanxi, who proposed candidate P, case B ×
@@ -85,8 +87,12 @@ EVERYONE = codes(200, 200, 200, 200, 200, 200, 200, 200)
 MEMBERS = codes(LOGIN, 200, 200, 200, 200, 200, 200, 200)
 POST_ONLY = codes(LOGIN, 405, 405, 405, 405, 405, 405, 405)
 CASE_A_MANAGERS = codes(LOGIN, 200, 404, 404, 200, 200, 200, 404)
-# A volunteer on the other side of a candidate with posting S never reads S's private data.
-SEEKER_MANAGERS = codes(LOGIN, 404, 404, 200, 200, 200, 404, 404)
+# A seeker posting's own pages: its seeker and admins. Volunteers read a posting only
+# through a candidate they may review, so a volunteer who owns case A gets the same answer
+# for posting S (paired with case A by candidate C) as for posting T (paired with nothing).
+SEEKER_MANAGERS = codes(LOGIN, 404, 404, 200, 404, 200, 404, 404)
+SEEKER_PHOTO_READERS = codes(404, 404, 404, 200, 404, 200, 404, 404)
+PAIRED_WITH_NOTHING = "posting T, paired with no case: the same answers as posting S"
 VOLUNTEERS = codes(LOGIN, 404, 404, 404, 200, 200, 200, 404)
 # Candidate C (case A × posting S): volunteers and admins, never a volunteer who owns case A.
 OTHER_VOLUNTEERS_OF_A = codes(LOGIN, 404, 404, 404, 200, 200, 404, 404)
@@ -96,9 +102,10 @@ TIP_READERS_OF_A = codes(LOGIN, 404, 404, 404, 200, 200, 404, 404, second_volunt
 # Deleting a photo for good: its family (or seeker) and admins; a volunteer only hides it.
 CASE_A_PHOTO_DELETERS = codes(LOGIN, 200, 404, 404, 404, 200, 200, 404)
 SEEKER_PHOTO_DELETERS = codes(LOGIN, 404, 404, 200, 404, 200, 404, 404)
-# Hiding a photo (and showing it again): the volunteers and admins who manage it.
+# Hiding a photo (and showing it again): the volunteers and admins who manage it; a seeker
+# posting's photos are managed by admins only (volunteers see them only through a candidate).
 CASE_A_PHOTO_HIDERS = codes(LOGIN, 404, 404, 404, 200, 200, 200, 404)
-SEEKER_PHOTO_HIDERS = codes(LOGIN, 404, 404, 404, 200, 200, 404, 404)
+SEEKER_PHOTO_HIDERS = codes(LOGIN, 404, 404, 404, 404, 200, 404, 404)
 # The partners' API answers a browser, logged in or not, 401: only an organisation's key.
 NO_KEY = codes(*[401] * 8)
 # A partner's imports: the active members of its active organisation, nobody else, not even
@@ -124,6 +131,9 @@ class World:
     case_face: Face
     private_face: Face
     seeker_face: Face
+    posting_t: SeekerPosting  # the seeker's second posting, paired with no case
+    posting_t_photo: Photo
+    posting_t_face: Face
     candidate: Candidate
     notification: Notification
     rq_job_id: str  # a real job on the face queue, for the dashboard's job pages
@@ -159,6 +169,10 @@ def draft_a(w: World) -> int:
 
 def posting(w: World) -> int:
     return w.posting.pk
+
+
+def posting_t(w: World) -> int:
+    return w.posting_t.pk
 
 
 def candidate(w: World) -> int:
@@ -270,12 +284,24 @@ MATRIX: dict[str, list[Probe]] = {
     ],
     # --- families: seeker postings (private pages, never to a family) ---
     "seekers/new/": [Probe(_r("families:seeker_create"), MEMBERS)],
-    "seekers/<int:pk>/": [Probe(_r("families:seeker_detail", pk=posting), SEEKER_MANAGERS)],
-    "seekers/<int:pk>/edit/": [Probe(_r("families:seeker_edit", pk=posting), SEEKER_MANAGERS)],
+    "seekers/<int:pk>/": [Probe(_r("families:seeker_detail", pk=posting), SEEKER_MANAGERS),
+        Probe(_r("families:seeker_detail", pk=posting_t), SEEKER_MANAGERS,
+              label=PAIRED_WITH_NOTHING),
+    ],
+    "seekers/<int:pk>/edit/": [Probe(_r("families:seeker_edit", pk=posting), SEEKER_MANAGERS),
+        Probe(_r("families:seeker_edit", pk=posting_t), SEEKER_MANAGERS,
+              label=PAIRED_WITH_NOTHING),
+    ],
     "seekers/<int:pk>/withdraw/": [Probe(_r("families:seeker_withdraw", pk=posting),
-                                         SEEKER_MANAGERS)],
+                                         SEEKER_MANAGERS),
+        Probe(_r("families:seeker_withdraw", pk=posting_t), SEEKER_MANAGERS,
+              label=PAIRED_WITH_NOTHING),
+    ],
     "seekers/<int:pk>/photos/": [Probe(_r("families:seeker_photos", pk=posting),
-                                       SEEKER_MANAGERS)],
+                                       SEEKER_MANAGERS),
+        Probe(_r("families:seeker_photos", pk=posting_t), SEEKER_MANAGERS,
+              label=PAIRED_WITH_NOTHING),
+    ],
     "seekers/<int:pk>/delete/": [
         Probe(_r("families:seeker_delete", pk=posting),
               codes(LOGIN, 404, 404, 200, 404, 200, 404, 404)),
@@ -290,7 +316,9 @@ MATRIX: dict[str, list[Probe]] = {
         Probe(_r("families:photo_image", pk=lambda w: w.private_photo.pk),
               codes(404, 200, 404, 404, 200, 200, 200, 404), label="case photo off the poster"),
         Probe(_r("families:photo_image", pk=lambda w: w.seeker_photo.pk),
-              codes(404, 404, 404, 200, 200, 200, 404, 404), label="seeker photo"),
+              SEEKER_PHOTO_READERS, label="seeker photo"),
+        Probe(_r("families:photo_image", pk=lambda w: w.posting_t_photo.pk),
+              SEEKER_PHOTO_READERS, label=PAIRED_WITH_NOTHING),
     ],
     "photos/<int:pk>/faces/<int:face_pk>/": [
         Probe(_r("families:photo_face", pk=lambda w: w.poster_photo.pk,
@@ -301,27 +329,37 @@ MATRIX: dict[str, list[Probe]] = {
               codes(404, 200, 404, 404, 200, 200, 200, 404),
               label="a face of a photo off the poster"),
         Probe(_r("families:photo_face", pk=lambda w: w.seeker_photo.pk,
-                 face_pk=lambda w: w.seeker_face.pk),
-              codes(404, 404, 404, 200, 200, 200, 404, 404)),
+                 face_pk=lambda w: w.seeker_face.pk), SEEKER_PHOTO_READERS),
+        Probe(_r("families:photo_face", pk=lambda w: w.posting_t_photo.pk,
+                 face_pk=lambda w: w.posting_t_face.pk), SEEKER_PHOTO_READERS,
+              label=PAIRED_WITH_NOTHING),
     ],
     "photos/<int:pk>/edit/": [
         Probe(_r("families:photo_edit", pk=lambda w: w.poster_photo.pk), CASE_A_MANAGERS),
         Probe(_r("families:photo_edit", pk=lambda w: w.seeker_photo.pk), SEEKER_MANAGERS),
+        Probe(_r("families:photo_edit", pk=lambda w: w.posting_t_photo.pk), SEEKER_MANAGERS,
+              label=PAIRED_WITH_NOTHING),
     ],
     "photos/<int:pk>/delete/": [
         Probe(_r("families:photo_delete", pk=lambda w: w.poster_photo.pk),
               CASE_A_PHOTO_DELETERS, label="a volunteer hides, never deletes"),
         Probe(_r("families:photo_delete", pk=lambda w: w.seeker_photo.pk),
               SEEKER_PHOTO_DELETERS),
+        Probe(_r("families:photo_delete", pk=lambda w: w.posting_t_photo.pk),
+              SEEKER_PHOTO_DELETERS, label=PAIRED_WITH_NOTHING),
     ],
     "photos/<int:pk>/hide/": [
         Probe(_r("families:photo_hide", pk=lambda w: w.poster_photo.pk), CASE_A_PHOTO_HIDERS,
               label="the volunteers' way instead of deleting"),
         Probe(_r("families:photo_hide", pk=lambda w: w.seeker_photo.pk), SEEKER_PHOTO_HIDERS),
+        Probe(_r("families:photo_hide", pk=lambda w: w.posting_t_photo.pk), SEEKER_PHOTO_HIDERS,
+              label=PAIRED_WITH_NOTHING),
     ],
     "photos/<int:pk>/face/": [
         Probe(_r("families:face_picker", pk=lambda w: w.poster_photo.pk), CASE_A_MANAGERS),
         Probe(_r("families:face_picker", pk=lambda w: w.seeker_photo.pk), SEEKER_MANAGERS),
+        Probe(_r("families:face_picker", pk=lambda w: w.posting_t_photo.pk), SEEKER_MANAGERS,
+              label=PAIRED_WITH_NOTHING),
     ],
     "photos/<int:pk>/age-progression/": [
         Probe(_r("families:photo_age_progression", pk=lambda w: w.poster_photo.pk),
@@ -528,6 +566,10 @@ def world(make_user, redis_queues) -> World:
     seeker_photo = builders.photo(data=picture, posting=posting, age_in_photo=30)
     case_face, seeker_face = _face(poster_photo), _face(seeker_photo)
     private_face = _face(private_photo)
+    posting_t = builders.seeker_posting(seeker=users["seeker"], display_name="Tao",
+                                        sex=Sex.FEMALE)
+    posting_t_photo = builders.photo(data=picture, posting=posting_t, age_in_photo=30)
+    posting_t_face = _face(posting_t_photo)
     found = Candidate.objects.create(
         case=case_a, seeker_posting=posting, best_distance=0.08, score=0.9,
         case_face=case_face, seeker_face=seeker_face, age_gap_years=28, model_version="test",
@@ -557,7 +599,8 @@ def world(make_user, redis_queues) -> World:
         posted_for=SeekerPosting.PostedFor.FOUND_PERSON,
         matching_basis="Police case 1991-17, Beilin unit.")
     return World(users, case_a, draft_a, case_b, posting, poster_photo, private_photo,
-                 seeker_photo, case_face, private_face, seeker_face, found, notification,
+                 seeker_photo, case_face, private_face, seeker_face, posting_t,
+                 posting_t_photo, posting_t_face, found, notification,
                  job.id, worker.key, tip, shelter, partner_import, proposed, found_posting)
 
 

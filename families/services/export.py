@@ -14,13 +14,56 @@ from django.utils import timezone
 
 from families.audit import audit_record
 from families.models import AuditEntry, MissingChildCase, Photo, SeekerPosting, User
+from matching.models import Candidate
+
+#: The proposals a person made are one action for them, whether or not the pair was
+#: already a candidate (``candidate.proposed_again`` is for volunteers' eyes only).
+PROPOSAL_ACTIONS = ("candidate.proposed", "candidate.proposed_again")
+
+
+def _exported_postings(actor: User) -> list[SeekerPosting]:
+    """The person's own postings: a found person posted for a partner or by a volunteer is
+    that person's data, not the poster's, and stays out of the poster's export."""
+    return list(SeekerPosting.objects.filter(
+        owner=actor, organisation__isnull=True, posted_for=SeekerPosting.PostedFor.SELF,
+    ).order_by("pk"))
+
+
+def _audit_of(actor: User, *, candidates_of_theirs: set[int],
+              candidates_told: set[int]) -> list[dict[str, Any]]:
+    """What the person did, as the audit log recorded it.
+
+    Never what volunteers or admins did about them (their looks follow candidates,
+    so listing them would tell of a candidate before a volunteer confirmed it), and
+    none of the person's own entries about a candidate of their case or posting that
+    they were not told of (a withdrawal ends each pending candidate with an entry).
+    A proposal is listed the same way whether or not the pair was already a candidate.
+    """
+    rows = []
+    for entry in AuditEntry.objects.filter(actor=actor).order_by("created_at", "pk"):
+        obj = f"{entry.object_type}#{entry.object_id}"
+        action = entry.action
+        if action in PROPOSAL_ACTIONS:
+            detail = entry.detail or {}
+            action = "candidate.proposed"
+            obj = (f"families.missingchildcase#{detail.get('case', '')} × "
+                   f"families.seekerposting#{detail.get('seeker_posting', '')}")
+        elif entry.object_type == "matching.candidate" and entry.object_id.isdigit():
+            candidate_id = int(entry.object_id)
+            if candidate_id in candidates_of_theirs and candidate_id not in candidates_told:
+                continue
+        rows.append({"when": entry.created_at, "who": "you", "action": action, "object": obj})
+    return rows
 
 
 def account_export(*, actor: User) -> bytes:
     """Everything the portal holds about ``actor``, as a zip: JSON files and their photos.
 
-    Other people's data stays out: a candidate shows its status and dates, never
-    the other person; an audit entry shows who acted as a role, never a name.
+    What the person did and what the person was told, never what volunteers did about
+    them, and nothing about anyone else: a candidate shows its status and dates from
+    its confirmation on, never the other person; a found person the actor posted is
+    theirs, not the actor's. A photo whose file is missing is named in the README and
+    left out; the rest is still delivered.
     """
 
     def dump(value: Any) -> str:
@@ -29,7 +72,9 @@ def account_export(*, actor: User) -> bytes:
     def photo_data(photo: Photo) -> dict[str, Any]:
         data = model_to_dict(photo, exclude=["image", "owner"])
         data.update(
-            id=photo.pk, file=f"photos/{photo.pk}.jpg", uploaded_at=photo.uploaded_at,
+            id=photo.pk,
+            file=None if photo.pk in missing else f"photos/{photo.pk}.jpg",
+            uploaded_at=photo.uploaded_at,
             faces=[
                 {
                     "id": face.pk, "box": [face.box_x, face.box_y, face.box_w, face.box_h],
@@ -56,44 +101,53 @@ def account_export(*, actor: User) -> bytes:
             if c.status in told
         ]
 
-    def role(entry: AuditEntry) -> str:
-        if entry.actor_id is None:
-            return "system"
-        if entry.actor_id == actor.pk:
-            return "you"
-        return "volunteer or admin"
-
     with transaction.atomic():
         cases = list(MissingChildCase.objects.filter(family=actor).order_by("pk"))
-        postings = list(SeekerPosting.objects.filter(owner=actor).order_by("pk"))
+        postings = _exported_postings(actor)
         # Only the person's own cases and postings: a volunteer's uploads to
         # other families' cases are theirs, not the volunteer's.
         photos = list(Photo.objects.filter(
-            models.Q(case__family=actor) | models.Q(seeker_posting__owner=actor)
+            models.Q(case__in=cases) | models.Q(seeker_posting__in=postings)
         ).order_by("pk"))
-        objects = [("families.missingchildcase", c.pk) for c in cases] + [
-            ("families.seekerposting", p.pk) for p in postings
-        ] + [("families.photo", p.pk) for p in photos] + [("families.user", actor.pk)]
-        about = models.Q()
-        for object_type, object_id in objects:
-            about |= models.Q(object_type=object_type, object_id=str(object_id))
-        audit = AuditEntry.objects.filter(about | models.Q(actor=actor)).order_by("created_at")
+        sides = models.Q(case__family=actor) | models.Q(seeker_posting__owner=actor)
+        theirs = Candidate.objects.filter(sides)
+        audit = _audit_of(
+            actor, candidates_of_theirs=set(theirs.values_list("pk", flat=True)),
+            candidates_told=set(theirs.filter(dna_test__isnull=False)
+                                .values_list("pk", flat=True)),
+        )
         account = model_to_dict(actor, fields=[
             "email", "full_name", "phone", "address", "preferred_language",
             "date_joined", "last_login", "email_confirmed_at",
         ])
         account.update(date_joined=actor.date_joined, last_login=actor.last_login)
 
+        files: dict[int, bytes] = {}
+        missing: set[int] = set()
+        for photo in photos:
+            try:
+                with photo.image.open("rb") as handle:
+                    files[photo.pk] = handle.read()
+            except OSError:
+                missing.add(photo.pk)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("README.txt", (
+            readme = (
                 "Everything Reunion holds about you, as of "
                 f"{timezone.now():%Y-%m-%d %H:%M} UTC.\n"
                 "account.json: your account. cases.json, seeker_postings.json: what you posted, "
                 "with each photo's faces and their embeddings (the numbers faces are compared "
-                "by). photos/: the photos as stored. notifications.json: what we told you. "
-                "audit.json: every recorded action on your data and by you.\n"
-            ))
+                "by), and each possible match a volunteer confirmed for you. photos/: the "
+                "photos as stored. notifications.json: what we told you. audit.json: what "
+                "you did, as recorded.\n"
+            )
+            if missing:
+                readme += (
+                    "These photos' files could not be read and are not in photos/ (their "
+                    "details are in cases.json or seeker_postings.json; please tell us): "
+                    + ", ".join(f"photo {pk}" for pk in sorted(missing)) + ".\n"
+                )
+            archive.writestr("README.txt", readme)
             archive.writestr("account.json", dump(account))
             archive.writestr("cases.json", dump([
                 {**model_to_dict(case, exclude=["family"]), "id": case.pk,
@@ -114,15 +168,10 @@ def account_export(*, actor: User) -> bytes:
                  "created_at": n.created_at, "read_at": n.read_at}
                 for n in actor.notifications.all().order_by("created_at")
             ]))
-            archive.writestr("audit.json", dump([
-                {"when": e.created_at, "who": role(e), "action": e.action,
-                 "object": f"{e.object_type}#{e.object_id}"}
-                for e in audit
-            ]))
-            for photo in photos:
-                with photo.image.open("rb") as handle:
-                    archive.writestr(f"photos/{photo.pk}.jpg", handle.read())
+            archive.writestr("audit.json", dump(audit))
+            for photo_id, content in files.items():
+                archive.writestr(f"photos/{photo_id}.jpg", content)
         audit_record(actor=actor, action="account.exported", obj=actor,
                      detail={"photos": len(photos), "cases": len(cases),
-                             "seeker_postings": len(postings)})
+                             "seeker_postings": len(postings), "missing_files": len(missing)})
     return buffer.getvalue()

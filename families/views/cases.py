@@ -29,6 +29,7 @@ from families.views.common import (
     managed_case,
     model_fields,
     no_store,
+    withdrawal_stops,
 )
 from families.views.photos import photos_page
 from reunion.ratelimits import limit
@@ -129,7 +130,9 @@ def case_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
             "The case is withdrawn: it is no longer public and no longer matched."
         ))
         return redirect("families:dashboard")
-    return render(request, "families/withdraw.html", {"form": form, "obj": case, "is_case": True})
+    return render(request, "families/withdraw.html", {
+        "form": form, "obj": case, "is_case": True, "stops": withdrawal_stops(case),
+    })
 
 
 @login_required

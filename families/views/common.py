@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from families import forms, selectors
 from families.audit import audit_record
-from families.models import MissingChildCase, Photo, SeekerPosting
+from families.models import CaseStatus, MissingChildCase, Photo, SeekerPosting
 
 View = Callable[..., HttpResponseBase]
 
@@ -80,6 +80,13 @@ def audit_private_look(
     owner_id = owner.family_id if isinstance(owner, MissingChildCase) else owner.owner_id
     if owner_id != request.user.pk:
         audit_record(actor=request.user, action=action, obj=obj)
+
+
+def withdrawal_stops(obj: MissingChildCase | SeekerPosting) -> dict[str, bool]:
+    """What withdrawing a case or posting (or a seeker's consent) stops besides matching,
+    of what its owner was already told: a DNA test in progress (a confirmed possible
+    match) and the public page. Never anything of an unconfirmed candidate."""
+    return {"dna_test": obj.status == CaseStatus.DNA_PENDING, "public_page": obj.is_public}
 
 
 def photo_for(request: HttpRequest, pk: int, *, manage: bool) -> Photo:

@@ -27,6 +27,7 @@ from families.views.common import (
     model_fields,
     no_store,
     visible_posting,
+    withdrawal_stops,
 )
 from families.views.photos import photos_page
 from reunion.ratelimits import limit
@@ -65,15 +66,25 @@ def seeker_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None, instance=posting,
         consent_editable=selectors.consent_changeable_by(user=request.user, posting=posting),
     )
+    confirm_withdrawal = False
     if request.method == "POST" and form.is_valid():
         fields = model_fields(form)
         posting.refresh_from_db()
-        services.seeker_posting_update(actor=request.user, posting=posting, fields=fields)
-        messages.success(request, _("Your posting is saved."))
-        return redirect("families:seeker_detail", pk=posting.pk)
+        stops = withdrawal_stops(posting)
+        withdrawing = posting.consent_to_matching and not fields["consent_to_matching"]
+        # Told before saving: a DNA test in progress or the public page stops with consent.
+        confirm_withdrawal = (withdrawing and any(stops.values())
+                              and request.POST.get("withdrawal_confirmed") != "yes")
+        if not confirm_withdrawal:
+            services.seeker_posting_update(actor=request.user, posting=posting, fields=fields)
+            messages.success(request, _("Your posting is saved."))
+            return redirect("families:seeker_detail", pk=posting.pk)
     if request.method == "GET" and posting.owner_id != request.user.pk:
         audit_record(actor=request.user, action="seeker_posting.viewed", obj=posting)
-    return render(request, "families/seeker_form.html", {"form": form, "posting": posting})
+    return render(request, "families/seeker_form.html", {
+        "form": form, "posting": posting, "confirm_withdrawal": confirm_withdrawal,
+        "stops": withdrawal_stops(posting) if confirm_withdrawal else {},
+    })
 
 
 @login_required
@@ -87,8 +98,9 @@ def seeker_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("Your posting is withdrawn: it is no longer matched."))
         return redirect("families:dashboard")
-    return render(request, "families/withdraw.html",
-                  {"form": form, "obj": posting, "is_case": False})
+    return render(request, "families/withdraw.html", {
+        "form": form, "obj": posting, "is_case": False, "stops": withdrawal_stops(posting),
+    })
 
 
 @login_required

@@ -111,8 +111,11 @@ def candidates_end(
 
     Called when a seeker withdraws consent, or a case or posting is withdrawn:
     the candidate leaves every queue, its review, DNA, match, photo and face
-    pages answer 404 to everyone but admins, and the notices about it go. A side
-    that had been told of it (after a confirmation) hears only that it ended.
+    pages answer 404 to everyone but admins (the match page tells a side that had
+    been told of it only that it ended), and the volunteers' notices about it
+    go. A side that had been told of it (after a confirmation) keeps its earlier
+    notices as notes and hears only that it ended; the volunteers who handled it
+    hear that it ended and why (``notices.candidate_ended``).
     Returns the ids of the candidates ended.
     """
     if (case is None) == (seeker_posting is None) or reason not in END_REASONS:
@@ -129,6 +132,7 @@ def candidates_end(
         for candidate in candidates.order_by("pk"):
             was_told = candidate.status == Candidate.Status.CONFIRMED
             previous = candidate.status
+            claimed_by_id = candidate.claimed_by_id
             candidate.status = Candidate.Status.ENDED
             candidate.ended_at = timezone.now()
             candidate.ended_reason = reason
@@ -140,7 +144,8 @@ def candidates_end(
             audit_record(actor=actor, action="candidate.ended", obj=candidate,
                          detail={"reason": reason, "from": previous})
             notices.candidate_ended(candidate, was_told=was_told,
-                                    ended_by="family" if case is not None else "seeker")
+                                    ended_by="family" if case is not None else "seeker",
+                                    actor=actor, claimed_by_id=claimed_by_id)
             people_status_refresh(candidate)
             ended.append(candidate.pk)
     return ended

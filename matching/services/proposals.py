@@ -73,7 +73,8 @@ def candidate_propose(
         if existing is not None:
             # Said to nobody: the person proposing must not learn what exists already.
             audit_record(actor=actor, action="candidate.proposed_again", obj=existing,
-                         detail={"source": source, "note": note})
+                         detail={"source": source, "note": note, "case": case.pk,
+                                 "seeker_posting": seeker_posting.pk})
             return existing
         pair = _closest_pair(case, seeker_posting)
         params = ranking.RankingParameters.from_settings()
@@ -89,7 +90,8 @@ def candidate_propose(
         )
         audit_record(actor=actor, action="candidate.proposed", obj=candidate,
                      detail={"source": source, "tip": tip.pk if tip else None,
-                             "distance": candidate.best_distance})
+                             "distance": candidate.best_distance, "case": case.pk,
+                             "seeker_posting": seeker_posting.pk})
         on_candidate_created(candidate)
     return candidate
 

@@ -20,7 +20,7 @@ OUTCOME_KEYS = ("person", "not-person", "no-answer")
 @volunteer_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    figures = statistics.dashboard_figures()
+    figures = statistics.dashboard_figures(viewer=request.user)
     monthly = [
         {"series": series, "chart": charts.column_chart(figures.months, series.counts)}
         for series in figures.series

@@ -27,7 +27,13 @@ def match_detail(request: HttpRequest, pk: int) -> HttpResponse:
     candidate = candidate_or_404(pk)
     side = selectors.match_side_of(user=request.user, candidate=candidate)
     if side is None:
-        raise Http404
+        ended = selectors.ended_match_side_of(user=request.user, candidate=candidate)
+        if ended is None:
+            raise Http404
+        return private(render(request, "matching/match_ended.html", {
+            "side": ended,
+            "own": candidate.case if ended == "family" else candidate.seeker_posting,
+        }))
     audit_record(actor=request.user, action="match.viewed", obj=candidate,
                  detail={"side": side})
     confirmation = (

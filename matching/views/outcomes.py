@@ -28,7 +28,7 @@ def outcomes_report(request: HttpRequest) -> HttpResponse:
     report = None
     if version is not None:
         report = candidate_rules.rules_report(
-            statistics.candidate_outcomes(model_version=version),
+            statistics.candidate_outcomes(model_version=version, viewer=request.user),
             ranking.RankingParameters.from_settings(),
         )
     return render(request, "matching/outcomes.html", {

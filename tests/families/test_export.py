@@ -11,7 +11,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from families.models import AuditEntry, Notification
+from families.models import AuditEntry, Notification, PartnerOrganisation
+from families.services import partner_posting_save
 from matching.models import Candidate
 from tests import builders
 
@@ -115,3 +116,60 @@ def test_export_needs_a_log_in(client):
     response = client.get(reverse("families:account_export"))
     assert response.status_code == 302
     assert reverse("login") in response["Location"]
+
+
+def test_a_missing_photo_file_is_named_and_the_rest_delivered(people, client, photo_bytes):
+    family, case = people["family"], people["case"]
+    kept = builders.photo(data=photo_bytes("img3.jpg"), case=case, age_in_photo=31)
+    lost = people["case_photo"]
+    lost.image.storage.delete(lost.image.name)
+    archive = _download(client, family)
+    names = set(archive.namelist())
+    assert f"photos/{kept.pk}.jpg" in names and f"photos/{lost.pk}.jpg" not in names
+    assert f"photo {lost.pk}" in archive.read("README.txt").decode()
+    (exported_case,) = json.loads(archive.read("cases.json"))
+    files = {photo["id"]: photo["file"] for photo in exported_case["photos"]}
+    assert files == {lost.pk: None, kept.pk: f"photos/{kept.pk}.jpg"}
+    assert json.loads(archive.read("account.json"))["email"] == family.email
+
+
+def test_what_volunteers_did_about_a_person_is_not_in_their_export(people, client,
+                                                                   make_user):
+    """Volunteers' looks follow candidates: listing them would tell of one."""
+    before = json.loads(_download(client, people["seeker"]).read("audit.json"))
+    volunteer = make_user(volunteer=True)
+    candidate = Candidate.objects.get()
+    client.force_login(volunteer)
+    for url in (reverse("matching:review", args=[candidate.pk]),
+                reverse("matching:candidate_photo",
+                        args=[candidate.pk, people["seeker_photo"].pk]),
+                reverse("matching:candidate_face", args=[candidate.pk, candidate.seeker_face_id])):
+        assert client.get(url).status_code == 200, url
+    after = json.loads(_download(client, people["seeker"]).read("audit.json"))
+    ignore = ("account.exported",)
+    assert [e for e in after if e["action"] not in ignore] == [
+        e for e in before if e["action"] not in ignore]
+    assert all(entry["who"] == "you" for entry in after)
+
+
+def test_a_partner_members_export_carries_no_found_persons_data(client, make_user):
+    member = _confirmed(make_user(full_name="Shelter Worker"))
+    shelter = PartnerOrganisation.objects.create(
+        name="Hope shelter", kind=PartnerOrganisation.Kind.SHELTER, region="Hebei",
+        matching_basis="Intake records of the shelter, 1985-1995.")
+    shelter.members.add(member)
+    partner_posting_save(actor=member, organisation=shelter, reference="HS-1988-014", fields={
+        "display_name": "Xiao Hong", "sex": "F", "birth_year_min": 1984,
+        "birth_year_max": 1986, "grew_up_province": "Hebei",
+        "memories": "A red door and a river."})
+    found = builders.seeker_posting(seeker=member, display_name="Found boy Liu",
+                                    posted_for="found", matching_basis="Police case 1994-17",
+                                    memories="A blue bicycle.")
+    archive = _download(client, member)
+    everything = b"".join(archive.read(name) for name in archive.namelist())
+    for secret in ("Xiao Hong", "A red door", "HS-1988-014", "Found boy Liu", "A blue bicycle",
+                   "Police case 1994-17"):
+        assert secret.encode() not in everything, secret
+    assert json.loads(archive.read("seeker_postings.json")) == []
+    assert json.loads(archive.read("account.json"))["full_name"] == "Shelter Worker"
+    assert found.pk  # the posting is the found person's, kept where it belongs

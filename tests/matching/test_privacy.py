@@ -135,6 +135,11 @@ def test_withdrawn_consent_ends_the_candidate_for_everyone_but_admins(pair, clie
     with pytest.raises(services.ReviewRefused):
         services.candidate_review(actor=pair["volunteer"], candidate=candidate,
                                   decision="confirm")
+    # Never told of it, its two sides still learn nothing of it, not even that it ended.
+    for side in (pair["family"], seeker):
+        client.force_login(side)
+        assert client.get(reverse("matching:match_detail",
+                                  args=[candidate.pk])).status_code == 404
     # Admins keep the record.
     client.force_login(pair["admin"])
     assert client.get(reverse("matching:review", args=[candidate.pk])).status_code == 200
@@ -175,14 +180,42 @@ def test_withdrawing_during_a_dna_test_takes_back_what_the_other_side_was_shown(
     other, told = (family, seeker) if withdraw != "case" else (seeker, family)
     client.force_login(other)
     for url in _pages(candidate, pair):
-        assert client.get(url).status_code == 404, url
-    # The notices about the candidate are gone; the other side hears only that it ended.
-    assert list(Notification.objects.filter(recipient=other).values_list("kind", flat=True)) == [
-        "candidate_ended"]
-    assert not Notification.objects.filter(recipient=told).exists()
-    ended = Notification.objects.get(recipient=other)
-    for secret in ("Anna", "Mei", "withdr", "consent"):
-        assert secret not in ended.body
+        if url != match_page:
+            assert client.get(url).status_code == 404, url
+    # The match page, linked from the emails they had, says only that it is no longer
+    # followed, to both sides (who had been told of it), and nothing of the other side.
+    for user in (other, told):
+        client.force_login(user)
+        answer = client.get(match_page)
+        assert answer.status_code == 200
+        page = answer.content.decode()
+        assert "no longer being followed" in page
+        for secret in ("Anna", "Mei", "Chen Li", "+86", pair["seeker_photo"].image.name):
+            assert secret not in page, secret
+    client.force_login(other)
+    # The other side hears only that it ended; both sides' earlier notices stay in their
+    # inboxes as notes with nothing of the other side, linked to their own page (which opens).
+    assert sorted(Notification.objects.filter(recipient=other).values_list(
+        "kind", flat=True)) == ["candidate_ended", "candidate_note"]
+    assert list(Notification.objects.filter(recipient=told).values_list(
+        "kind", flat=True)) == ["candidate_note"]
+    volunteer = pair["volunteer"]
+    for user in (other, told):
+        client.force_login(user)
+        for notice in Notification.objects.filter(recipient=user):
+            for secret in ("Anna", "Mei", "withdr", "consent", "+86", volunteer.email,
+                           str(volunteer), "match_detail", f"/matches/{candidate.pk}/"):
+                assert secret not in notice.subject + notice.body + notice.link, (
+                    notice.kind, secret)
+            assert client.get(notice.link).status_code == 200, notice.link
+    # The volunteer who confirmed it and requested its DNA test is told, and why, so that
+    # the test is stopped.
+    (handled,) = Notification.objects.filter(recipient=volunteer,
+                                             kind="candidate_ended_for_volunteer")
+    assert f"#{candidate.pk}" in handled.body
+    assert {"posting": "seeker posting was withdrawn", "consent": "withdrew consent",
+            "case": "case was withdrawn"}[withdraw] in handled.body
+    assert "DNA test stops" in handled.body
     # No DNA step can be taken on it, and nothing becomes public again.
     with pytest.raises(services.ReviewRefused):
         services.dna_test_record_samples(actor=pair["volunteer"], dna_test=test)
@@ -240,6 +273,14 @@ def test_consent_is_the_seekers_alone(make_user, client):
                                               fields={"consent_to_matching": True})
     client.force_login(volunteer)
     url = reverse("families:seeker_edit", args=[posting.pk])
+    # A volunteer reads a posting only through a candidate they review, never edits it.
+    assert client.get(url).status_code == 404
+    admin = make_user(is_staff=True, is_superuser=True)
+    posting.refresh_from_db()
+    with pytest.raises(PermissionDenied):
+        family_services.seeker_posting_update(actor=admin, posting=posting,
+                                              fields={"consent_to_matching": True})
+    client.force_login(admin)
     form = client.get(url).context["form"]
     assert form.fields["consent_to_matching"].disabled
     data = {name: value for name, value in form.initial.items()
@@ -306,3 +347,38 @@ def test_every_look_at_private_data_by_a_volunteer_is_audited(make_user, photo_b
     client.force_login(family)
     client.get(reverse("families:photo_image", args=[photo.pk]))
     assert not AuditEntry.objects.filter(actor=family, action="photo.private_viewed").exists()
+
+
+def test_withdrawing_consent_during_a_dna_test_is_told_before_saving(pair, client):
+    """The seeker hears what will stop (the DNA test, the public page) before anything does."""
+    candidate = _confirm(pair)
+    seeker, posting = pair["seeker"], pair["posting"]
+    family_services.seeker_posting_publish(actor=seeker, posting=posting, photos=[],
+                                           show_memories=False)
+    client.force_login(seeker)
+    url = reverse("families:seeker_edit", args=[posting.pk])
+    withdraw_page = client.get(reverse("families:seeker_withdraw", args=[posting.pk]))
+    assert "The DNA test in progress" in withdraw_page.content.decode()
+    form = client.get(url).context["form"]
+    data = {name: value for name, value in form.initial.items()
+            if value is not None and name in form.fields}
+    data["consent_to_matching"] = ""
+    asked = client.post(url, data)
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    for told in ("Before you withdraw your consent", "The DNA test in progress",
+                 "The public page", 'name="withdrawal_confirmed"'):
+        assert told in page, told
+    candidate.refresh_from_db()
+    posting.refresh_from_db()
+    assert candidate.status == Candidate.Status.CONFIRMED
+    assert posting.consent_to_matching and posting.is_public
+    assert not Notification.objects.filter(kind="candidate_ended").exists()
+
+    assert client.post(url, {**data, "withdrawal_confirmed": "yes"}).status_code == 302
+    candidate.refresh_from_db()
+    posting.refresh_from_db()
+    assert candidate.status == Candidate.Status.ENDED
+    assert not posting.consent_to_matching and not posting.is_public
+    assert Notification.objects.filter(recipient=pair["family"],
+                                       kind="candidate_ended").exists()
