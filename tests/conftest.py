@@ -236,8 +236,9 @@ def pytest_configure(config) -> None:
 #: Fixtures that make a test slow: a worker (and the face model) in a process of its own,
 #: a development server, or a real worker running the face pipeline in this process.
 SLOW_FIXTURES = {"worker_process", "runserver", "run_worker"}
-#: Files whose every test takes long: the access matrix walks every page as every role.
-SLOW_FILES = {"test_access_matrix.py"}
+#: Files whose every test takes long: the access matrix walks every page as every role;
+#: the workers' scale test starts two workers of its own.
+SLOW_FILES = {"test_access_matrix.py", "test_workers_scale.py"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -98,6 +98,7 @@ print(json.dumps({{
 """
 
 
+@pytest.mark.slow  # collectstatic, then a production process
 @pytest.mark.django_db(transaction=True)
 def test_production_sends_hsts_and_secure_cookies_only_over_https(
     tmp_path, make_user, real_password_hashing
