@@ -18,12 +18,15 @@ import django_rq
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 
 from tests import builders
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 FACES_DIR = Path(os.environ.get("REUNION_FACES_DIR", BASE_DIR.parent / "shared" / "faces"))
 ALL_QUEUES = settings.WORKER_QUEUES
+#: The portal's own password hashers (full-strength PBKDF2 first), as configured.
+PROJECT_PASSWORD_HASHERS = list(settings.PASSWORD_HASHERS)
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +57,25 @@ def redis_server() -> Iterator[None]:
     yield
     if server is not None:
         server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing() -> Iterator[None]:
+    """Test users' passwords are hashed with MD5, as Django advises for tests: a
+    full-strength hash takes about half a second and the suite makes hundreds of users.
+    The portal's own hashers stay listed after it, so their hashes still verify; a test of
+    real hashing asks for ``real_password_hashing``."""
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher", *PROJECT_PASSWORD_HASHERS]
+    with override_settings(PASSWORD_HASHERS=fast):
+        yield
+
+
+@pytest.fixture
+def real_password_hashing(settings) -> list[str]:
+    """The portal's own password hashers, for a test of hashing itself or of a process
+    that checks a password made here (another process never reads the fast one)."""
+    settings.PASSWORD_HASHERS = PROJECT_PASSWORD_HASHERS
+    return PROJECT_PASSWORD_HASHERS
 
 
 @pytest.fixture(autouse=True)
@@ -209,6 +231,23 @@ def make_candidate(make_people) -> Callable[..., object]:
 def pytest_configure(config) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     assert settings.configured
+
+
+#: Fixtures that make a test slow: a worker (and the face model) in a process of its own,
+#: a development server, or a real worker running the face pipeline in this process.
+SLOW_FIXTURES = {"worker_process", "runserver", "run_worker"}
+#: Files whose every test takes long: the access matrix walks every page as every role;
+#: the workers' scale test starts two workers of its own.
+SLOW_FILES = {"test_access_matrix.py", "test_workers_scale.py"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks ``slow`` what ``SLOW_FIXTURES`` and ``SLOW_FILES`` name, so that
+    ``-m "not slow and not browser"`` is a quick run while working (``make test`` runs all)."""
+    for item in items:
+        if (SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or Path(str(item.fspath)).name in SLOW_FILES):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

@@ -19,13 +19,19 @@ posting S, and posted found person F) and a second volunteer (of another provinc
 Sichuan, who may confirm P): both answer as the volunteer unless a row says otherwise.
 A page that must not be shown answers 404 (never 403), so nobody learns what
 exists. Refused POSTs must change nothing; every POST needs its CSRF token.
+
+The world is built once for the module, in a transaction rolled back at the module's end;
+each test runs in a savepoint of it (rolled back after the test) on copies of its objects.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import django_rq
 import pytest
@@ -33,7 +39,8 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
 from django.utils import timezone
 from rq import Queue, SimpleWorker
@@ -538,8 +545,73 @@ def _finished_import(organisation: PartnerOrganisation, member: User) -> Partner
     return done
 
 
+def _rq_job_and_worker() -> tuple[object, SimpleWorker]:
+    """A real job on the face queue and a registered worker, for the dashboard's pages."""
+    queue = Queue(settings.FACE_QUEUE, connection=django_rq.get_connection(settings.FACE_QUEUE))
+    job = queue.enqueue("matching.jobs.process_photo", 0, 0, job_id="access-matrix-job")
+    worker = SimpleWorker([queue], connection=queue.connection, name="access-matrix")
+    worker.register_birth()
+    return job, worker
+
+
+def _user_maker() -> Callable[..., User]:
+    """Like the ``make_user`` fixture, with addresses of the matrix's own (a test's
+    ``make_user`` starts again at user1@example.org)."""
+    from django.contrib.auth.models import Group
+
+    counter = iter(range(1, 100))
+
+    def make(*, volunteer: bool = False, **extra: object) -> User:
+        number = next(counter)
+        user = User.objects.create_user(email=f"matrix{number}@example.org",
+                                        password="a long enough password 1",
+                                        full_name=f"Matrix {number}", **extra)
+        if volunteer:
+            user.groups.add(Group.objects.get_or_create(name="volunteer")[0])
+        return user
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def matrix_media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The world's photos, kept for every test of the module."""
+    folder = tmp_path_factory.mktemp("matrix") / "media"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def media_root(matrix_media: Path) -> Path:
+    """In this module every test stores beside the world's photos (``built_world`` points
+    MEDIA_ROOT there for the whole module)."""
+    return matrix_media
+
+
+@pytest.fixture(scope="module")
+def built_world(django_db_setup, django_db_blocker, matrix_media: Path) -> Iterator[World]:
+    """The world, built once for the module in a transaction that is rolled back at the
+    module's end; ``world`` hands each test its own view of it."""
+    with (django_db_blocker.unblock(), override_settings(MEDIA_ROOT=matrix_media),
+          transaction.atomic()):
+        yield _build_world(make_user=_user_maker())
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def world(make_user, redis_queues) -> World:
+def world(request, built_world: World, db, redis_queues) -> World:
+    """The world as built, for one test: the test runs in a savepoint of the world's
+    transaction (``db``), so whatever it changes is rolled back after it; its objects are
+    copies; its job and worker are made again on the queues ``redis_queues`` emptied."""
+    marker = request.node.get_closest_marker("django_db")
+    assert not (marker and marker.kwargs.get("transaction")), (
+        "the world lives in one transaction: a test of it can't be transactional")
+    job, worker = _rq_job_and_worker()
+    return dataclasses.replace(copy.deepcopy(built_world), rq_job_id=job.id,
+                               rq_worker_key=worker.key)
+
+
+def _build_world(*, make_user: Callable[..., User]) -> World:
     confirmed = {"email_confirmed_at": timezone.now()}
     users = {
         "family_a": make_user(**confirmed),
@@ -578,10 +650,7 @@ def world(make_user, redis_queues) -> World:
         recipient=users["family_a"], kind="test", subject="A possible match",
         body="Under review.", link=reverse("families:dashboard"), dedupe_key="matrix",
     )
-    queue = Queue(settings.FACE_QUEUE, connection=django_rq.get_connection(settings.FACE_QUEUE))
-    job = queue.enqueue("matching.jobs.process_photo", 0, 0, job_id="access-matrix-job")
-    worker = SimpleWorker([queue], connection=queue.connection, name="access-matrix")
-    worker.register_birth()
+    job, worker = _rq_job_and_worker()
     # Posting S is public by its seeker's choice, with none of its photos shown.
     seeker_posting_publish(actor=users["seeker"], posting=posting, photos=[],
                            show_memories=False)
@@ -689,7 +758,17 @@ def test_every_url_pattern_has_an_entry():
     assert len([r for r in routes if r.startswith(ADMIN_PREFIX)]) > 50, "admin rule in use"
 
 
-@pytest.mark.django_db(transaction=True)  # a failing staff page must not abort the rest
+def _get(client: Client, url: str):
+    """A GET in a savepoint of its own: a page that fails in the database (a staff page
+    known to fail) is rolled back alone and does not abort the pages after it."""
+    with transaction.atomic():
+        response = client.get(url)
+        if response.status_code >= 500:
+            transaction.set_rollback(True)
+    return response
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_the_expected_answer_from_every_page(role, world, redis_queues):
     client = _client(world, role)
@@ -697,14 +776,14 @@ def test_each_role_gets_the_expected_answer_from_every_page(role, world, redis_q
     for route, probes in MATRIX.items():
         for probe in probes:
             url = probe.url(world)
-            response = client.get(url)
+            response = _get(client, url)
             if not _matches(response, probe.get[role]):
                 wrong.append(f"GET {url} ({route} {probe.label}): {_answer(response)}, "
                              f"expected {probe.get[role]}")
     for route in all_routes():
         if route.startswith(ADMIN_PREFIX):
             url = admin_url(route, world)
-            response = client.get(url)
+            response = _get(client, url)
             expected = admin_expected(route, role)
             if not _matches(response, expected):
                 wrong.append(f"GET {url} ({route}): {_answer(response)}, expected {expected}")

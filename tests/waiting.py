@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import psycopg2
 from django.db import connection
@@ -36,3 +37,14 @@ def wait_for(predicate: Callable[[], bool], *, timeout: float, what: str) -> Non
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.2)
+
+
+def make_due(registry, job_id: str) -> datetime:
+    """Brings a scheduled job's time (a retry's back-off) to now, as the clock would, so
+    RQ's scheduler enqueues it at its next look instead of the test sleeping until then.
+
+    Returns the time it had been scheduled for, which must lie ahead."""
+    scheduled = registry.get_scheduled_time(job_id)
+    assert scheduled > datetime.now(UTC), "the job was not scheduled for later"
+    registry.connection.zadd(registry.key, {job_id: int(time.time()) - 1})
+    return scheduled

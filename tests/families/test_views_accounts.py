@@ -21,7 +21,8 @@ def _link(body: str) -> str:
     return re.search(r"https?://\S+", body).group(0).split("://", 1)[1].split("/", 1)[1]
 
 
-def test_sign_up_confirm_and_post(client, settings):
+def test_sign_up_confirm_and_post(client, settings, real_password_hashing):
+    """With the portal's own password hashing (the other tests use a fast one)."""
     settings.SITE_URL = "http://testserver"
     response = client.post(reverse("families:signup"), {
         "email": "Mother@Example.org", "full_name": "Li Hua", "password1": PASSWORD,
@@ -32,6 +33,7 @@ def test_sign_up_confirm_and_post(client, settings):
     assert client.get(response["Location"]).status_code == 200
     user = User.objects.get(email="mother@example.org")
     assert user.email_confirmed_at is None
+    assert user.password.startswith("pbkdf2_sha256$1000000$"), "a full-strength hash"
     # Sign-up logs nobody in (its answer must not differ for a taken address); log in.
     assert "_auth_user_id" not in client.session
     response = client.post(reverse("login"), {"username": "mother@example.org",

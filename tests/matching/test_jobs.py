@@ -15,6 +15,7 @@ from matching import queueing, services
 from matching.models import Candidate, Face, MatchJob
 from matching.worker import FaceWorker
 from tests import builders
+from tests.waiting import make_due
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -130,8 +131,7 @@ def test_a_worker_killed_during_a_match_job_loses_nothing(
     heartbeat_ttl = queueing.MATCH_JOB_TIMEOUT + 60
     started.cleanup(timestamp=time.time() + heartbeat_ttl + 1)
     assert running.rq_job_id in match_queue.scheduled_job_registry.get_job_ids()
-    retry_at = match_queue.scheduled_job_registry.get_scheduled_time(running.rq_job_id)
-    time.sleep(max(0.0, retry_at.timestamp() - time.time()) + 0.5)
+    make_due(match_queue.scheduled_job_registry, running.rq_job_id)
     FaceWorker([match_queue], connection=match_queue.connection).work(
         burst=True, with_scheduler=True
     )

@@ -9,7 +9,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +29,7 @@ from matching.services import reconcile_pending
 from reunion import embedded_redis
 from reunion.middleware import server_error
 from tests import builders
-from tests.waiting import lock_row, someone_waits_for_a_lock, wait_for
+from tests.waiting import lock_row, make_due, someone_waits_for_a_lock, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -318,8 +317,7 @@ def test_jobs_retry_after_the_database_comes_back(
 
     photo.refresh_from_db()
     assert photo.face_state == Photo.FaceState.WAITING
-    retry_at = face_queue.scheduled_job_registry.get_scheduled_time(job.rq_job_id)
-    time.sleep(max(0.0, retry_at.timestamp() - time.time()) + 0.5)  # the retry is due
+    make_due(face_queue.scheduled_job_registry, job.rq_job_id)  # the retry's time comes
     _work(scheduler=True)
     photo.refresh_from_db()
     assert photo.face_state == Photo.FaceState.FACE_FOUND

@@ -98,10 +98,14 @@ print(json.dumps({{
 """
 
 
+@pytest.mark.slow  # collectstatic, then a production process
 @pytest.mark.django_db(transaction=True)
-def test_production_sends_hsts_and_secure_cookies_only_over_https(tmp_path, make_user):
+def test_production_sends_hsts_and_secure_cookies_only_over_https(
+    tmp_path, make_user, real_password_hashing
+):
     """A real production process: HTTP is redirected, HTTPS pages carry HSTS, cookies are
-    Secure and HttpOnly where they can be."""
+    Secure and HttpOnly where they can be. (It checks the password with the portal's own
+    hashers, so the user is made with them.)"""
     user = make_user(password=PASSWORD)
     env = _production_env(tmp_path, REUNION_DB_NAME=connection.settings_dict["NAME"])
     collected = _run([sys.executable, "manage.py", "collectstatic", "--noinput"], env)
