@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import onnx
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -84,8 +85,6 @@ def sha256_of(path: Path) -> str:
 
 def without_unused_inputs(data: bytes) -> bytes:
     """The ONNX graph with only the inputs a node reads and no initializer provides."""
-    import onnx
-
     model = onnx.load_from_string(data)
     used = {name for node in model.graph.node for name in node.input}
     given = {initializer.name for initializer in model.graph.initializer}
