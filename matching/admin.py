@@ -42,14 +42,14 @@ class FaceAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
                     "picked_by", "created_at")
     list_filter = ("side", "searchable", "sex", "model_name", "model_version")
     search_fields = ("photo__pk", "model_version")
-    exclude = ("embedding",)
+    exclude = ("embedding", "embedding_dlib")
     readonly_fields = ("embedding_dimensions", "model_name", "model_version", "created_at")
     raw_id_fields = ("photo", "picked_by")
     actions = [reindex_face_photos]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # Load no vectors in the list; the dimensions are counted by the database.
-        return super().get_queryset(request).defer("embedding").annotate(
+        return super().get_queryset(request).defer("embedding", "embedding_dlib").annotate(
             dimensions=RawSQL(
                 "vector_dims(matching_face.embedding)", [], output_field=IntegerField()
             )

@@ -38,8 +38,9 @@ ADULT_FROM_AGE = 18.0
 #: Ages assumed for age progression when the labels give only age groups.
 ASSUMED_YOUNG_AGE = 4.0
 ASSUMED_ADULT_AGE = 25.0
-#: Distances reported as acceptance rates (DeepFace's Dlib threshold, and looser ones).
-REPORTED_THRESHOLDS = (0.07, 0.09, 0.10, 0.12, 0.14)
+#: Distances reported as acceptance rates (SFace: the same-age threshold, the candidates'
+#: base, and looser ones up to their cap).
+REPORTED_THRESHOLDS = (0.55, 0.655, 0.70, 0.75, 0.82)
 #: Age-gap buckets (years) for the calibration table.
 GAP_BUCKETS = ((0, 5), (5, 10), (10, 20), (20, 200))
 
@@ -80,13 +81,14 @@ def read_labels(path: Path) -> list[LabelledPhoto]:
 
 
 def embed_photo_bytes(engine: faces.FaceEngine, data: bytes) -> np.ndarray | None:
-    """The embedding a worker would store for this upload (largest face), or ``None``."""
+    """The searched embedding (SFace) a worker would store for this upload (largest face),
+    or ``None``."""
     try:
         stored = normalise_photo(data).content
     except ValidationError:
         return None
     _detected, embedding = detect_and_embed(engine, io.BytesIO(stored), pick_largest=True)
-    return embedding
+    return None if embedding is None else embedding.sface
 
 
 def progressed_photo_bytes(data: bytes, *, source_age: float, target_age: float) -> bytes | None:

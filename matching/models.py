@@ -1,7 +1,8 @@
 """Faces and their embeddings, match jobs, candidates, reviews and DNA tests.
 
 A *face* is a detected (or hand-picked) face in a photo with its 128-number
-Dlib embedding in a pgvector column. The facts matching filters on (side,
+SFace embedding in the searched pgvector column and its Dlib embedding beside
+it. The facts matching filters on (side,
 sex, birth years, consent) are copied onto the face so the vector search can
 filter without joins; services keep them in step with the case or posting.
 """
@@ -56,6 +57,9 @@ class Face(models.Model):
         output_field=HalfVectorField(dimensions=EMBEDDING_DIMENSIONS, null=True),
         db_persist=True,
     )
+    # The second model's vector (Dlib on dlib's own chip), of the same model version: read
+    # only to re-rank what the SFace search found (fusion, docs/MATCHING.md), never searched.
+    embedding_dlib = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
     model_name = models.CharField(max_length=40, blank=True)
     # The pipeline that made the embedding (library, model, detector, how the vector is
     # made, revision): matching compares only faces of the current version.

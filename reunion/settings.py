@@ -192,9 +192,13 @@ CACHES = {
 
 # --- Face model ------------------------------------------------------------
 DEEPFACE_HOME = Path(env.str("DEEPFACE_HOME", default=str(DATA_DIR / "deepface")))
-FACE_MODEL_NAME = "Dlib"
-FACE_DETECTOR = "dlib"
+# The searched model and its detector (docs/MATCHING.md); Dlib is kept beside it.
+FACE_MODEL_NAME = "SFace"
+FACE_DETECTOR = "yunet"
+# What the workers load (docs/MODELS.md; installed by `manage.py install_face_weights`).
 FACE_WEIGHT_FILES = (
+    "face_recognition_sface_2021dec.onnx",
+    "face_detection_yunet_2023mar.onnx",
     "dlib_face_recognition_resnet_model_v1.dat",
     "shape_predictor_5_face_landmarks.dat",
 )
@@ -434,14 +438,15 @@ LOGGING = {
 # docs/MATCHING.md). A pair of a case and a seeker posting becomes a candidate
 # when its closest photo pair is within a loose cosine distance that grows with
 # the age gap between the two photos, and it is among either person's top few.
-# Calibrated for embeddings of the mirror-mean pipeline (EMBEDDING_REVISION 2): the
-# same-age threshold and the base by `calibrate_threshold` on ../shared/faces (100 % at
-# 0.075; every true pair and 1.05 % of false pairs within 0.088), the cap by scaling
-# DESIGN.md's cross-age 90th percentile by the measured shift (0.14 × 0.983).
-MATCH_SAME_AGE_THRESHOLD = env.float("MATCH_SAME_AGE_THRESHOLD", default=0.075)
-MATCH_DISTANCE_BASE = env.float("MATCH_DISTANCE_BASE", default=0.088)
-MATCH_DISTANCE_PER_YEAR = env.float("MATCH_DISTANCE_PER_YEAR", default=0.002)
-MATCH_DISTANCE_MAX = env.float("MATCH_DISTANCE_MAX", default=0.138)
+# Calibrated for SFace's embeddings (EMBEDDING_REVISION 3, the canonical crop, mirror-averaged):
+# the same-age threshold and the base by `calibrate_threshold` on ../shared/faces (100 % from
+# 0.530 to 0.570; every true pair and 1.05 % of false pairs within 0.655); the cap where the
+# Dlib cap stood among the strangers of that set (27.8 % of false pairs within 0.82), until a
+# cross-age set re-derives it (docs/MATCHING.md, "Thresholds").
+MATCH_SAME_AGE_THRESHOLD = env.float("MATCH_SAME_AGE_THRESHOLD", default=0.55)
+MATCH_DISTANCE_BASE = env.float("MATCH_DISTANCE_BASE", default=0.655)
+MATCH_DISTANCE_PER_YEAR = env.float("MATCH_DISTANCE_PER_YEAR", default=0.0066)
+MATCH_DISTANCE_MAX = env.float("MATCH_DISTANCE_MAX", default=0.82)
 MATCH_TOP_K = env.int("MATCH_TOP_K", default=5)
 # Vector search (matching/selectors.py): "exact" over the faces the facts allow (measured
 # best: docs/BENCHMARKS.md) or "hnsw"; faces read per query; HNSW search depth.

@@ -83,6 +83,9 @@ def account_export(*, actor: User) -> bytes:
                     "embedding": None if face.embedding is None else [
                         float(number) for number in face.embedding
                     ],
+                    "embedding_dlib": None if face.embedding_dlib is None else [
+                        float(number) for number in face.embedding_dlib
+                    ],
                     "created_at": face.created_at,
                 }
                 for face in photo.faces.all().order_by("pk")

@@ -6,7 +6,7 @@ loaded once per process by ``get_engine()``. Searching embeddings is pgvector's
 job (``matching.selectors``). Nothing here touches the database.
 
 - ``base``: boxes, detected faces, the engine's shape, cosine distance;
-- ``engine``: the process's engine; ``deepface_engine``: DeepFace's Dlib model;
+- ``engine``: the process's engine; ``deepface_engine``: DeepFace's SFace and Dlib, YuNet and dlib;
 - ``decoding``: stored JPEGs decoded at the size each step needs;
 - ``pipeline``: detect on a small copy (looking again turned and larger when it finds
   nothing), embed from the full-size region;
@@ -17,9 +17,12 @@ from matching.faces.base import (
     EMBED_CROP_MARGIN,
     EMBED_CROP_SIDE,
     Box,
+    CanonicalCrops,
     DetectedFace,
+    Embeddings,
     FaceEngine,
     cosine_distance,
+    embedding_region,
     turn_box,
     turn_point,
 )
@@ -35,9 +38,27 @@ from matching.faces.pipeline import (
 )
 
 __all__ = [
-    "CROP_SIDE", "DETECT_DECODE_SIDE", "EMBED_CROP_MARGIN", "EMBED_CROP_SIDE",
-    "RETRY_DECODE_SIDE", "Box", "DetectedFace", "FaceEngine", "aligned_face_crop",
-    "cosine_distance", "current_model_version", "detect_and_embed", "detect_faces",
-    "embed_region", "face_crop", "get_engine", "load_count", "turn_box", "turn_point",
+    "CROP_SIDE",
+    "DETECT_DECODE_SIDE",
+    "EMBED_CROP_MARGIN",
+    "EMBED_CROP_SIDE",
+    "RETRY_DECODE_SIDE",
+    "Box",
+    "CanonicalCrops",
+    "DetectedFace",
+    "Embeddings",
+    "FaceEngine",
+    "aligned_face_crop",
+    "cosine_distance",
+    "current_model_version",
+    "detect_and_embed",
+    "detect_faces",
+    "embed_region",
+    "embedding_region",
+    "face_crop",
+    "get_engine",
+    "load_count",
+    "turn_box",
+    "turn_point",
     "upright_region",
 ]

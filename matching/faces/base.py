@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+from PIL import Image
 
 #: Long side of the crop handed to the model for alignment and embedding.
 EMBED_CROP_SIDE = 250
@@ -49,6 +50,24 @@ class DetectedFace:
     rotation: int = 0
 
 
+@dataclass(frozen=True)
+class CanonicalCrops:
+    """A face as each model wants to see it (RGB, 8-bit): SFace's 112 × 112 five-point
+    template crop and dlib's own 150 px chip."""
+
+    sface: np.ndarray
+    dlib: np.ndarray
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    """The stored vectors of one face, each L2-normalised: SFace (the searched column,
+    ``Face.embedding``) and Dlib (``Face.embedding_dlib``)."""
+
+    sface: np.ndarray
+    dlib: np.ndarray
+
+
 class FaceEngine(Protocol):
     model_name: str
     model_version: str
@@ -58,17 +77,20 @@ class FaceEngine(Protocol):
         long side is at most ``max_side``."""
         ...
 
-    def align(self, image: np.ndarray, box: Box) -> np.ndarray:
-        """The face in ``box`` of an RGB image, detected again in a crop and aligned."""
+    def canonical_crops(self, image: np.ndarray, box: Box) -> CanonicalCrops:
+        """Each model's canonical crop of the face in ``box`` of an RGB image."""
         ...
 
-    def embed_aligned(self, faces: Sequence[np.ndarray]) -> np.ndarray:
-        """The L2-normalised embeddings of aligned faces, one row each."""
+    def embed_sface(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        """L2-normalised SFace embeddings of canonical crops, one row each."""
         ...
 
-    def embed(self, image: np.ndarray, box: Box) -> np.ndarray:
-        """The stored embedding of the face in ``box`` of an RGB image: the normalised mean
-        of the aligned face's and its mirror image's (one alignment)."""
+    def embed_dlib(self, chips: Sequence[np.ndarray]) -> np.ndarray:
+        """L2-normalised Dlib embeddings of dlib chips, one row each."""
+        ...
+
+    def embed(self, image: np.ndarray, box: Box) -> Embeddings:
+        """The stored vectors of the face in ``box`` of an RGB image."""
         ...
 
 
@@ -106,3 +128,22 @@ def cosine_distance(a: np.ndarray, b: np.ndarray) -> float:
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     return float(1.0 - a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def embedding_region(image: np.ndarray, box: Box) -> tuple[np.ndarray, Box]:
+    """What the models look at for ``box`` of an RGB image: the box with a margin of
+    ``EMBED_CROP_MARGIN``, scaled to a long side of at most ``EMBED_CROP_SIDE`` px, and
+    the box in it. Each model finds its landmarks again in this region."""
+    height, width = image.shape[:2]
+    margin_x = round(box.w * EMBED_CROP_MARGIN)
+    margin_y = round(box.h * EMBED_CROP_MARGIN)
+    left, top = max(0, box.x - margin_x), max(0, box.y - margin_y)
+    right = min(width, box.x + box.w + margin_x)
+    bottom = min(height, box.y + box.h + margin_y)
+    crop = np.ascontiguousarray(image[top:bottom, left:right])
+    factor = min(1.0, EMBED_CROP_SIDE / max(crop.shape[:2]))
+    if factor < 1.0:
+        size = (max(1, round(crop.shape[1] * factor)), max(1, round(crop.shape[0] * factor)))
+        crop = np.asarray(Image.fromarray(crop).resize(size, Image.BILINEAR))
+    inner = Box(box.x - left, box.y - top, box.w, box.h).scaled(factor)
+    return np.ascontiguousarray(crop), inner.clipped(crop.shape[1], crop.shape[0])

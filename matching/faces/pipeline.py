@@ -21,6 +21,7 @@ from matching.faces.base import (
     EMBED_CROP_SIDE,
     Box,
     DetectedFace,
+    Embeddings,
     FaceEngine,
     turn_box,
     turn_point,
@@ -115,7 +116,7 @@ def detect_faces(
 def detect_and_embed(
     engine: FaceEngine, handle: BinaryIO, *, detect_side: int = DETECT_DECODE_SIDE,
     pick_largest: bool = False, look_again: bool = True,
-) -> tuple[list[DetectedFace], np.ndarray | None]:
+) -> tuple[list[DetectedFace], Embeddings | None]:
     """Detects faces (``detect_faces``); embeds the face from its full-size region if alone.
 
     Boxes are returned in stored-photo pixels. Shared by the workers, the
@@ -146,8 +147,8 @@ def upright_region(
 
 def embed_region(
     engine: FaceEngine, handle: BinaryIO, box: Box, *, rotation: int = 0
-) -> np.ndarray:
-    """The embedding of ``box`` (stored-photo pixels), decoded at the size the model needs
+) -> Embeddings:
+    """The embeddings of ``box`` (stored-photo pixels), decoded at the size the model needs
     and turned upright by ``rotation`` (the face's ``rotation``)."""
     region, inner = upright_region(handle, box, rotation=rotation)
     return engine.embed(region, inner)

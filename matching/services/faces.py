@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
@@ -18,7 +17,14 @@ from families.audit import audit_record
 from families.models import Photo, User
 from families.selectors import photo_manageable_by
 from matching import queueing
-from matching.faces import Box, FaceEngine, detect_and_embed, embed_region, get_engine
+from matching.faces import (
+    Box,
+    Embeddings,
+    FaceEngine,
+    detect_and_embed,
+    embed_region,
+    get_engine,
+)
 from matching.models import Face, MatchJob
 from matching.services.facts import face_facts
 from matching.services.match_jobs import (
@@ -32,8 +38,8 @@ from matching.services.match_jobs import (
 logger = logging.getLogger(__name__)
 
 
-def _embed_face(engine: FaceEngine, face: Face) -> np.ndarray:
-    """The embedding of a face's box in its stored photo, turned upright as it was found."""
+def _embed_face(engine: FaceEngine, face: Face) -> Embeddings:
+    """The embeddings of a face's box in its stored photo, turned upright as it was found."""
     with face.photo.image.open("rb") as handle:
         return embed_region(
             engine, handle, Box(face.box_x, face.box_y, face.box_w, face.box_h),
@@ -77,7 +83,8 @@ def photo_process(*, match_job_id: int, photo_id: int) -> list[int]:
                 landmarks={k: list(v) for k, v in face.landmarks.items()},
                 rotation=face.rotation,
                 detector_confidence=face.confidence,
-                embedding=embedding if embed_this else None,
+                embedding=embedding.sface if embed_this else None,
+                embedding_dlib=embedding.dlib if embed_this else None,
                 model_name=engine.model_name if embed_this else "",
                 model_version=engine.model_version if embed_this else "",
                 **face_facts(photo, embedded=embed_this),
@@ -175,7 +182,7 @@ def face_embed(*, match_job_id: int, face_id: int) -> int | None:
 
 
 def _embedding_store(
-    *, face_id: int, embedding: np.ndarray, engine: FaceEngine
+    *, face_id: int, embedding: Embeddings, engine: FaceEngine
 ) -> Face | None:
     """Stores a new embedding on a face (inside the caller's transaction), facts refreshed.
 
@@ -187,7 +194,8 @@ def _embedding_store(
     photo = Photo.objects.select_related("case", "seeker_posting").get(pk=face.photo_id)
     for name, value in face_facts(photo, embedded=True).items():
         setattr(face, name, value)
-    face.embedding = embedding
+    face.embedding = embedding.sface
+    face.embedding_dlib = embedding.dlib
     face.model_name = engine.model_name
     face.model_version = engine.model_version
     face.save()

@@ -68,7 +68,7 @@ def test_a_family_downloads_its_data_and_photos(people, client):
     assert exported_case["police_report_number"] == "XA-1989-0042"
     (exported_photo,) = exported_case["photos"]
     (face,) = exported_photo["faces"]
-    assert len(face["embedding"]) == 128
+    assert len(face["embedding"]) == 128 and len(face["embedding_dlib"]) == 128
     assert exported_photo["file"] == f"photos/{photo.pk}.jpg"
     with photo.image.open("rb") as handle:
         assert archive.read(f"photos/{photo.pk}.jpg") == handle.read()

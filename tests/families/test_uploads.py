@@ -543,10 +543,14 @@ def test_faces_none_eight_tiny_and_rotated_get_the_right_result(
     )
 
     # A 90-pixel face in a 3000-pixel photo is below what the detector sees on its
-    # downscaled copy: the photo says so, and the family draws the box by hand.
+    # downscaled copy; looking again on the larger copy, YuNet finds it, on the face. The
+    # family still draws its own box, which replaces the detected one.
     tiny = photos["tiny"]
-    assert tiny.face_state == Photo.FaceState.NO_FACE
-    assert "pick the face" in tiny.face_state_detail
+    assert tiny.face_state == Photo.FaceState.FACE_FOUND
+    (detected,) = tiny.faces.all()
+    centre = (detected.box_x + detected.box_w / 2, detected.box_y + detected.box_h / 2)
+    assert tx <= centre[0] <= tx + tw and ty <= centre[1] <= ty + th
+    assert detected.picked_by is None and detected.embedding is not None
     matching_services.face_pick(
         actor=family, photo=tiny, box=Box(tx - 20, ty - 20, tw + 40, th + 40)
     )

@@ -81,19 +81,19 @@ def test_the_admin_never_shows_a_raw_embedding(admin_client, photo_bytes, run_wo
                                       data=photo_bytes("img1.jpg"), kind=Photo.Kind.CHILDHOOD)
     run_worker()
     face = Face.objects.get(photo=photo)
-    printed = _printed_forms(face.embedding)
-    assert len(printed) >= 128
+    printed = _printed_forms(face.embedding) | _printed_forms(face.embedding_dlib)
+    assert len(printed) >= 256
     for url in (reverse("admin:matching_face_changelist"),
                 reverse("admin:matching_face_change", args=[face.pk])):
         text = admin_client.get(url).content.decode()
         assert "128 numbers" in text
         assert face.model_version in text
-        assert 'name="embedding"' not in text
+        assert 'name="embedding"' not in text and 'name="embedding_dlib"' not in text
         shown = sorted(number for number in printed if number in text)
         assert not shown, f"embedding values shown: {shown}"
     # Saving the face in the admin keeps its embedding.
     face_admin = admin.site._registry[Face]
-    assert "embedding" in face_admin.exclude
+    assert {"embedding", "embedding_dlib"} <= set(face_admin.exclude)
 
 
 def test_failed_match_jobs_show_their_error_and_can_be_retried(

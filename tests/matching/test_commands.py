@@ -29,16 +29,17 @@ def test_calibrate_threshold_prints_rates_across_thresholds(faces_dir, tmp_path)
     out = StringIO()
     call_command(
         "calibrate_threshold", faces=str(faces_dir), pairs=str(pairs),
-        start=0.05, stop=0.09, step=0.02, stdout=out,
+        start=0.45, stop=0.65, step=0.1, stdout=out,
     )
     text = out.getvalue()
     assert "4 photos (0 without a face" in text
     assert "4 pairs (2 same person, 2 different)" in text
     lines = {line.split()[0]: line.split()[1:] for line in text.splitlines() if line[:6].strip()
              .replace(".", "").isdigit()}
-    assert set(lines) == {"0.050", "0.070", "0.090"}
-    # Same-age photos of these people are well apart: every rate is perfect at 0.07.
-    assert lines["0.070"] == ["1.0000", "0.0000", "0.0000"]
+    assert set(lines) == {"0.450", "0.550", "0.650"}
+    # Same-age photos of these people are well apart: every rate is perfect at SFace's
+    # same-age threshold (MATCH_SAME_AGE_THRESHOLD).
+    assert lines["0.550"] == ["1.0000", "0.0000", "0.0000"]
 
 
 def test_calibrate_threshold_refuses_a_bad_pairs_file(faces_dir, tmp_path):

@@ -299,9 +299,8 @@ def reference_calibration(faces_dir: Path, pairs: Path, start: float, stop: floa
 
     for name in names:
         stored = normalise_photo((faces_dir / name).read_bytes()).content
-        _detected, vectors[name] = faces.detect_and_embed(
-            engine, io.BytesIO(stored), pick_largest=True
-        )
+        _detected, found = faces.detect_and_embed(engine, io.BytesIO(stored), pick_largest=True)
+        vectors[name] = None if found is None else found.sface
     distances = np.array([
         np.nan if vectors[r["file_a"]] is None or vectors[r["file_b"]] is None
         else faces.cosine_distance(vectors[r["file_a"]], vectors[r["file_b"]]) for r in rows

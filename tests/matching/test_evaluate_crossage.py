@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 
 
@@ -70,7 +71,8 @@ def test_the_command_prints_its_table_and_writes_it_as_json(
     assert rows["age_progressed"]["rank50"] == 1.0  # fewer than 50 people
     assert report["age_progression"]["estimates_made"] >= people - 1
     distances = report["distances"]
-    assert distances["true_pairs"]["median"] < 0.07 < distances["false_pairs"]["median"]
+    threshold = django_settings.MATCH_SAME_AGE_THRESHOLD
+    assert distances["true_pairs"]["median"] < threshold < distances["false_pairs"]["median"]
     assert distances["by_age_gap"] == []  # no ages given: nothing to say by gap
     assert f"written {out_json}" in printed
 

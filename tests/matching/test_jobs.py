@@ -32,9 +32,14 @@ def test_photo_job_stores_a_128_number_embedding_in_pgvector(
     photo.refresh_from_db()
     assert photo.face_state == Photo.FaceState.FACE_FOUND
     face = Face.objects.get(photo=photo)
-    assert face.model_name == "Dlib"
-    assert len(face.embedding) == 128
+    assert face.model_name == "SFace"
+    assert len(face.embedding) == 128 and len(face.embedding_dlib) == 128
     with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT vector_dims(embedding_dlib), pg_typeof(embedding_dlib)::text "
+            "FROM matching_face WHERE id = %s", [face.pk],
+        )
+        assert cursor.fetchone() == (128, "vector")
         cursor.execute(
             "SELECT vector_dims(embedding), pg_typeof(embedding)::text FROM matching_face "
             "WHERE id = %s", [face.pk],

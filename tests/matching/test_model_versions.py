@@ -1,8 +1,9 @@
 """Embeddings of different pipeline versions are never compared; reindex brings faces over.
 
-Real photos, the real model and real workers. A face "of the old version" is made
-as the previous pipeline made it: the same detection and alignment, the aligned
-face alone embedded, labelled with the version faces carried then.
+Real photos, the real models and real workers. A face "of the old version" is made
+as a Dlib pipeline made it: a Dlib vector of the face (here on dlib's chip), labelled
+with the version faces carried before mirror averaging; SFace's distances to it
+mean nothing, which is why they must never be compared.
 """
 
 from __future__ import annotations
@@ -26,14 +27,16 @@ OLD = "deepface-0.0.103/Dlib/dlib"
 
 
 def make_old(face: Face) -> None:
-    """Stores on ``face`` what the previous pipeline stored: the aligned face alone."""
+    """Stores on ``face`` what a Dlib pipeline stored: a Dlib vector, the old version."""
     engine = get_engine()
     with face.photo.image.open("rb") as handle:
         region, inner = upright_region(
             handle, Box(face.box_x, face.box_y, face.box_w, face.box_h), rotation=face.rotation
         )
-    (vector,) = engine.embed_aligned([engine.align(region, inner)])
-    Face.objects.filter(pk=face.pk).update(embedding=vector.astype(np.float32), model_version=OLD)
+    (vector,) = engine.embed_dlib([engine.canonical_crops(region, inner).dlib])
+    Face.objects.filter(pk=face.pk).update(
+        embedding=vector.astype(np.float32), embedding_dlib=None, model_version=OLD
+    )
 
 
 def people(make_user):
@@ -63,8 +66,9 @@ def test_an_old_face_is_never_compared_with_a_new_one_until_reindexed(
     # The search is what keeps them apart: the same query with the old version finds it.
     facts = selectors.PersonFacts(side=Side.CASE, sex=Sex.FEMALE, birth_year_min=1973,
                                   birth_year_max=1977)
-    assert selectors.faces_nearest(embedding=new.embedding, facts=facts, max_distance=1) == []
-    found = selectors.faces_nearest(embedding=new.embedding, facts=facts, max_distance=1,
+    # Cosine distances lie in [0, 2]: 2 finds every face the facts allow.
+    assert selectors.faces_nearest(embedding=new.embedding, facts=facts, max_distance=2) == []
+    found = selectors.faces_nearest(embedding=new.embedding, facts=facts, max_distance=2,
                                     model_version=OLD)
     assert [n.face_id for n in found] == [old.pk]
     assert selectors.faces_of_person(side=Side.CASE, owner_id=case.pk) == {}

@@ -29,13 +29,13 @@ PEOPLE = {
 }
 #: The candidate settings this test was measured with (the defaults, docs/MATCHING.md).
 CANDIDATE_SETTINGS = {
-    "MATCH_DISTANCE_BASE": 0.088, "MATCH_DISTANCE_PER_YEAR": 0.002,
-    "MATCH_DISTANCE_MAX": 0.138, "MATCH_TOP_K": 5,
+    "MATCH_DISTANCE_BASE": 0.655, "MATCH_DISTANCE_PER_YEAR": 0.0066,
+    "MATCH_DISTANCE_MAX": 0.82, "MATCH_TOP_K": 5,
 }
-#: Measured with those settings and mirror-averaged embeddings: 11 false candidates next to
-#: the 13 true ones, all further than 0.077 while every true pair is within 0.043 (before
-#: mirror averaging, with 0.09/0.002/0.14: 10 false, further than 0.086; true within 0.048).
-MAX_FALSE_CANDIDATES = 11
+#: Measured with those settings and SFace on its canonical crop: 9 false candidates next to
+#: the 13 true ones, all further than 0.652 while every true pair is within 0.346 (with Dlib
+#: and its settings 0.088/0.002/0.138: 11 false, further than 0.077; true within 0.043).
+MAX_FALSE_CANDIDATES = 9
 
 
 def load_people(make_user, identities, photo_bytes):

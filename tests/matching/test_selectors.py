@@ -51,7 +51,8 @@ def test_nearest_faces_come_closest_first_with_their_people(seekers, settings, m
         assert neighbour.distance == pytest.approx(
             cosine_distance(query, face.embedding), abs=1e-5
         )
-    assert found[0].distance < 1e-6 and found[1].distance < 0.07 < found[2].distance
+    threshold = settings.MATCH_SAME_AGE_THRESHOLD
+    assert found[0].distance < 1e-6 and found[1].distance < threshold < found[2].distance
 
 
 def test_filters_leave_out_what_cannot_be_true(seekers):
@@ -68,10 +69,10 @@ def test_filters_leave_out_what_cannot_be_true(seekers):
     assert near() == {seekers["a"].pk}
 
 
-def test_distance_and_limit_bound_the_answer(seekers):
+def test_distance_and_limit_bound_the_answer(seekers, settings):
     query = query_vector()
     assert len(selectors.faces_nearest(embedding=query, facts=facts(birth_year_min=1960),
-                                       max_distance=0.07)) == 2
+                                       max_distance=settings.MATCH_SAME_AGE_THRESHOLD)) == 2
     assert len(selectors.faces_nearest(embedding=query, facts=facts(birth_year_min=1960),
                                        max_distance=1, limit=1)) == 1
 

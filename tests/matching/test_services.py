@@ -40,7 +40,7 @@ def test_picking_a_detected_face_embeds_it_and_removes_the_other_boxes(
     face = Face.objects.get(pk=boxes[0].pk)
     assert face.picked_by == family
     assert len(face.embedding) == 128
-    assert face.searchable and face.model_name == "Dlib"
+    assert face.searchable and face.model_name == "SFace" and len(face.embedding_dlib) == 128
     job.refresh_from_db()
     assert job.status == MatchJob.Status.DONE
     assert MatchJob.objects.filter(kind=MatchJob.Kind.MATCH_FACE, face=face, status="done").exists()

@@ -7,6 +7,7 @@ import re
 import time
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
@@ -48,7 +49,9 @@ def test_the_demo_is_matched_by_a_running_worker_and_a_volunteer_can_review_it(
     assert f"Candidate #{candidate.pk}" in output
     assert candidate.case.given_name == "[sample] Lin Xiaomei"
     assert candidate.seeker_posting.display_name == "[sample] Chen Jing"
-    assert candidate.best_distance < 0.07  # two copies of one portrait
+    # Two altered copies of one portrait: SFace puts them at 0.077, far inside its same-age
+    # threshold (Dlib's bound here was 0.07, just under its own threshold of 0.075).
+    assert candidate.best_distance < settings.MATCH_SAME_AGE_THRESHOLD / 4
     # Everything is marked, and found by its accounts.
     assert MissingChildCase.objects.count() == 3 == demo.sample_cases().count()
     assert SeekerPosting.objects.count() == 2 == demo.sample_postings().count()

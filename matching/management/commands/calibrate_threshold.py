@@ -53,8 +53,10 @@ def rates_at(
 def embed(data: bytes) -> np.ndarray | None:
     """The largest face of the photo stored as an upload would be (``None``: no face)."""
     stored = normalise_photo(data).content
-    _detected, vector = detect_and_embed(faces.get_engine(), io.BytesIO(stored), pick_largest=True)
-    return vector
+    _detected, vectors = detect_and_embed(
+        faces.get_engine(), io.BytesIO(stored), pick_largest=True
+    )
+    return None if vectors is None else vectors.sface
 
 
 def pair_distances(vectors: dict[str, np.ndarray | None], rows: list[dict]) -> np.ndarray:
