@@ -496,11 +496,7 @@ def match_side_of(*, user, candidate: Candidate) -> str | None:
     """
     if not user.is_authenticated or candidate.status not in GRANTED_STATUSES:
         return None
-    if candidate.case.family_id == user.pk:
-        return "family"
-    if candidate.seeker_posting.owner_id == user.pk:
-        return "seeker"
-    return None
+    return _side_of(user, candidate)
 
 
 def ended_match_side_of(*, user, candidate: Candidate) -> str | None:
@@ -512,6 +508,11 @@ def ended_match_side_of(*, user, candidate: Candidate) -> str | None:
         return None
     if not DnaTest.objects.filter(candidate=candidate).exists():
         return None
+    return _side_of(user, candidate)
+
+
+def _side_of(user, candidate: Candidate) -> str | None:
+    """Which side of ``candidate`` the user is: the case's family or the posting's owner."""
     if candidate.case.family_id == user.pk:
         return "family"
     if candidate.seeker_posting.owner_id == user.pk:
