@@ -26,3 +26,9 @@ def match_face(match_job_id: int, face_id: int) -> dict:
 def refit_outcome_calibrations() -> dict:
     written = services.outcome_calibrations_refit(actor=None)
     return {"calibrations": [row.pk for row in written]}
+
+
+def announce_proposal(candidate_id: int, created: int) -> dict:
+    announced = services.candidate_announce_proposal(candidate_id=candidate_id,
+                                                     created=bool(created))
+    return {"announced": announced}

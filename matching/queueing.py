@@ -112,6 +112,15 @@ def enqueue_face_matching(match_job_id: int, face_id: int) -> str:
     )
 
 
+def enqueue_proposal_announcement(audit_entry_id: int, candidate_id: int, created: bool) -> str:
+    """Queues what a proposal tells the volunteers, for a new pair and a known one alike, so
+    that the proposal's reply does the same work either way (docs/PRIVACY.md)."""
+    return _enqueue(
+        settings.MATCH_QUEUE, "matching.jobs.announce_proposal", f"proposal-{audit_entry_id}",
+        MATCH_JOB_TIMEOUT, candidate_id, int(created),
+    )
+
+
 def enqueue_outcome_calibration() -> str:
     """The refit of every face model version's outcome calibration (one job at a time)."""
     job = django_rq.get_queue(settings.MATCH_QUEUE).enqueue(

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from families.audit import audit_record
 from families.models import MissingChildCase, SeekerPosting, Tip, User
 from families.selectors import consent_changeable_by, is_staff_reader, tip_handleable_by
-from matching import ranking, selectors
+from matching import queueing, ranking, selectors
 from matching.faces import current_model_version
 from matching.models import Candidate, Side
 from matching.services.candidates import on_candidate_created
@@ -66,33 +66,36 @@ def candidate_propose(
     if tip is not None and not tip_handleable_by(user=actor, tip=tip):
         # A proposal from a tip is a way of handling it: only for who may read the tip.
         raise PermissionDenied("Not a tip this person handles.")
+    # The same work for a pair that is already a candidate and a new one: the closest pair is
+    # measured, one audit entry written, one job queued; the proposer can't tell them apart
+    # by the reply nor by its time.
+    pair = _closest_pair(case, seeker_posting)
     with transaction.atomic():
-        existing = Candidate.objects.select_for_update().filter(
+        candidate = Candidate.objects.select_for_update().filter(
             case=case, seeker_posting=seeker_posting
         ).first()
-        if existing is not None:
-            # Said to nobody: the person proposing must not learn what exists already.
-            audit_record(actor=actor, action="candidate.proposed_again", obj=existing,
-                         detail={"source": source, "note": note, "case": case.pk,
-                                 "seeker_posting": seeker_posting.pk})
-            return existing
-        pair = _closest_pair(case, seeker_posting)
-        params = ranking.RankingParameters.from_settings()
-        candidate = Candidate.objects.create(
-            case=case, seeker_posting=seeker_posting, source=source, proposed_by=actor,
-            proposal_note=note,
-            best_distance=pair.distance if pair else None,
-            score=ranking.score(pair.distance, pair.age_gap_years, params) if pair else None,
-            age_gap_years=pair.age_gap_years if pair else None,
-            case_face_id=pair.face_a if pair else None,
-            seeker_face_id=pair.face_b if pair else None,
-            model_version=current_model_version() if pair else "",
-        )
-        audit_record(actor=actor, action="candidate.proposed", obj=candidate,
-                     detail={"source": source, "tip": tip.pk if tip else None,
-                             "distance": candidate.best_distance, "case": case.pk,
-                             "seeker_posting": seeker_posting.pk})
-        on_candidate_created(candidate)
+        created = candidate is None
+        if created:
+            params = ranking.RankingParameters.from_settings()
+            candidate = Candidate.objects.create(
+                case=case, seeker_posting=seeker_posting, source=source, proposed_by=actor,
+                proposal_note=note,
+                best_distance=pair.distance if pair else None,
+                score=ranking.score(pair.distance, pair.age_gap_years, params) if pair else None,
+                age_gap_years=pair.age_gap_years if pair else None,
+                case_face_id=pair.face_a if pair else None,
+                seeker_face_id=pair.face_b if pair else None,
+                model_version=current_model_version() if pair else "",
+            )
+        # Said to nobody but the volunteers: the person proposing must not learn what exists.
+        entry = audit_record(
+            actor=actor, action="candidate.proposed" if created else "candidate.proposed_again",
+            obj=candidate,
+            detail={"source": source, "note": note, "tip": tip.pk if tip else None,
+                    "distance": pair.distance if pair else None, "case": case.pk,
+                    "seeker_posting": seeker_posting.pk})
+        transaction.on_commit(lambda: queueing.enqueue_proposal_announcement(
+            entry.pk, candidate.pk, created))
     return candidate
 
 
@@ -102,3 +105,14 @@ def _closest_pair(case: MissingChildCase, posting: SeekerPosting) -> ranking.Pai
         selectors.faces_of_person(side=Side.CASE, owner_id=case.pk),
         selectors.faces_of_person(side=Side.SEEKER, owner_id=posting.pk),
     )
+
+
+def candidate_announce_proposal(*, candidate_id: int, created: bool) -> bool:
+    """Tells the volunteers of a proposed pair that is new, once; a known pair was announced
+    when it appeared. Runs as a job; returns whether anything was announced."""
+    candidate = (Candidate.objects.select_related("case", "seeker_posting")
+                 .filter(pk=candidate_id).first())
+    if not created or candidate is None or candidate.status != Candidate.Status.PENDING:
+        return False
+    on_candidate_created(candidate)
+    return True

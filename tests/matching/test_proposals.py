@@ -29,7 +29,8 @@ def strangers(make_user, photo_bytes, run_worker):
     return case, posting, volunteer
 
 
-def test_this_might_be_me_becomes_a_candidate_whatever_the_faces_say(client, strangers):
+def test_this_might_be_me_becomes_a_candidate_whatever_the_faces_say(client, strangers,
+                                                                     run_worker):
     case, posting, volunteer = strangers
     assert not Candidate.objects.exists()  # the faces alone found nothing
     client.force_login(posting.owner)
@@ -52,7 +53,10 @@ def test_this_might_be_me_becomes_a_candidate_whatever_the_faces_say(client, str
         .context["page"].object_list
     page = client.get(reverse("matching:review", args=[candidate.pk])).content.decode()
     assert "I remember the station." in page
-    # Only the volunteers hear of it; the family learns nothing before a confirmation.
+    # Only the volunteers hear of it, from the proposal's job; the family learns nothing
+    # before a confirmation.
+    assert not Notification.objects.filter(recipient=volunteer).exists()
+    run_worker()
     assert Notification.objects.filter(recipient=volunteer).exists()
     assert not Notification.objects.filter(recipient__in=[case.family, posting.owner]).exists()
     builders.confirm(candidate=candidate, volunteer=volunteer)
@@ -78,6 +82,28 @@ def test_a_family_proposes_a_published_posting_and_learns_nothing_of_what_exists
     assert (again.status_code, again["Location"]) == (first.status_code, first["Location"])
     assert Candidate.objects.count() == 1
     assert AuditEntry.objects.filter(action="candidate.proposed_again").exists()
+
+
+def test_a_proposal_does_the_same_work_for_a_new_pair_and_a_known_one(
+    strangers, redis_queues, run_worker
+):
+    """The reply's time must not tell a candidate exists: both proposals measure the pair,
+    write one audit entry and queue one job; only the new pair's job tells the volunteers."""
+    case, posting, volunteer = strangers
+    seeker_posting_publish(actor=posting.owner, posting=posting, photos=[],
+                           show_memories=False)
+    posting.refresh_from_db()
+    match_queue = redis_queues[settings.MATCH_QUEUE]
+    queued = []
+    for note in ("Same birthmark on the photo.", "Please look again."):
+        candidate_propose(actor=case.family, case=case, seeker_posting=posting,
+                          source=Candidate.Source.FAMILY, note=note)
+        queued.append(match_queue.get_job_ids())
+    assert [len(ids) for ids in queued] == [1, 2]
+    assert Notification.objects.count() == 0
+    run_worker()
+    notices = Notification.objects.filter(kind="candidate_for_volunteer")
+    assert list(notices.values_list("recipient", flat=True)) == [volunteer.pk]
 
 
 def test_a_volunteer_proposes_from_a_tip_never_about_their_own(client, strangers, make_user):
