@@ -585,3 +585,21 @@ def photo_states(*, user: AnyUser, ids: list[int]) -> list[dict[str, object]]:
         }
         for photo in photos
     ]
+
+
+def recent_reunions(*, limit: int = 10) -> list[Candidate]:
+    """The latest reunions (a DNA match), newest first, for the volunteers' dashboard.
+
+    Each is a reunited candidate with its case (whose page is public, saying the child was
+    found) and its DNA test; the seeker's side is not shown here.
+    """
+    return list(
+        Candidate.objects.filter(status=Candidate.Status.REUNITED)
+        .select_related("case", "dna_test")
+        .order_by(F("dna_test__result_at").desc(nulls_last=True), "-updated_at")[:limit]
+    )
+
+
+def reunions_count() -> int:
+    """Every reunion recorded through a DNA match."""
+    return Candidate.objects.filter(status=Candidate.Status.REUNITED).count()

@@ -96,8 +96,10 @@ def on_candidate_created(candidate: Candidate) -> None:
     notices.candidate_created(candidate)
 
 
-#: Why a candidate ended: the person who withdrew decides, and nobody else sees it again.
-END_REASONS = ("consent_withdrawn", "seeker_posting_withdrawn", "case_withdrawn")
+#: Why a candidate ended: the person who withdrew decides, and nobody else sees it again;
+#: or its case or posting was reunited with someone else (a DNA match), so it is over.
+END_REASONS = ("consent_withdrawn", "seeker_posting_withdrawn", "case_withdrawn",
+               "case_reunited", "seeker_posting_reunited")
 
 
 def candidates_end(
@@ -109,9 +111,11 @@ def candidates_end(
 ) -> list[int]:
     """Ends every candidate of a case or posting that is not reunited or already over.
 
-    Called when a seeker withdraws consent, or a case or posting is withdrawn:
-    the candidate leaves every queue, its review, DNA, match, photo and face
-    pages answer 404 to everyone but admins, and the notices about it go. A side
+    Called when a seeker withdraws consent, a case or posting is withdrawn, or
+    it is reunited (its other candidates close, ``case_reunited`` or
+    ``seeker_posting_reunited``): the candidate leaves every queue, its review,
+    DNA, match, photo and face pages answer 404 to everyone but admins, and the
+    notices about it go. A side
     that had been told of it (after a confirmation) hears only that it ended.
     Returns the ids of the candidates ended.
     """
