@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from families.models import VOLUNTEER_GROUP, Notification, User
 from families.notifications import notification_send
-from matching.models import Candidate, DnaTest
+from matching.models import Candidate, DnaGuidance, DnaTest
 
 SUBJECTS = {
     "candidate_for_volunteer": _("A new candidate is waiting for review in %(province)s"),
@@ -64,6 +64,15 @@ def _sides(candidate: Candidate) -> list[tuple[str, User]]:
         ("family", candidate.case.family),
         ("seeker", candidate.seeker_posting.owner),
     ]
+
+
+def _own_names(candidate: Candidate, side: str) -> dict[str, object]:
+    """What a notice may name for one side: its own case or posting, never the other's
+    (an email leaves the portal's access control)."""
+    if side == "family":
+        return {"own_name": str(candidate.case), "own_number": candidate.case_id}
+    return {"own_name": candidate.seeker_posting.display_name,
+            "own_number": candidate.seeker_posting_id}
 
 
 def candidate_created(candidate: Candidate) -> None:
@@ -136,7 +145,8 @@ def candidate_confirmed(candidate: Candidate, *, reviewer: User) -> None:
             recipient=recipient, kind="candidate_confirmed",
             dedupe_key=f"candidate:{candidate.pk}:confirmed:{side}",
             link=("matching:match_detail", candidate.pk),
-            context={"side": side, "reviewer": reviewer},
+            context={"side": side, "reviewer": reviewer, **_own_names(candidate, side),
+                     "guidance": DnaGuidance.objects.order_by("-updated_at").first()},
             about=candidate,
         )
 
@@ -151,6 +161,6 @@ def dna_step(dna_test: DnaTest, *, kind: str) -> None:
             recipient=recipient, kind=kind,
             dedupe_key=f"dna:{dna_test.pk}:{round_key}:{kind}:{side}",
             link=("matching:match_detail", candidate.pk),
-            context={"side": side, "dna_test": dna_test},
+            context={"side": side, "dna_test": dna_test, **_own_names(candidate, side)},
             about=candidate,
         )

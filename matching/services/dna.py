@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from families.audit import audit_record
 from families.models import MATCHABLE_STATUSES, CaseStatus, MissingChildCase, User
 from matching import notices
-from matching.models import Candidate, DnaTest, Review
+from matching.models import Candidate, DnaGuidance, DnaTest, Review
 from matching.services.calibration import outcome_calibrations_schedule_refit
 from matching.services.candidates import (
     ReviewRefused,
@@ -172,3 +172,14 @@ def case_mark_reunited(*, actor: User, case: MissingChildCase, note: str = "") -
         faces_refresh_facts(case=case, actor=actor)
     return case
 
+
+def dna_guidance_save(*, actor: User, guidance: DnaGuidance) -> DnaGuidance:
+    """Saves what the organisation tells both sides about a DNA test (from the admin), audited:
+    families act on this text (where to go, what to pay), so who changed it is recorded."""
+    with transaction.atomic():
+        guidance.save()
+        audit_record(actor=actor, action="dna_guidance.saved", obj=guidance, detail={
+            "where_en": guidance.where_en[:200], "cost_en": guidance.cost_en[:200],
+            "time_en": guidance.time_en[:200],
+        })
+    return guidance
