@@ -343,6 +343,18 @@ class SeekerPosting(models.Model):
         """Published by its owner, and still consenting and in matching."""
         return self.published_at is not None and self.is_matchable
 
+    @property
+    def status_word(self) -> str:
+        """The status its owner reads: "published" means in matching, which for a
+        posting is not the same as public, so a private posting never reads "published"."""
+        if self.status == CaseStatus.PUBLISHED:
+            if self.is_public:
+                return str(_("public, in matching"))
+            if self.consent_to_matching:
+                return str(_("private, in matching"))
+            return str(_("private, not matched"))
+        return str(self.get_status_display())
+
     def get_public_url(self) -> str:
         return reverse("families:public_seeker_detail", args=[self.pk])
 

@@ -17,8 +17,20 @@ from django.utils.translation import ngettext
 
 from families.admin import AuditedViewMixin, DeletionMixin
 from families.models import Photo
-from matching.models import Candidate, DnaTest, Face, MatchJob, OutcomeCalibration, Review
-from matching.services import face_schedule_matching, photo_schedule_processing
+from matching.models import (
+    Candidate,
+    DnaGuidance,
+    DnaTest,
+    Face,
+    MatchJob,
+    OutcomeCalibration,
+    Review,
+)
+from matching.services import (
+    dna_guidance_save,
+    face_schedule_matching,
+    photo_schedule_processing,
+)
 
 
 @admin.action(description=_("Reindex the photos of the selected faces"))
@@ -165,3 +177,22 @@ class OutcomeCalibrationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(DnaGuidance)
+class DnaGuidanceAdmin(admin.ModelAdmin):
+    """Where a sample is given, what it costs and how long it takes, in both languages:
+    shown to both sides on the match page and in the notices after a confirmation."""
+
+    list_display = ("__str__", "updated_at")
+    fieldsets = (
+        (_("Where a sample is given"), {"fields": ("where_en", "where_zh")}),
+        (_("What it costs and who pays"), {"fields": ("cost_en", "cost_zh")}),
+        (_("How long it takes"), {"fields": ("time_en", "time_zh")}),
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and not DnaGuidance.objects.exists()
+
+    def save_model(self, request: HttpRequest, obj: DnaGuidance, form, change: bool) -> None:
+        dna_guidance_save(actor=request.user, guidance=obj)

@@ -110,6 +110,20 @@ class DnaResultForm(forms.Form):
     lab_reference = forms.CharField(label=_("Laboratory reference"), max_length=100, required=False)
     note = forms.CharField(label=_("Note"), required=False, max_length=4000,
                            widget=forms.Textarea(attrs={"rows": 3}))
+    reunion_confirmed = forms.BooleanField(
+        label=_("I have checked the laboratory's report: it is a match, and they are reunited"),
+        required=False,
+    )
+
+    def clean(self) -> dict:
+        """A match reunites two people and tells them both: it is recorded only when
+        the volunteer says, in so many words, that they checked it."""
+        data = super().clean()
+        if data.get("result") == DnaTest.Result.MATCH and not data.get("reunion_confirmed"):
+            self.add_error("reunion_confirmed", _(
+                "A match reunites them and tells both sides: tick this box to confirm it."
+            ))
+        return data
 
 
 # --- Faces and estimates (the face picker, the age-progression page) ---------------

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from pgvector.django import HalfVectorField, HnswIndex, VectorField
 
@@ -325,3 +326,46 @@ class OutcomeCalibration(models.Model):
 
     def __str__(self) -> str:
         return f"calibration of {self.model_version} ({self.labels} labels)"
+
+
+class DnaGuidance(models.Model):
+    """What the organisation tells both sides about a DNA test: where, what it costs, how long.
+
+    It differs by country and by laboratory, so the organisation writes it in the admin,
+    in each language; the match page and the notices after a confirmation show the text
+    in the reader's language (English where the other is left empty). One row is used:
+    the latest saved.
+    """
+
+    where_en = models.TextField(_("where a sample is given (English)"), blank=True)
+    where_zh = models.TextField(_("where a sample is given (Chinese)"), blank=True)
+    cost_en = models.TextField(_("what it costs and who pays (English)"), blank=True)
+    cost_zh = models.TextField(_("what it costs and who pays (Chinese)"), blank=True)
+    time_en = models.TextField(_("how long it takes (English)"), blank=True)
+    time_zh = models.TextField(_("how long it takes (Chinese)"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("DNA test guidance")
+        verbose_name_plural = _("DNA test guidance")
+
+    def __str__(self) -> str:
+        return str(_("DNA test guidance"))
+
+    def _in_language(self, name: str) -> str:
+        chinese = getattr(self, f"{name}_zh")
+        if (get_language() or "").startswith("zh") and chinese.strip():
+            return chinese
+        return getattr(self, f"{name}_en")
+
+    @property
+    def where(self) -> str:
+        return self._in_language("where")
+
+    @property
+    def cost(self) -> str:
+        return self._in_language("cost")
+
+    @property
+    def time_taken(self) -> str:
+        return self._in_language("time")

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from families.models import VOLUNTEER_GROUP, Notification, User
 from families.notifications import notification_send
-from matching.models import Candidate, DnaTest
+from matching.models import Candidate, DnaGuidance, DnaTest
 
 SUBJECTS = {
     "candidate_for_volunteer": _("A new candidate is waiting for review in %(province)s"),
@@ -50,6 +50,9 @@ END_REASON_TEXTS = {
     "consent_withdrawn": _("the seeker withdrew consent to matching"),
     "seeker_posting_withdrawn": _("the seeker posting was withdrawn"),
     "case_withdrawn": _("the case was withdrawn"),
+    "case_reunited": _("the case's child was found: a DNA test matched another person"),
+    "seeker_posting_reunited": _("the seeker found their family: a DNA test matched "
+                                 "another case"),
 }
 
 
@@ -83,6 +86,15 @@ def _sides(candidate: Candidate) -> list[tuple[str, User]]:
         ("family", candidate.case.family),
         ("seeker", candidate.seeker_posting.owner),
     ]
+
+
+def _own_names(candidate: Candidate, side: str) -> dict[str, object]:
+    """What a notice may name for one side: its own case or posting, never the other's
+    (an email leaves the portal's access control)."""
+    if side == "family":
+        return {"own_name": str(candidate.case), "own_number": candidate.case_id}
+    return {"own_name": candidate.seeker_posting.display_name,
+            "own_number": candidate.seeker_posting_id}
 
 
 def candidate_created(candidate: Candidate) -> None:
@@ -212,7 +224,8 @@ def candidate_confirmed(candidate: Candidate, *, reviewer: User) -> None:
             recipient=recipient, kind="candidate_confirmed",
             dedupe_key=f"candidate:{candidate.pk}:confirmed:{side}",
             link=("matching:match_detail", candidate.pk),
-            context={"side": side, "reviewer": reviewer},
+            context={"side": side, "reviewer": reviewer, **_own_names(candidate, side),
+                     "guidance": DnaGuidance.objects.order_by("-updated_at").first()},
             about=candidate,
         )
 
@@ -227,6 +240,6 @@ def dna_step(dna_test: DnaTest, *, kind: str) -> None:
             recipient=recipient, kind=kind,
             dedupe_key=f"dna:{dna_test.pk}:{round_key}:{kind}:{side}",
             link=("matching:match_detail", candidate.pk),
-            context={"side": side, "dna_test": dna_test},
+            context={"side": side, "dna_test": dna_test, **_own_names(candidate, side)},
             about=candidate,
         )

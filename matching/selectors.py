@@ -26,7 +26,15 @@ from families.models import MATCHABLE_STATUSES, Photo, Sex, User
 from families.selectors import AnyUser, photo_manageable_by
 from matching import ranking
 from matching.faces import current_model_version
-from matching.models import SEARCH_WIDTH_CLASSES, Candidate, DnaTest, Face, MatchJob, Side
+from matching.models import (
+    SEARCH_WIDTH_CLASSES,
+    Candidate,
+    DnaGuidance,
+    DnaTest,
+    Face,
+    MatchJob,
+    Side,
+)
 
 
 @dataclass(frozen=True)
@@ -602,3 +610,44 @@ def photo_states(*, user: AnyUser, ids: list[int]) -> list[dict[str, object]]:
         }
         for photo in photos
     ]
+
+
+def recent_reunions(*, limit: int = 10) -> list[Candidate]:
+    """The latest reunions (a DNA match), newest first, for the volunteers' dashboard.
+
+    Each is a reunited candidate with its case (whose page is public, saying the child was
+    found) and its DNA test; the seeker's side is not shown here.
+    """
+    return list(
+        Candidate.objects.filter(status=Candidate.Status.REUNITED)
+        .select_related("case", "dna_test")
+        .order_by(F("dna_test__result_at").desc(nulls_last=True), "-updated_at")[:limit]
+    )
+
+
+def reunions_count() -> int:
+    """Every reunion recorded through a DNA match."""
+    return Candidate.objects.filter(status=Candidate.Status.REUNITED).count()
+
+
+def dna_guidance() -> DnaGuidance | None:
+    """What the organisation tells both sides about a DNA test (set in the admin), if it has."""
+    return DnaGuidance.objects.order_by("-updated_at").first()
+
+
+def match_own_photos(*, candidate: Candidate, side: str) -> list[Photo]:
+    """A side's own photos that the other side now sees: shown beside the other's, so the
+    family compares their own child's photos with the person's, and the seeker theirs."""
+    return match_shared_photos(candidate=candidate, side="seeker" if side == "family" else "family")
+
+
+def match_status_word(*, candidate: Candidate, dna_test: DnaTest | None) -> str:
+    """The one status word the match page shows: where the two sides stand, in the page's
+    words (never "confirmed" beside "not yet certain")."""
+    if candidate.status == Candidate.Status.REUNITED:
+        return str(_("Reunited: the DNA test confirms it"))
+    if dna_test is not None and dna_test.status == DnaTest.Status.SAMPLES_COLLECTED:
+        return str(_("Waiting for the DNA result"))
+    if dna_test is not None and dna_test.result == DnaTest.Result.INCONCLUSIVE:
+        return str(_("A new DNA test is needed"))
+    return str(_("Not yet certain: a DNA test is next"))

@@ -27,6 +27,7 @@ from django.views.decorators.csrf import requires_csrf_token
 from django_ratelimit.exceptions import Ratelimited
 
 from families.selectors import partner_organisations_of
+from reunion.errors import server_error_page
 from reunion.ratelimits import rate_limited, used_up
 
 logger = logging.getLogger(__name__)
@@ -67,15 +68,14 @@ class DatabaseUnavailableMiddleware:
 
 @requires_csrf_token
 def server_error(request: HttpRequest) -> HttpResponse:
-    """``handler500``: 503 when the database is the cause, Django's plain 500 page otherwise."""
+    """``handler500``: 503 when the database is the cause, the portal's 500 page otherwise."""
     if _caused_by_database(sys.exc_info()[1]):
         logger.error("database unavailable outside a view: %s", sys.exc_info()[1])
         return database_unavailable_response()
     try:
-        body = loader.render_to_string("500.html")
+        return server_error_page(request)
     except Exception:
-        body = "<h1>Server Error (500)</h1>"
-    return HttpResponseServerError(body)
+        return HttpResponseServerError("<h1>Server Error (500)</h1>")
 
 
 class RequestSizeLimitMiddleware:

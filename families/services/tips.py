@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from families.audit import audit_record
-from families.models import MissingChildCase, Tip, User
+from families.models import CaseStatus, MissingChildCase, Tip, User
 from families.notifications import notification_send
 from families.selectors import tip_handleable_by
 from families.uploads import normalise_photo
@@ -42,10 +42,13 @@ def tip_submit(
     witness is never turned away, and a flood can't bury the other tips.
 
     Raises ``ValidationError`` (and stores nothing) for a case that is not
-    public, unknown fields, or a refused photo.
+    public or whose child has been found (reunited), unknown fields, or a
+    refused photo.
     """
     if not case.is_public:
         raise ValidationError(_("Tips are for public cases."))
+    if case.status == CaseStatus.REUNITED:
+        raise ValidationError(_("This child has been found: the case takes no more tips."))
     unknown = set(fields) - TIP_FIELDS
     if unknown:
         raise ValueError(f"Fields not allowed here: {sorted(unknown)}")

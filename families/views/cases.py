@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from families import forms, selectors, services
 from families.audit import audit_record
-from families.models import MissingChildCase
+from families.models import CaseStatus, MissingChildCase
 from families.poster import case_poster_pdf
 from families.views.common import (
     audit_private_look,
@@ -70,7 +70,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def case_poster(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(MissingChildCase, pk=pk)
-    if not case.is_public:
+    if not case.is_matchable:  # no "missing" poster of a child who has been found
         raise Http404
     response = HttpResponse(case_poster_pdf(case), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="reunion-case-{case.pk}.pdf"'
@@ -125,8 +125,11 @@ def case_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     case = managed_case(request, pk)
     form = forms.WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        was_reunited = case.status == CaseStatus.REUNITED
         services.case_withdraw(actor=request.user, case=case, reason=form.cleaned_data["reason"])
         messages.success(request, _(
+            "The page is taken down: it is no longer public. Everything else is kept."
+        ) if was_reunited else _(
             "The case is withdrawn: it is no longer public and no longer matched."
         ))
         return redirect("families:dashboard")

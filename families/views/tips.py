@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from families import forms, selectors, services
 from families.audit import audit_record
-from families.models import MissingChildCase, Tip
+from families.models import CaseStatus, MissingChildCase, Tip
 from families.views.common import no_store
 from reunion.ratelimits import count_over, used_up
 
@@ -52,6 +52,10 @@ def tip_create(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(MissingChildCase, pk=pk)
     if not case.is_public:
         raise Http404
+    if case.status == CaseStatus.REUNITED:
+        # The child is found: nothing is stored, and the sender is thanked all the same.
+        return render(request, "families/tip_closed.html", {"case": case},
+                      status=409 if request.method == "POST" else 200)
     form = forms.TipForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         if not form.is_from_a_program:

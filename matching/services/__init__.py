@@ -31,6 +31,7 @@ from matching.services.candidates import (
 )
 from matching.services.dna import (
     case_mark_reunited,
+    dna_guidance_save,
     dna_test_record_result,
     dna_test_record_samples,
     dna_test_request,
@@ -48,8 +49,8 @@ from matching.services.review import candidate_claim, candidate_release, candida
 __all__ = [
     "END_REASONS", "OPEN_CANDIDATE_STATUSES", "RECONCILE_MAX_ATTEMPTS", "ReviewRefused",
     "candidate_announce_proposal", "candidate_claim", "candidate_record", "candidate_release",
-    "candidate_review",
-    "candidates_end", "case_mark_reunited", "case_rematch", "dna_test_record_result",
+    "candidate_review", "candidates_end", "case_mark_reunited", "case_rematch",
+    "dna_guidance_save", "dna_test_record_result",
     "dna_test_record_samples", "dna_test_request", "face_embed", "face_match", "face_pick",
     "face_reembed", "face_schedule_matching", "faces_refresh_facts", "faces_rematch_all",
     "outcome_calibrations_refit", "outcome_calibrations_refit_if_due",

@@ -96,8 +96,10 @@ def on_candidate_created(candidate: Candidate) -> None:
     notices.candidate_created(candidate)
 
 
-#: Why a candidate ended: the person who withdrew decides, and nobody else sees it again.
-END_REASONS = ("consent_withdrawn", "seeker_posting_withdrawn", "case_withdrawn")
+#: Why a candidate ended: the person who withdrew decides, and nobody else sees it again;
+#: or its case or posting was reunited with someone else (a DNA match), so it is over.
+END_REASONS = ("consent_withdrawn", "seeker_posting_withdrawn", "case_withdrawn",
+               "case_reunited", "seeker_posting_reunited")
 
 
 def candidates_end(
@@ -109,13 +111,15 @@ def candidates_end(
 ) -> list[int]:
     """Ends every candidate of a case or posting that is not reunited or already over.
 
-    Called when a seeker withdraws consent, or a case or posting is withdrawn:
-    the candidate leaves every queue, its review, DNA, match, photo and face
-    pages answer 404 to everyone but admins (the match page tells a side that had
-    been told of it only that it ended), and the volunteers' notices about it
-    go. A side that had been told of it (after a confirmation) keeps its earlier
-    notices as notes and hears only that it ended; the volunteers who handled it
-    hear that it ended and why (``notices.candidate_ended``).
+    Called when a seeker withdraws consent, a case or posting is withdrawn, or
+    it is reunited (its other candidates close, ``case_reunited`` or
+    ``seeker_posting_reunited``): the candidate leaves every queue, its review,
+    DNA, match, photo and face pages answer 404 to everyone but admins (the match
+    page tells a side that had been told of it only that it ended), and the
+    volunteers' notices about it go. A side that had been told of it (after a
+    confirmation) keeps its earlier notices as notes and hears only that it ended;
+    the volunteers who handled it hear that it ended and why
+    (``notices.candidate_ended``).
     Returns the ids of the candidates ended.
     """
     if (case is None) == (seeker_posting is None) or reason not in END_REASONS:

@@ -15,10 +15,11 @@ from django.utils.translation import gettext_lazy as _
 from families.audit import audit_record
 from families.models import MATCHABLE_STATUSES, CaseStatus, MissingChildCase, User
 from matching import notices
-from matching.models import Candidate, DnaTest, Review
+from matching.models import Candidate, DnaGuidance, DnaTest, Review
 from matching.services.calibration import outcome_calibrations_schedule_refit
 from matching.services.candidates import (
     ReviewRefused,
+    candidates_end,
     locked_candidate,
     people_status_refresh,
     require_confirmed,
@@ -132,7 +133,12 @@ def dna_test_record_result(
 
 
 def _reunion_record(*, actor: User, candidate: Candidate, note: str = "") -> None:
-    """Marks the candidate, its case and its posting reunited; they leave matching."""
+    """Marks the candidate, its case and its posting reunited; they leave matching.
+
+    Every other candidate of the case and of the posting closes with the reason
+    (``case_reunited``, ``seeker_posting_reunited``): the child is found, so no
+    volunteer waits on them, and a side told of one hears only that it ended.
+    """
     candidate.status = Candidate.Status.REUNITED
     candidate.save(update_fields=["status", "updated_at"])
     audit_record(actor=actor, action="candidate.reunited", obj=candidate, detail={"note": note})
@@ -144,6 +150,9 @@ def _reunion_record(*, actor: User, candidate: Candidate, note: str = "") -> Non
         obj.refresh_from_db(fields=["status"])
         audit_record(actor=actor, action=f"{obj._meta.model_name}.reunited", obj=obj,
                      detail={"candidate": candidate.pk})
+    candidates_end(actor=actor, case=candidate.case, reason="case_reunited")
+    candidates_end(actor=actor, seeker_posting=candidate.seeker_posting,
+                   reason="seeker_posting_reunited")
     faces_refresh_facts(case=candidate.case, actor=actor)
     faces_refresh_facts(seeker_posting=candidate.seeker_posting, actor=actor)
 
@@ -159,5 +168,18 @@ def case_mark_reunited(*, actor: User, case: MissingChildCase, note: str = "") -
         case.save(update_fields=["status", "updated_at"])
         audit_record(actor=actor, action="case.reunited", obj=case,
                      detail={"previous_status": previous, "note": note})
+        candidates_end(actor=actor, case=case, reason="case_reunited")
         faces_refresh_facts(case=case, actor=actor)
     return case
+
+
+def dna_guidance_save(*, actor: User, guidance: DnaGuidance) -> DnaGuidance:
+    """Saves what the organisation tells both sides about a DNA test (from the admin), audited:
+    families act on this text (where to go, what to pay), so who changed it is recorded."""
+    with transaction.atomic():
+        guidance.save()
+        audit_record(actor=actor, action="dna_guidance.saved", obj=guidance, detail={
+            "where_en": guidance.where_en[:200], "cost_en": guidance.cost_en[:200],
+            "time_en": guidance.time_en[:200],
+        })
+    return guidance

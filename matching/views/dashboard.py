@@ -1,7 +1,9 @@
 """The volunteers' dashboard: how the work is going, as charts drawn by the server.
 
-Counts only, never people (``matching.statistics``); volunteers and admins only,
-404 for everyone else. Each chart comes with its numbers as a table.
+Counts only, never people (``matching.statistics``), but for the latest reunions:
+the case's number, province and date, linked to its page (public, saying the child
+was found, unless the family took it down). Volunteers and admins only, 404 for
+everyone else. Each chart comes with its numbers as a table.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from matching import charts, statistics
+from matching import charts, selectors, statistics
 from matching.views.common import volunteer_required
 
 #: The three outcomes of a candidate, in the order the stacked bars show them.
@@ -34,4 +36,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "first_decision_chart": charts.bar_chart(figures.first_decision_waits),
         "score_chart": charts.stacked_bar_chart(score_rows, OUTCOME_KEYS),
         "province_chart": charts.bar_chart(figures.provinces),
+        "reunions": selectors.recent_reunions(),
+        "reunions_total": selectors.reunions_count(),
     })

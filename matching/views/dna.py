@@ -45,7 +45,14 @@ def dna_test(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(refused))
             done = False
         if done:
-            messages.success(request, _("The DNA test is updated."))
+            candidate.refresh_from_db(fields=["status"])
+            if candidate.status == Candidate.Status.REUNITED:
+                messages.success(request, _(
+                    "The reunion is recorded: %(case)s and %(posting)s are reunited. Both "
+                    "sides are told, and the other possible matches of each are closed."
+                ) % {"case": candidate.case, "posting": candidate.seeker_posting.display_name})
+            else:
+                messages.success(request, _("The DNA test is updated."))
             return redirect("matching:dna_test", pk=candidate.pk)
     # The volunteer arranging the test needs both sides' contacts, and only then.
     show_contacts = candidate.status in (Candidate.Status.CONFIRMED, Candidate.Status.REUNITED)

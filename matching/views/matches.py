@@ -41,14 +41,18 @@ def match_detail(request: HttpRequest, pk: int) -> HttpResponse:
             decision__in=(Review.Decision.CONFIRM, Review.Decision.SECOND_CONFIRM)
         ).select_related("reviewer").order_by("created_at").first()
     )
+    dna_test = DnaTest.objects.filter(candidate=candidate).first()
     return private(render(request, "matching/match_detail.html", {
         "candidate": candidate,
         "side": side,
         "case": candidate.case,
         "posting": candidate.seeker_posting,
         "photos": selectors.match_shared_photos(candidate=candidate, side=side),
+        "own_photos": selectors.match_own_photos(candidate=candidate, side=side),
         "volunteer": confirmation.reviewer if confirmation else None,
-        "dna_test": DnaTest.objects.filter(candidate=candidate).first(),
+        "dna_test": dna_test,
+        "status_word": selectors.match_status_word(candidate=candidate, dna_test=dna_test),
+        "guidance": selectors.dna_guidance(),
     }))
 
 

@@ -59,7 +59,7 @@ def _proposal_page(
 def might_be_me(request: HttpRequest, pk: int) -> HttpResponse:
     """A signed-in seeker, reading a public case, says "this might be me"."""
     case = get_object_or_404(MissingChildCase, pk=pk)
-    if not case.is_public:
+    if not case.is_matchable:  # a reunited child is found: nobody proposes for them now
         raise Http404
     own = SeekerPosting.objects.filter(
         owner=request.user, consent_to_matching=True, status__in=MATCHABLE_STATUSES

@@ -64,8 +64,8 @@ def counts(page) -> dict[str, str]:
     return {name.strip(): value.strip() for name, value in zip(names, values, strict=True)}
 
 
-def refused_rows(page) -> list[tuple[str, str, str]]:
-    """The refused rows' table as (line, column, why)."""
+def refused_rows(page) -> list[tuple[str, str, str, str, str]]:
+    """The refused rows' table as (line, reference, name, column, why)."""
     table = page.get_by_role("table")
     return [
         tuple(cell.strip() for cell in row.locator("th, td").all_inner_texts())
@@ -153,12 +153,15 @@ def test_a_shelter_imports_found_people_fixes_the_refused_rows_and_imports_them_
     assert (numbers["New people"], numbers["Rows refused"], numbers["Photos added"]) == (
         "3", "4", "3")
     assert refused_rows(page) == [
-        ("4", "sex", "Write F, M or U (female, male, unknown)."),
-        ("5", "birth_year", "Give the year of birth, or the earliest and the latest."),
-        ("6", "photos", f"{original[4][6]}: {original[4][6]} is not among the photos."),
-        ("7", "reference", "This reference is already on line 2."),
+        ("4", "HS-3", "Wang Fang", "sex", "Write F, M or U (female, male, unknown)."),
+        ("5", "HS-4", "Zhou Jie", "birth_year",
+         "Give the year of birth, or the earliest and the latest."),
+        ("6", "HS-5", "Sun Li", "photos",
+         f"{original[4][6]}: {original[4][6]} is not among the photos."),
+        ("7", "HS-1", "Chen Bo", "reference", "This reference is already on line 2."),
     ]
-    for header in ("Line", "Column", "Why"):  # a phone shows what each number and word is
+    # A phone shows what each number and word is.
+    for header in ("Line", "Reference", "Name", "Column", "Why"):
         box = page.get_by_role("columnheader", name=header).bounding_box()
         assert box and box["width"] > 5 and box["height"] > 5, f"{header} is not shown"
     assert sorted(SeekerPosting.objects.filter(organisation=shelter)

@@ -162,9 +162,13 @@ def test_a_candidate_walks_from_the_face_match_to_a_reunion(
     assert "LAB-77" in mail.outbox[-1].body
 
     mark = last_audit_id()
-    response = client.post(dna_page, {"step": "result", "result": DnaTest.Result.MATCH,
-                                      "result_on": collected_on + timedelta(days=5),
-                                      "lab_reference": ""})
+    result = {"step": "result", "result": DnaTest.Result.MATCH,
+              "result_on": collected_on + timedelta(days=5), "lab_reference": ""}
+    # A match reunites them: it is recorded only once the volunteer confirms it.
+    assert client.post(dna_page, result).status_code == 200
+    assert entries_since(mark) == [(volunteer.email, "dna_test.viewed", "matching.candidate")]
+    mark = last_audit_id()
+    response = client.post(dna_page, {**result, "reunion_confirmed": "on"})
     assert response.status_code == 302
     assert entries_since(mark) == [
         (volunteer.email, "dna_test.result_recorded", "matching.dnatest"),
