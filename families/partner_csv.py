@@ -16,14 +16,17 @@ import codecs
 import csv
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from charset_normalizer import from_bytes
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from families.models import Photo, Sex, partner_reference_validator
@@ -53,6 +56,33 @@ SEXES = {
 PHOTO_KINDS = {"childhood": Photo.Kind.CHILDHOOD, "recent": Photo.Kind.RECENT}
 #: Below this age a photo is a childhood photo unless the row says otherwise.
 CHILDHOOD_UNDER = 18
+#: The fields whose text may run over several lines (tabs and line breaks allowed).
+MULTILINE_COLUMNS = ("memories",)
+#: The longest memories a row or a call may give (the other fields are bounded by the model).
+MEMORIES_MAX_LENGTH = 10_000
+#: The first year a birth, an arrival or a photo may be given (the forms' bound too).
+FIRST_YEAR = 1900
+
+
+def year_problem(year: int) -> str | None:
+    """Why ``year`` can't be a year of birth, of arrival or of a photo (none if it can):
+    the same rule for an import's row and the API (``families.api.serializers``)."""
+    this_year = timezone.now().year
+    if not FIRST_YEAR <= year <= this_year:
+        return _("A year between %(first)d and %(last)d.") % {"first": FIRST_YEAR,
+                                                                "last": this_year}
+    return None
+
+
+def text_problem(text: str, *, multiline: bool = False) -> str | None:
+    """Why ``text`` can't be stored (none if it can): a control character (a NUL, an escape,
+    a line break in a one-line field) is never a person's name or memory."""
+    allowed = "\t\n\r" if multiline else ""
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cs") and char not in allowed:
+            return _("The text holds a control character (%(code)s): remove it.") % {
+                "code": f"U+{ord(char):04X}"}
+    return None
 
 
 @dataclass(frozen=True)
@@ -129,8 +159,6 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes  # imported when a file needs it
-
     readings: dict[str, tuple[float, str]] = {}
     for match in from_bytes(data, cp_isolation=list(LEGACY_ENCODINGS)):
         text = str(match)
@@ -240,6 +268,11 @@ def read_row(cells: dict[str, str]) -> Row:
     for column in POSTING_COLUMNS:
         if column in cells and column not in YEAR_COLUMNS:
             row.fields[column] = cells[column]
+            problem = text_problem(cells[column], multiline=column in MULTILINE_COLUMNS)
+            if column == "memories" and len(cells[column]) > MEMORIES_MAX_LENGTH:
+                problem = _("At most %(count)d characters.") % {"count": MEMORIES_MAX_LENGTH}
+            if problem:
+                row.problems.append((column, problem))
     sex = cells.get("sex", "")
     if sex:
         row.fields["sex"] = SEXES.get(sex.lower(), "")
@@ -276,8 +309,9 @@ def _year(text: str, column: str, row: Row) -> int | None:
     except ValueError:
         row.problems.append((column, _("A year is four digits, like 1988.")))
         return None
-    if not 1900 <= year <= 2100:
-        row.problems.append((column, _("A year between 1900 and 2100.")))
+    problem = year_problem(year)
+    if problem:
+        row.problems.append((column, problem))
         return None
     return year
 

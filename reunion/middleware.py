@@ -23,9 +23,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseServerError, Unre
 from django.shortcuts import render
 from django.template import loader
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.csrf import requires_csrf_token
 from django_ratelimit.exceptions import Ratelimited
 
+from families.api.errors import api_error_response, is_api, server_error_message
 from families.selectors import partner_organisations_of
 from reunion.ratelimits import rate_limited, used_up
 
@@ -67,15 +70,26 @@ class DatabaseUnavailableMiddleware:
 
 @requires_csrf_token
 def server_error(request: HttpRequest) -> HttpResponse:
-    """``handler500``: 503 when the database is the cause, Django's plain 500 page otherwise."""
+    """``handler500``: 503 when the database is the cause, Django's plain 500 page otherwise
+    (the API's error shape under ``/api/``)."""
     if _caused_by_database(sys.exc_info()[1]):
         logger.error("database unavailable outside a view: %s", sys.exc_info()[1])
         return database_unavailable_response()
+    if is_api(request):
+        return api_error_response(request, 500, "server_error", server_error_message)
     try:
         body = loader.render_to_string("500.html")
     except Exception:
         body = "<h1>Server Error (500)</h1>"
     return HttpResponseServerError(body)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: the site's page, or the API's error shape under ``/api/``."""
+    if is_api(request):
+        return api_error_response(request, 404, "not_found", lambda: _(
+            "There is no such endpoint. The endpoints are listed at /api/v1/docs/."))
+    return defaults.page_not_found(request, exception)
 
 
 class RequestSizeLimitMiddleware:
@@ -119,6 +133,10 @@ class RequestSizeLimitMiddleware:
                 pass  # the client went away; the CSRF check answers as it always has
         if too_large:
             logger.warning("refused a %d-byte request to %s", length, request.path)
+            if is_api(request):
+                return api_error_response(request, 413, "too_large", lambda: _(
+                    "The request is larger than %(mb)d MB: a photo is at most %(mb)d MB.")
+                    % {"mb": settings.PHOTO_MAX_BYTES // 2**20})
             return render(request, "413.html", {
                 "limit_mb": settings.PHOTO_MAX_BYTES // 2**20,
                 "bulk_limit_mb": _bulk_max_bytes() // 2**20 if bulk else None,

@@ -27,3 +27,5 @@ urlpatterns += i18n_patterns(
 
 # A database outage outside a view still answers 503 with a message (reunion/middleware.py).
 handler500 = "reunion.middleware.server_error"
+# The API's error shape for a route under /api/ that is not one (reunion/middleware.py).
+handler404 = "reunion.middleware.page_not_found"
