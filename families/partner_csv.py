@@ -16,14 +16,17 @@ import codecs
 import csv
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from charset_normalizer import from_bytes
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from families.models import Photo, Sex, partner_reference_validator
@@ -53,6 +56,33 @@ SEXES = {
 PHOTO_KINDS = {"childhood": Photo.Kind.CHILDHOOD, "recent": Photo.Kind.RECENT}
 #: Below this age a photo is a childhood photo unless the row says otherwise.
 CHILDHOOD_UNDER = 18
+#: The fields whose text may run over several lines (tabs and line breaks allowed).
+MULTILINE_COLUMNS = ("memories",)
+#: The longest memories a row or a call may give (the other fields are bounded by the model).
+MEMORIES_MAX_LENGTH = 10_000
+#: The first year a birth, an arrival or a photo may be given (the forms' bound too).
+FIRST_YEAR = 1900
+
+
+def year_problem(year: int) -> str | None:
+    """Why ``year`` can't be a year of birth, of arrival or of a photo (none if it can):
+    the same rule for an import's row and the API (``families.api.serializers``)."""
+    this_year = timezone.now().year
+    if not FIRST_YEAR <= year <= this_year:
+        return _("A year between %(first)d and %(last)d.") % {"first": FIRST_YEAR,
+                                                                "last": this_year}
+    return None
+
+
+def text_problem(text: str, *, multiline: bool = False) -> str | None:
+    """Why ``text`` can't be stored (none if it can): a control character (a NUL, an escape,
+    a line break in a one-line field) is never a person's name or memory."""
+    allowed = "\t\n\r" if multiline else ""
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cs") and char not in allowed:
+            return _("The text holds a control character (%(code)s): remove it.") % {
+                "code": f"U+{ord(char):04X}"}
+    return None
 
 
 @dataclass(frozen=True)
@@ -86,25 +116,85 @@ class Row:
     problems: list[tuple[str, str]] = field(default_factory=list)
 
 
+#: The encodings a spreadsheet saves a CSV in, besides UTF-8 and UTF-16 (which say so):
+#: Chinese Windows (GB18030, a superset of GBK), Taiwan and Hong Kong (Big5), Western
+#: Windows and Mac (Windows-1252).
+LEGACY_ENCODINGS = ("gb18030", "big5", "cp1252")
+#: How much less chaotic the best reading must be than any other for the encoding to be sure.
+SURE_MARGIN = 0.1
+#: Names of the encodings as a spreadsheet's "Save as" offers them.
+ENCODING_NAMES = {"gb18030": "GB18030/GBK", "big5": "Big5", "cp1252": "Windows-1252",
+                  "utf_8": "UTF-8"}
+
+
+def _save_as_utf8() -> str:
+    """How to save a file the reader can't be sure of."""
+    return _(
+        "Save it as \"CSV UTF-8\" (Excel, WPS: Save As, \"CSV UTF-8\"; LibreOffice: Save As, "
+        "character set \"Unicode (UTF-8)\"; Numbers: Export To, CSV, text encoding "
+        "\"Unicode (UTF-8)\") and choose that file.")
+
+
 def decode(data: bytes) -> str:
-    """The file's text: UTF-16 with its mark (Excel's "Unicode text"), UTF-8 (with or
-    without Excel's mark), else the Chinese GB18030. Binary data is refused first: a
-    photo or a spreadsheet (.xlsx) chosen by mistake is told apart from a CSV."""
+    """The file's text, or ``ValidationError`` when its encoding can't be told for sure.
+
+    A file that says its encoding (a UTF-16 or UTF-8 mark) or is valid UTF-8 is read so;
+    any other is judged by charset-normalizer among the encodings spreadsheets save in
+    (``LEGACY_ENCODINGS``). When two readings are about as likely (a few accented letters
+    read as Windows-1252 or as Chinese), the file is refused naming them: a name stored
+    garbled is worse than a file saved again. Between GB18030 and Big5 alone GB18030 is
+    taken, the partners writing Simplified Chinese. Binary data is refused first: a photo
+    or a spreadsheet (.xlsx) chosen by mistake is told apart from a CSV."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
-            pass
-    elif b"\0" in data:
+            raise ValidationError(_("The CSV file can't be read as text.") + " "
+                                  + _save_as_utf8()) from None
+    if b"\0" in data:
         raise ValidationError(_(
             "This is not a CSV file: it holds binary data (a photo, or a spreadsheet not "
             "saved as CSV?). Save the table as \"CSV UTF-8\" and choose that file."))
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ValidationError(_("The CSV file can't be read as text. Save it as \"CSV UTF-8\"."))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    readings: dict[str, tuple[float, str]] = {}
+    for match in from_bytes(data, cp_isolation=list(LEGACY_ENCODINGS)):
+        text = str(match)
+        if text not in readings or match.chaos < readings[text][0]:
+            readings[text] = (match.chaos, match.encoding)
+    ranked = sorted(readings.items(), key=lambda item: item[1][0])
+    if not ranked:
+        raise ValidationError(_("The CSV file can't be read as text.") + " "
+                              + _save_as_utf8())
+    best_text, (best_chaos, _encoding) = ranked[0]
+    close = [encoding for _text, (chaos, encoding) in ranked
+             if chaos - best_chaos < SURE_MARGIN]
+    if set(close) == {"gb18030", "big5"}:
+        return next(text for text, (_chaos, encoding) in ranked if encoding == "gb18030")
+    if len(close) > 1:
+        raise ValidationError(_(
+            "The CSV file's encoding can't be told for sure: it could be %(encodings)s."
+        ) % {"encodings": _(" or ").join(ENCODING_NAMES.get(e, e) for e in close)}
+            + " " + _save_as_utf8())
+    return best_text
+
+
+def _separator(text: str) -> str:
+    """The separator among comma, semicolon and tab: the one the header line uses most
+    (Excel writes semicolons where the decimal sign is a comma, "Unicode text" tabs)."""
+    header = text.lstrip("\r\n").split("\n", 1)[0]
+    counts = {separator: header.count(separator) for separator in (",", ";", "\t")}
+    best = max(counts, key=lambda separator: counts[separator])
+    return best if counts[best] else ","
+
+
+class _Dialect(csv.excel):
+    """RFC 4180: fields in double quotes, a quote inside written twice, as every spreadsheet
+    writes them; only the separator differs from file to file."""
+
+    strict = False
 
 
 def read_table(data: bytes) -> Table:
@@ -113,11 +203,7 @@ def read_table(data: bytes) -> Table:
         raise ValidationError(_("The CSV file is larger than %(mb)d MB: split it in parts.")
                               % {"mb": settings.PARTNER_IMPORT_CSV_MAX_BYTES // 2**20})
     text = decode(data)
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), _Dialect, delimiter=_separator(text))
     try:
         lines = [line for line in reader if any(cell.strip() for cell in line)]
     except csv.Error as error:
@@ -126,6 +212,8 @@ def read_table(data: bytes) -> Table:
     if not lines:
         raise ValidationError(_("The CSV file is empty."))
     header = [cell.strip() for cell in lines[0]]
+    while header and not header[-1]:  # the empty columns a spreadsheet leaves at the end
+        header.pop()
     columns = [_canonical(name) for name in header]
     _check_header(header, columns)
     rows = lines[1:]
@@ -180,6 +268,11 @@ def read_row(cells: dict[str, str]) -> Row:
     for column in POSTING_COLUMNS:
         if column in cells and column not in YEAR_COLUMNS:
             row.fields[column] = cells[column]
+            problem = text_problem(cells[column], multiline=column in MULTILINE_COLUMNS)
+            if column == "memories" and len(cells[column]) > MEMORIES_MAX_LENGTH:
+                problem = _("At most %(count)d characters.") % {"count": MEMORIES_MAX_LENGTH}
+            if problem:
+                row.problems.append((column, problem))
     sex = cells.get("sex", "")
     if sex:
         row.fields["sex"] = SEXES.get(sex.lower(), "")
@@ -196,8 +289,8 @@ def read_row(cells: dict[str, str]) -> Row:
     ):
         column = "birth_year" if "birth_year" in cells else "birth_year_min"
         row.problems.append((column, _("Give the year of birth, or the earliest and the latest.")))
-    row.photo_names = [name.strip() for name in re.split(r"[;|]", cells.get("photos", ""))
-                       if name.strip()]
+    row.photo_names = [name.strip().replace("\\", "/")
+                       for name in re.split(r"[;|]", cells.get("photos", "")) if name.strip()]
     most = settings.PARTNER_IMPORT_MAX_PHOTOS_PER_ROW
     if len(row.photo_names) > most:
         row.problems.append(("photos", _(
@@ -216,21 +309,34 @@ def _year(text: str, column: str, row: Row) -> int | None:
     except ValueError:
         row.problems.append((column, _("A year is four digits, like 1988.")))
         return None
-    if not 1900 <= year <= 2100:
-        row.problems.append((column, _("A year between 1900 and 2100.")))
+    problem = year_problem(year)
+    if problem:
+        row.problems.append((column, problem))
         return None
     return year
+
+
+#: A number as spreadsheets write it: 5, 5.5, or with a decimal comma 5,5 (one sign, no
+#: thousands separator: 1,234 would be one thousand or one point two, so it is refused).
+_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
+
+
+def _number(text: str) -> float | None:
+    """The number in the cell, its decimal sign a point or a comma; ``None`` if it is not one."""
+    text = text.strip()
+    if not _NUMBER.match(text) or re.match(r"^\d{1,3},\d{3}$", text):
+        return None
+    return float(text.replace(",", "."))
 
 
 def _photo_facts(cells: dict[str, str], year: int | None, row: Row) -> None:
     age: float | None = None
     if cells.get("photo_age"):
-        try:
-            age = float(cells["photo_age"])
-        except ValueError:
-            age = -1
-        if not 0 <= age <= 120:
-            row.problems.append(("photo_age", _("The age in the photo is a number of years.")))
+        age = _number(cells["photo_age"])
+        if age is None or not 0 <= age <= 120:
+            row.problems.append(("photo_age", _(
+                "The age in the photo is a number of years between 0 and 120, like 6 or 5.5 "
+                "(5,5 is read too); a thousands separator or a unit is not.")))
             age = None
     kind = cells.get("photo_kind", "").lower()
     if kind and kind not in PHOTO_KINDS:
@@ -245,6 +351,29 @@ def _photo_facts(cells: dict[str, str], year: int | None, row: Row) -> None:
         row.problems.append(("photos", _("The row gives the photo's age or year but no photo.")))
 
 
+#: The zip flag saying its names are UTF-8; without it a name is in the writer's code page.
+_UTF8_FLAG = 0x800
+
+
+def zip_name(info: zipfile.ZipInfo) -> str:
+    """The entry's name as its writer meant it, with ``/`` between folders.
+
+    A zip flagged UTF-8 says so; one that is not (Windows' own "Send to compressed folder",
+    7-Zip and WinRAR on a Chinese Windows) holds the names in the machine's code page:
+    read as UTF-8 when they are valid UTF-8, else as GBK (Chinese Windows), else as the
+    zip standard's CP437. Windows tools may write ``\\`` between folders."""
+    name = info.filename
+    if not info.flag_bits & _UTF8_FLAG:
+        raw = name.encode("cp437")  # zipfile's reading of an unflagged name, undone
+        for encoding in ("utf-8", "gbk"):
+            try:
+                name = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+    return name.replace("\\", "/")
+
+
 class PhotoSource:
     """The photos of an import by the names the CSV gives: a zip, or a folder."""
 
@@ -253,10 +382,13 @@ class PhotoSource:
         self._folder = Path(folder).resolve() if folder else None
         self._names: dict[str, str] = {}
         self._bases: dict[str, str] = {}
+        self._entries: dict[str, zipfile.ZipInfo] = {}
         if self._zip is not None:
             for info in self._zip.infolist():
-                if not info.is_dir():
-                    self._index(info.filename)
+                name = zip_name(info)
+                if not name.endswith("/"):
+                    self._entries[name] = info
+                    self._index(name)
         elif self._folder is not None:
             for path in self._folder.rglob("*"):
                 if path.is_file():
@@ -278,7 +410,7 @@ class PhotoSource:
 
     def read(self, name: str) -> bytes:
         """The photo's bytes, or ``ValidationError`` saying what is wrong with the name."""
-        key = name.strip().lower()
+        key = name.strip().replace("\\", "/").lower()
         found = self._names.get(key, self._bases.get(key))
         if found is None:
             raise ValidationError(_("%(name)s is not among the photos.") % {"name": name})
@@ -287,7 +419,7 @@ class PhotoSource:
                                   % {"name": name})
         limit = settings.PHOTO_MAX_BYTES
         if self._zip is not None:
-            info = self._zip.getinfo(found)
+            info = self._entries[found]
             if info.file_size > limit:
                 raise _too_large(name)
             with self._zip.open(info) as stream:
@@ -353,7 +485,7 @@ def check_zip(source: str | IO[bytes]) -> int:
         raise ValidationError(_("The zip archive is damaged.")) from None
     if len(entries) > max_zip_entries():
         raise ValidationError(_("The zip archive holds too many files."))
-    return sum(1 for info in entries if not info.is_dir())
+    return sum(1 for info in entries if not zip_name(info).endswith("/"))
 
 
 #: A cell starting with = + - @ (or a tab or carriage return) is a formula to a spreadsheet,

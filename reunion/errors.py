@@ -13,7 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
+
+from families.api.errors import api_error_response, is_api
 
 
 def visitor_language(request: HttpRequest) -> str:
@@ -32,7 +35,11 @@ def _render(request: HttpRequest, template: str, status: int) -> HttpResponse:
 
 @requires_csrf_token
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """``handler404``: the page is not here (or not for this visitor: the same answer)."""
+    """``handler404``: the page is not here (or not for this visitor: the same answer); under
+    ``/api/`` the API's error shape."""
+    if is_api(request):
+        return api_error_response(request, 404, "not_found", lambda: _(
+            "There is no such endpoint. The endpoints are listed at /api/v1/docs/."))
     return _render(request, "404.html", 404)
 
 

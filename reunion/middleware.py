@@ -23,9 +23,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseServerError, Unre
 from django.shortcuts import render
 from django.template import loader
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 from django_ratelimit.exceptions import Ratelimited
 
+from families.api.errors import api_error_response, is_api, server_error_message
 from families.selectors import partner_organisations_of
 from reunion.errors import server_error_page
 from reunion.ratelimits import rate_limited, used_up
@@ -68,10 +70,13 @@ class DatabaseUnavailableMiddleware:
 
 @requires_csrf_token
 def server_error(request: HttpRequest) -> HttpResponse:
-    """``handler500``: 503 when the database is the cause, the portal's 500 page otherwise."""
+    """``handler500``: 503 when the database is the cause, the API's error shape under
+    ``/api/``, the portal's 500 page otherwise."""
     if _caused_by_database(sys.exc_info()[1]):
         logger.error("database unavailable outside a view: %s", sys.exc_info()[1])
         return database_unavailable_response()
+    if is_api(request):
+        return api_error_response(request, 500, "server_error", server_error_message)
     try:
         return server_error_page(request)
     except Exception:
@@ -119,6 +124,10 @@ class RequestSizeLimitMiddleware:
                 pass  # the client went away; the CSRF check answers as it always has
         if too_large:
             logger.warning("refused a %d-byte request to %s", length, request.path)
+            if is_api(request):
+                return api_error_response(request, 413, "too_large", lambda: _(
+                    "The request is larger than %(mb)d MB: a photo is at most %(mb)d MB.")
+                    % {"mb": settings.PHOTO_MAX_BYTES // 2**20})
             return render(request, "413.html", {
                 "limit_mb": settings.PHOTO_MAX_BYTES // 2**20,
                 "bulk_limit_mb": _bulk_max_bytes() // 2**20 if bulk else None,

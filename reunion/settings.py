@@ -362,8 +362,10 @@ RATE_LIMITS = {
     "tip_case": env.str("RATE_LIMIT_TIP_CASE", default="60/h"),
     # "This might be me" and "this might be our child", per account.
     "proposal": env.str("RATE_LIMIT_PROPOSAL", default="10/h"),
-    # Calls to the partners' REST API, per API key (families/api/throttling.py).
+    # Calls to the partners' REST API, per API key (families/api/throttling.py): earned
+    # at this rate, and at most "api_key_burst" of them at once.
     "api_key": env.str("RATE_LIMIT_API_KEY", default="1200/h"),
+    "api_key_burst": env.str("RATE_LIMIT_API_KEY_BURST", default="120"),
     # Calls with an unknown, revoked or expired key, per address (families/api/authentication.py).
     "api_key_refused": env.str("RATE_LIMIT_API_KEY_REFUSED", default="30/h"),
 }
@@ -393,6 +395,11 @@ SPECTACULAR_SETTINGS = {
     # (the Content-Security-Policy would refuse it).
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
+    # The error shape on every status, the examples and the servers (families/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "families.api.schema.document_errors",
+    ],
 }
 # The details of /healthz (versions, errors, queue lengths) for a caller that
 # sends "Authorization: Bearer <HEALTHZ_TOKEN>"; the public sees only up or down.

@@ -27,6 +27,7 @@ urlpatterns += i18n_patterns(
 
 # A database outage outside a view still answers 503 with a message (reunion/middleware.py).
 handler500 = "reunion.middleware.server_error"
-# The portal's own pages, in the visitor's language (reunion/errors.py).
+# The portal's own pages, in the visitor's language, and the API's error shape for a route
+# under /api/ that is not one (reunion/errors.py).
 handler404 = "reunion.errors.page_not_found"
 handler403 = "reunion.errors.permission_denied"

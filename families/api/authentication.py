@@ -30,8 +30,14 @@ class PartnerKeyAuthentication(BaseAuthentication):
 
     def authenticate(self, request: Request) -> tuple[User, PartnerAPIKey] | None:
         keyword, _space, raw_key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-        if keyword.lower() != KEYWORD.lower():
+        if not keyword:
             return None
+        if keyword.lower() != KEYWORD.lower():
+            # A "Bearer" or "Token" of another API's habits: say which header is expected.
+            raise AuthenticationFailed(
+                _("This API takes no \"%(scheme)s\" credentials. Send your organisation's key "
+                  "in the header \"Authorization: Api-Key <key>\".") % {"scheme": keyword[:20]},
+                code="wrong_scheme")
         key = partner_key_from(raw_key.strip())
         if (key is None or not key.usable()) and count_over(
             request._request, REFUSED_KEYS_RATE, key="ip"
@@ -65,5 +71,7 @@ class PartnerKeyScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Api-Key <key>`: the key an admin created for your organisation.",
+            "description": (
+                "Send the header in full: `Authorization: Api-Key <key>`, the key an admin "
+                "created for your organisation (`Bearer` is refused with 401)."),
         }

@@ -13,16 +13,18 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import MultiPartParser
+from rest_framework.exceptions import NotFound, UnsupportedMediaType, ValidationError
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from families import services
+from families.api.errors import activate_language, api_error_response, audited_path
 from families.api.serializers import (
     ConfirmedCandidateSerializer,
     PhotoSerializer,
@@ -33,6 +35,7 @@ from families.api.serializers import (
 from families.audit import audit_record
 from families.models import CaseStatus, PartnerAPIKey, PartnerOrganisation, SeekerPosting
 from families.selectors import partner_postings, photos_of_posting
+from families.uploads import normalise_photo
 from matching import selectors as matching_selectors
 from matching.models import Candidate, DnaTest, Review
 
@@ -47,11 +50,50 @@ class PartnerEndpoint:
     """What every endpoint shares: the organisation of the key, and the audit of the call."""
 
     audit_name = ""
+    #: Whether a GET answers a list in pages (``?page=``, ``?page_size=``).
+    pages = False
 
     @property
     def organisation(self) -> PartnerOrganisation:
         key: PartnerAPIKey = self.request.auth
         return key.organisation
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """After the key is checked: a filter or a reference holding a NUL byte is no
+        reference of anyone's (the database would refuse it outright)."""
+        activate_language(request)
+        super().initial(request, *args, **kwargs)
+        if any("\x00" in str(value) for value in kwargs.values()):
+            raise NotFound
+        refused = {name: [_("A NUL character is not allowed here.")]
+                   for name, value in request.query_params.items() if "\x00" in value}
+        known = set(self.filters()) | self.paging()
+        refused.update({name: [_("Not a parameter of this endpoint.")]
+                        for name in request.query_params if name not in known})
+        for name, allowed in self.filters().items():
+            value = request.query_params.get(name)
+            if value and allowed and value not in allowed and name not in refused:
+                refused[name] = [_("One of: %(values)s.") % {"values": ", ".join(allowed)}]
+        if refused:
+            raise ValidationError(refused)
+        has_body = int(request.META.get("CONTENT_LENGTH") or 0) > 0
+        if request.method in ("POST", "PUT", "PATCH") and has_body:
+            # Only the media types the endpoint reads (a body the site's middleware parsed
+            # as a form would otherwise read as empty).
+            wanted = {parser.media_type for parser in self.get_parsers()}
+            media_type = request.content_type.split(";", 1)[0].strip().lower()
+            if media_type not in wanted:
+                raise UnsupportedMediaType(media_type or "-")
+
+    def filters(self) -> dict[str, tuple[str, ...]]:
+        """The query's filters on a list, each with the values it takes (none: any)."""
+        return {}
+
+    def paging(self) -> set[str]:
+        paginator = getattr(self, "paginator", None) if self.pages else None
+        if self.request.method != "GET" or paginator is None:
+            return set()
+        return {paginator.page_query_param, paginator.page_size_query_param}
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
@@ -62,7 +104,7 @@ class PartnerEndpoint:
             audit_record(
                 actor=key.member, action="api.called", obj=key.organisation,
                 detail={"key": key.prefix, "endpoint": self.audit_name,
-                        "method": request.method, "path": request.path,
+                        "method": request.method, "path": audited_path(request),
                         "status": response.status_code},
             )
         return response
@@ -76,7 +118,15 @@ class PostingListCreate(PartnerEndpoint, generics.ListCreateAPIView):
     """The organisation's found-person postings; posting a reference again updates it."""
 
     serializer_class = PostingSerializer
+    parser_classes = [JSONParser]
     audit_name = "postings"
+    pages = True
+
+    def filters(self) -> dict[str, tuple[str, ...]]:
+        if self.request.method != "GET":
+            return {}
+        return {"status": tuple(value for value, _label in CaseStatus.choices),
+                "reference": ()}
 
     def get_queryset(self) -> QuerySet[SeekerPosting]:
         return partner_postings(
@@ -109,6 +159,7 @@ class PostingDetail(PartnerEndpoint, generics.GenericAPIView):
     """One posting by its reference: its fields, status and the face state of its photos."""
 
     serializer_class = PostingSerializer
+    parser_classes = [JSONParser]
     audit_name = "posting"
 
     def get(self, request: Request, reference: str) -> Response:
@@ -148,8 +199,16 @@ class PostingPhotos(PartnerEndpoint, generics.GenericAPIView):
         data = dict(serializer.validated_data)
         upload = data.pop("image")
         try:
+            image = normalise_photo(upload.read())
+        except DjangoValidationError as refused:
+            raise ValidationError({"image": refused.messages}) from refused
+        held = photos_of_posting(posting).filter(sha256=image.sha256).first()
+        if held is not None:
+            # Sent again (a retry after a lost answer): the photo it already is, not a copy.
+            return Response(PhotoSerializer(held).data, status=status.HTTP_200_OK)
+        try:
             photo = services.photo_add(
-                actor=request.user, data=upload.read(), seeker_posting=posting,
+                actor=request.user, data=image, seeker_posting=posting,
                 kind=data["kind"], age_in_photo=data.get("age_in_photo"),
                 year_taken=data.get("year_taken"), caption=data.get("caption", ""),
             )
@@ -164,6 +223,10 @@ class ConfirmedCandidates(PartnerEndpoint, generics.ListAPIView):
 
     serializer_class = ConfirmedCandidateSerializer
     audit_name = "candidates"
+    pages = True
+
+    def filters(self) -> dict[str, tuple[str, ...]]:
+        return {"status": tuple(matching_selectors.GRANTED_STATUSES), "reference": ()}
 
     def get_queryset(self) -> QuerySet[Candidate]:
         candidates = Candidate.objects.filter(
@@ -231,6 +294,7 @@ class NotAnEndpoint(APIView):
 
     @extend_schema(exclude=True)
     def get(self, request: Request, unknown: str) -> Response:
-        raise NotFound
+        return api_error_response(request, 404, "not_found", lambda: _(
+            "There is no such endpoint. The endpoints are listed at /api/v1/docs/."))
 
     post = put = patch = delete = get
