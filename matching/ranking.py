@@ -221,3 +221,19 @@ def closest_pair_fused(
                     age_gap_years=age_gap(faces_a[face_a][1], faces_b[face_b][1]),
                 )
     return best
+
+
+def fused_distances(sface: np.ndarray, dlib: np.ndarray, stats: PoolStats) -> np.ndarray:
+    """``fused_distance`` of many faces at once (NaN in ``dlib``: no Dlib distance)."""
+    sface = np.asarray(sface, dtype=np.float64)
+    dlib = np.asarray(dlib, dtype=np.float64)
+    sface_z = (
+        np.zeros_like(sface) if stats.sface_sd <= 1e-9
+        else (sface - stats.sface_mean) / stats.sface_sd
+    )
+    if stats.dlib_mean is None or stats.dlib_sd is None:
+        return sface_z
+    dlib_z = (
+        np.zeros_like(dlib) if stats.dlib_sd <= 1e-9 else (dlib - stats.dlib_mean) / stats.dlib_sd
+    )
+    return np.where(np.isnan(dlib), sface_z, 0.5 * (sface_z + dlib_z))

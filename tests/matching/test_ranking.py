@@ -159,3 +159,13 @@ def test_the_fused_pair_is_the_lowest_over_every_photo_pair():
     stats = {1: ranking.pool_stats([0.1, 0.9], []), 2: ranking.pool_stats([0.1, 0.9], [])}
     pair = ranking.closest_pair_fused(mine, theirs, {}, stats)
     assert (pair.face_a, pair.face_b) == (1, 7)
+
+
+def test_fused_distances_of_many_faces_agree_with_one_at_a_time():
+    stats = ranking.PoolStats(sface_mean=0.6, sface_sd=0.1, dlib_mean=0.3, dlib_sd=0.05)
+    sface = np.array([0.5, 0.7, 0.6])
+    dlib = np.array([0.15, np.nan, 0.4])
+    many = ranking.fused_distances(sface, dlib, stats)
+    one = [ranking.fused_distance(s, None if np.isnan(d) else d, stats)
+           for s, d in zip(sface, dlib, strict=True)]
+    assert many == pytest.approx(one)
