@@ -91,6 +91,18 @@ def embed_photo_bytes(engine: faces.FaceEngine, data: bytes) -> np.ndarray | Non
     return None if embedding is None else embedding.sface
 
 
+def embed_both(
+    engine: faces.FaceEngine, data: bytes
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Both stored embeddings of an upload's largest face: (SFace, Dlib chip), or Nones."""
+    try:
+        stored = normalise_photo(data).content
+    except ValidationError:
+        return None, None
+    _detected, vectors = detect_and_embed(engine, io.BytesIO(stored), pick_largest=True)
+    return (None, None) if vectors is None else (vectors.sface, vectors.dlib)
+
+
 def progressed_photo_bytes(data: bytes, *, source_age: float, target_age: float) -> bytes | None:
     """Reunion's estimate of an uploaded photo at ``target_age``, stored as uploads are."""
     try:
@@ -216,12 +228,17 @@ def embed_all(
             loaded.append(faces.get_engine())
         return loaded[0]
 
-    def embed(data: bytes, *key: object) -> np.ndarray | None:
+    def embed(data: bytes) -> np.ndarray | None:
         if cache is None:
             return embed_photo_bytes(the_engine(), data)
-        return cache.embedding(
-            cache.key(data, *key), lambda: embed_photo_bytes(the_engine(), data)
-        )
+        found, vector = cache.get(cache.key(data))
+        if found:
+            return vector
+        # Both models come from one pass: the pipelines' table reads Dlib's from the cache.
+        sface, dlib = embed_both(the_engine(), data)
+        cache.put(cache.key(data), sface)
+        cache.put(cache.key(data, "dlib-chip"), dlib)
+        return sface
 
     embeddings = []
     for number, photo in enumerate(photos, start=1):
@@ -773,6 +790,8 @@ def format_report(report: dict) -> str:
         lines.append(
             f"  {row['threshold']!s:<28} {pct(row['true_pairs']):>10} {pct(row['false_pairs']):>12}"
         )
+    if report.get("pipelines"):
+        lines += ["", format_pipelines(report["pipelines"])]
     return "\n".join(lines)
 
 
@@ -786,8 +805,10 @@ def evaluate(
     progress: Callable[[str], None] | None = None,
     cache: EmbeddingCache | None = None,
     params: ranking.RankingParameters | None = None,
+    with_pipelines: bool = True,
 ) -> dict:
-    """Reads the labels, embeds the photos with the workers' code and returns the report.
+    """Reads the labels, embeds the photos with the workers' code and returns the report
+    (with ``with_pipelines``, also one row per model and their fusion, plain and centred).
 
     With ``cache``, photos embedded before (same bytes, same model version) are not
     embedded again, and the model is loaded only if one is new.
@@ -796,9 +817,291 @@ def evaluate(
     missing = [p.file for p in photos if not (faces_dir / p.file).is_file()]
     if missing:
         raise FileNotFoundError(f"Not in {faces_dir}: {', '.join(missing[:5])}")
+    engine = None if cache is not None else faces.get_engine()
     embedded = embed_all(
-        faces_dir, photos, engine=None if cache is not None else faces.get_engine(),
+        faces_dir, photos, engine=engine,
         with_progression=with_progression, young_age=young_age, adult_age=adult_age,
         progress=progress, cache=cache,
     )
-    return evaluate_embedded(embedded, params)
+    report = evaluate_embedded(embedded, params)
+    if with_pipelines:
+        report["pipelines"] = evaluate_pipelines(
+            photos, embed_models(faces_dir, photos, cache=cache, engine=engine)
+        )
+    return report
+
+
+# --- One row per pipeline: each model, and their fusion, plain and centred ---------------
+#: The pipelines compared, in the order printed.
+PIPELINES = (
+    ("dlib_deepface", "Dlib through DeepFace's own detection and crop (the previous path)"),
+    ("dlib_chip", "Dlib on dlib's own chip (Face.embedding_dlib)"),
+    ("sface", "SFace on its canonical crop (Face.embedding, searched)"),
+    ("fusion", "SFace and Dlib chip, per-query z-scores averaged (MATCH_FUSION)"),
+)
+
+
+def embed_models(
+    faces_dir: Path, photos: list[LabelledPhoto], *, cache: EmbeddingCache | None = None,
+    engine: faces.FaceEngine | None = None,
+) -> dict[str, list[np.ndarray | None]]:
+    """Every photo's embedding by each model: ``sface`` and ``dlib_chip`` as a worker stores
+    them (largest face), ``dlib_deepface`` through plain ``DeepFace.represent`` on the file
+    where the engine still offers it (else absent from the result)."""
+    loaded: list[faces.FaceEngine] = [engine] if engine is not None else []
+
+    def the_engine() -> faces.FaceEngine:
+        if not loaded:
+            loaded.append(faces.get_engine())
+        return loaded[0]
+
+    def both(data: bytes) -> tuple[np.ndarray | None, np.ndarray | None]:
+        return embed_both(the_engine(), data)
+
+    def plain_vector(path: Path, data: bytes) -> tuple[bool, np.ndarray | None]:
+        key = cache.key(data, "dlib-deepface") if cache is not None else ""
+        if cache is not None:
+            found, vector = cache.get(key)
+            if found:
+                return True, vector
+        represent = getattr(the_engine(), "represent_plain", None)
+        if represent is None:
+            return False, None
+        vector = represent(str(path))
+        if cache is not None:
+            cache.put(key, vector)
+        return True, vector
+
+    result: dict[str, list[np.ndarray | None]] = {"sface": [], "dlib_chip": []}
+    plain: list[np.ndarray | None] | None = []
+    for photo in photos:
+        path = faces_dir / photo.file
+        data = path.read_bytes()
+        if cache is None:
+            sface, dlib = both(data)
+        else:
+            computed: dict[str, np.ndarray | None] = {}
+
+            def compute(name: str, data: bytes = data, computed=computed) -> np.ndarray | None:
+                if not computed:
+                    computed["sface"], computed["dlib_chip"] = both(data)
+                return computed[name]
+
+            sface = cache.embedding(cache.key(data), lambda: compute("sface"))
+            dlib = cache.embedding(cache.key(data, "dlib-chip"), lambda: compute("dlib_chip"))
+        result["sface"].append(sface)
+        result["dlib_chip"].append(dlib)
+        if plain is not None:
+            computable, vector = plain_vector(path, data)
+            if computable:
+                plain.append(vector)
+            else:
+                plain = None
+    if plain is not None:
+        result["dlib_deepface"] = plain
+    return result
+
+
+def centred(embeddings: list[np.ndarray | None], groups: list[str]) -> list[np.ndarray | None]:
+    """Each group's embeddings minus the mean of that group's (unit) embeddings, normalised:
+    what all young photos, and all adult photos, have in common taken out."""
+    units = [None if e is None else np.asarray(e, dtype=np.float64) / np.linalg.norm(e)
+             for e in embeddings]
+    means = {}
+    for group in set(groups):
+        members = [u for u, g in zip(units, groups, strict=True) if u is not None and g == group]
+        means[group] = np.mean(members, axis=0) if members else None
+    result: list[np.ndarray | None] = []
+    for unit, group in zip(units, groups, strict=True):
+        if unit is None or means[group] is None:
+            result.append(unit)
+            continue
+        moved = unit - means[group]
+        norm = np.linalg.norm(moved)
+        result.append(moved / norm if norm > 1e-12 else unit)
+    return result
+
+
+def _unit_rows(vectors: list[np.ndarray]) -> np.ndarray:
+    matrix = np.stack([np.asarray(v, dtype=np.float64) for v in vectors])
+    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def pipeline_ranks(
+    photos: list[LabelledPhoto],
+    models: dict[str, list[np.ndarray | None]],
+    pipeline: str,
+    *,
+    pool: int | None = None,
+) -> list[int]:
+    """The true person's rank for each young photo (alone) among the adult people, each person
+    at their closest adult photo: by one model's distance, or (``fusion``) by the fused
+    distance, z-scored against the query's ``pool`` (``MATCH_FUSION_POOL``) closest adult
+    photos by SFace, as matching does."""
+    main = models["sface" if pipeline == "fusion" else pipeline]
+    young = [i for i, p in enumerate(photos) if p.group == YOUNG and main[i] is not None]
+    adults = [j for j, p in enumerate(photos) if p.group == ADULT and main[j] is not None]
+    if not young or not adults:
+        return []
+    people = sorted({photos[j].identity for j in adults})
+    adults.sort(key=lambda j: (people.index(photos[j].identity), j))
+    person_of = np.array([people.index(photos[j].identity) for j in adults])
+    starts = np.flatnonzero(np.r_[True, person_of[1:] != person_of[:-1]])
+    values = 1.0 - _unit_rows([main[i] for i in young]) @ _unit_rows([main[j] for j in adults]).T
+    if pipeline == "fusion":
+        dlib = models["dlib_chip"]
+        size = pool or settings.MATCH_FUSION_POOL
+        dlib_matrix = np.full(values.shape, np.nan)
+        have_a = [k for k, j in enumerate(adults) if dlib[j] is not None]
+        have_y = [k for k, i in enumerate(young) if dlib[i] is not None]
+        if have_a and have_y:
+            block = 1.0 - _unit_rows([dlib[young[k]] for k in have_y]) @ _unit_rows(
+                [dlib[adults[k]] for k in have_a]).T
+            dlib_matrix[np.ix_(have_y, have_a)] = block
+        fused = np.empty(values.shape)
+        for row in range(values.shape[0]):
+            nearest = np.argsort(values[row], kind="stable")[:size]
+            pooled_dlib = dlib_matrix[row, nearest]
+            stats = ranking.pool_stats(values[row, nearest], pooled_dlib[~np.isnan(pooled_dlib)])
+            fused[row] = ranking.fused_distances(values[row], dlib_matrix[row], stats)
+        values = fused
+    by_person = np.minimum.reduceat(values, starts, axis=1)
+    ranks = []
+    for row, i in enumerate(young):
+        identity = photos[i].identity
+        if identity not in people:
+            continue
+        column = people.index(identity)
+        others = np.delete(by_person[row], column)
+        ranks.append(ranking.rank_of(float(by_person[row, column]), others.tolist()))
+    return ranks
+
+
+def evaluate_pipelines(
+    photos: list[LabelledPhoto], models: dict[str, list[np.ndarray | None]]
+) -> list[dict]:
+    """One row per pipeline, plain and centred (each age group's own mean from these photos)."""
+    groups = [p.group for p in photos]
+    centred_models = {name: centred(vectors, groups) for name, vectors in models.items()}
+    rows = []
+    for pipeline, description in PIPELINES:
+        needed = ("sface", "dlib_chip") if pipeline == "fusion" else (pipeline,)
+        for is_centred, source in ((False, models), (True, centred_models)):
+            row = {"pipeline": pipeline, "centred": is_centred, "description": description}
+            if not all(name in source for name in needed):
+                row.update(summarise([]), note="not computable with this face engine")
+            else:
+                row.update(summarise(pipeline_ranks(photos, source, pipeline)))
+            rows.append(row)
+    return rows
+
+
+def format_pipelines(rows: list[dict]) -> str:
+    """The pipelines' table as plain text."""
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{100 * value:5.1f}%"
+
+    lines = [f"{'pipeline':<24} {'queries':>7} {'rank-1':>7} {'rank-10':>7} {'rank-50':>7} "
+             f"{'median':>7}"]
+    for row in rows:
+        name = row["pipeline"] + (" centred" if row["centred"] else "")
+        if row.get("note"):
+            lines.append(f"{name:<24} {row['note']}")
+            continue
+        median = "-" if row["median_rank"] is None else f"{row['median_rank']:g}"
+        lines.append(f"{name:<24} {row['queries']:>7} {pct(row['rank1']):>7} "
+                     f"{pct(row['rank10']):>7} {pct(row['rank50']):>7} {median:>7}")
+    lines.append("(each young photo alone against every adult person; centred: each age "
+                 "group's embeddings minus that group's mean in this folder, normalised)")
+    return "\n".join(lines)
+
+
+# --- The same pipelines on pairs of photos (``calibrate_threshold``) --------------------
+
+
+def _pairwise(vectors: list[np.ndarray | None]) -> np.ndarray:
+    """Cosine distance of every photo × photo (NaN where a photo has no face)."""
+    have = [i for i, v in enumerate(vectors) if v is not None]
+    matrix = np.full((len(vectors), len(vectors)), np.nan)
+    if have:
+        units = _unit_rows([vectors[i] for i in have])
+        matrix[np.ix_(have, have)] = 1.0 - units @ units.T
+    return matrix
+
+
+def pipeline_pair_distances(
+    names: list[str], models: dict[str, list[np.ndarray | None]], pairs: list[tuple[str, str]],
+    pipeline: str, *, pool: int | None = None,
+) -> np.ndarray:
+    """Each pair's distance by one model, or (``fusion``) the fused distance of the second
+    photo to the first, z-scored against the first photo's ``pool`` closest other photos of
+    the folder by SFace (NaN when a photo has no face)."""
+    index = {name: i for i, name in enumerate(names)}
+    matrix = _pairwise(models["sface" if pipeline == "fusion" else pipeline])
+    if pipeline == "fusion":
+        dlib = _pairwise(models["dlib_chip"])
+        size = pool or settings.MATCH_FUSION_POOL
+        fused = np.full(matrix.shape, np.nan)
+        for row in range(len(names)):
+            if np.isnan(matrix[row, row]):
+                continue
+            others = np.array([j for j in range(len(names))
+                               if j != row and not np.isnan(matrix[row, j])], dtype=np.intp)
+            nearest = others[np.argsort(matrix[row, others], kind="stable")][:size]
+            pooled = dlib[row, nearest]
+            stats = ranking.pool_stats(matrix[row, nearest], pooled[~np.isnan(pooled)])
+            fused[row] = ranking.fused_distances(matrix[row], dlib[row], stats)
+            fused[row, np.isnan(matrix[row])] = np.nan
+        matrix = fused
+    return np.array([matrix[index[a], index[b]] for a, b in pairs])
+
+
+def best_threshold(distances: np.ndarray, same: np.ndarray) -> tuple[float, float | None]:
+    """The best accuracy over every threshold, and the lowest threshold reaching it
+    (a pair with no face counts as rejected)."""
+    known = distances[~np.isnan(distances)]
+    if not len(known):
+        return 0.0, None
+    thresholds = np.unique(known)
+    accepted = np.nan_to_num(distances, nan=np.inf)[None, :] <= thresholds[:, None]
+    accuracy = np.mean(accepted == same[None, :], axis=1)
+    best = int(np.argmax(accuracy))
+    return float(accuracy[best]), float(thresholds[best])
+
+
+def threshold_pipelines(
+    names: list[str], models: dict[str, list[np.ndarray | None]],
+    pairs: list[tuple[str, str]], same: np.ndarray,
+) -> list[dict]:
+    """One row per pipeline, plain and centred (the folder's photos are one group here: the
+    pairs are of the same age): best accuracy and the threshold it starts at."""
+    centred_models = {
+        name: centred(vectors, [ADULT] * len(vectors)) for name, vectors in models.items()
+    }
+    rows = []
+    for pipeline, description in PIPELINES:
+        needed = ("sface", "dlib_chip") if pipeline == "fusion" else (pipeline,)
+        for is_centred, source in ((False, models), (True, centred_models)):
+            row: dict = {"pipeline": pipeline, "centred": is_centred, "description": description}
+            if not all(name in source for name in needed):
+                row.update(accuracy=None, threshold=None,
+                           note="not computable with this face engine")
+            else:
+                distances = pipeline_pair_distances(names, source, pairs, pipeline)
+                row["accuracy"], row["threshold"] = best_threshold(distances, same)
+            rows.append(row)
+    return rows
+
+
+def format_threshold_pipelines(rows: list[dict]) -> str:
+    lines = [f"{'pipeline':<24} {'best accuracy':>13} {'from threshold':>15}"]
+    for row in rows:
+        name = row["pipeline"] + (" centred" if row["centred"] else "")
+        if row.get("note"):
+            lines.append(f"{name:<24} {row['note']}")
+        else:
+            threshold = "-" if row["threshold"] is None else f"{row['threshold']:.4f}"
+            lines.append(f"{name:<24} {100 * row['accuracy']:12.2f}% {threshold:>15}")
+    lines.append("(fusion: z-scores, not a cosine distance; centred: minus the mean of the "
+                 "folder's photos, normalised)")
+    return "\n".join(lines)

@@ -118,3 +118,122 @@ def is_candidate(
     if rank_for_a <= params.top_k:
         return True
     return rank_for_b is not None and rank_for_b <= params.top_k
+
+
+# --- Fusion of the two models ---------------------------------------------------------
+#
+# With ``MATCH_FUSION`` on, a query face's ranking is the average of two z-scores: its
+# SFace distance and its Dlib distance to each face, each measured against that query's
+# own search pool (the top few hundred faces the SFace column returns), with equal
+# weights. Z-scoring per query puts two models' distances, whose scales differ, on one
+# scale; a face without a Dlib embedding (or a query without one) falls back to SFace alone.
+
+
+@dataclass(frozen=True)
+class PoolStats:
+    """Mean and spread of one query's distances over its search pool, per model."""
+
+    sface_mean: float
+    sface_sd: float
+    #: ``None`` when no face of the pool (or the query itself) has a Dlib embedding.
+    dlib_mean: float | None
+    dlib_sd: float | None
+
+
+def pool_stats(sface: Iterable[float], dlib: Iterable[float]) -> PoolStats:
+    """The statistics z-scores are taken against: one query's distances to its pool."""
+    sface_values = np.asarray(list(sface), dtype=np.float64)
+    dlib_values = np.asarray(list(dlib), dtype=np.float64)
+    if sface_values.size == 0:
+        sface_mean, sface_sd = 0.0, 0.0
+    else:
+        sface_mean, sface_sd = float(sface_values.mean()), float(sface_values.std())
+    if dlib_values.size == 0:
+        return PoolStats(sface_mean, sface_sd, None, None)
+    return PoolStats(sface_mean, sface_sd, float(dlib_values.mean()), float(dlib_values.std()))
+
+
+def _z(value: float, mean: float, sd: float) -> float:
+    """How many spreads ``value`` lies from ``mean``; 0 when the pool has no spread
+    (a pool of one face says nothing about what is near)."""
+    return 0.0 if sd <= 1e-9 else (value - mean) / sd
+
+
+def fused_distance(sface_distance: float, dlib_distance: float | None, stats: PoolStats) -> float:
+    """The fused distance (lower is closer): the mean of both models' z-scores, or the SFace
+    z-score alone when the Dlib distance or the pool's Dlib statistics are missing."""
+    sface_z = _z(sface_distance, stats.sface_mean, stats.sface_sd)
+    if dlib_distance is None or stats.dlib_mean is None or stats.dlib_sd is None:
+        return sface_z
+    return 0.5 * (sface_z + _z(dlib_distance, stats.dlib_mean, stats.dlib_sd))
+
+
+def fused_score(fused: float) -> float:
+    """The candidate's score under fusion: minus the fused distance, so higher is closer
+    (in spreads of the query's pool: 2.0 means two spreads closer than its average face)."""
+    return -fused
+
+
+def cosine_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """1 − cosine similarity, at least 0 (the search's ``<=>``)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    return max(0.0, 1.0 - float(a @ b) / float(np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+@dataclass(frozen=True)
+class FusedPair:
+    """The photo pair of two people closest under fusion, with its SFace distance."""
+
+    fused: float
+    distance: float
+    face_a: int
+    face_b: int
+    age_gap_years: float | None
+
+
+def closest_pair_fused(
+    faces_a: Mapping[int, tuple[np.ndarray, float | None]],
+    faces_b: Mapping[int, tuple[np.ndarray, float | None]],
+    dlib: Mapping[int, np.ndarray],
+    stats: Mapping[int, PoolStats],
+) -> FusedPair | None:
+    """The lowest fused distance over every photo pair of both people.
+
+    ``stats`` holds each of ``faces_a``'s pool statistics (the z-scores are the query's);
+    ``dlib`` maps face id → Dlib embedding for the faces that have one. Ties go to the
+    lower face ids.
+    """
+    best: FusedPair | None = None
+    for face_a in sorted(faces_a):
+        if face_a not in stats:
+            continue
+        for face_b in sorted(faces_b):
+            sface = cosine_distance(faces_a[face_a][0], faces_b[face_b][0])
+            dlib_distance = (
+                cosine_distance(dlib[face_a], dlib[face_b])
+                if face_a in dlib and face_b in dlib else None
+            )
+            fused = fused_distance(sface, dlib_distance, stats[face_a])
+            if best is None or fused < best.fused:
+                best = FusedPair(
+                    fused=fused, distance=sface, face_a=face_a, face_b=face_b,
+                    age_gap_years=age_gap(faces_a[face_a][1], faces_b[face_b][1]),
+                )
+    return best
+
+
+def fused_distances(sface: np.ndarray, dlib: np.ndarray, stats: PoolStats) -> np.ndarray:
+    """``fused_distance`` of many faces at once (NaN in ``dlib``: no Dlib distance)."""
+    sface = np.asarray(sface, dtype=np.float64)
+    dlib = np.asarray(dlib, dtype=np.float64)
+    sface_z = (
+        np.zeros_like(sface) if stats.sface_sd <= 1e-9
+        else (sface - stats.sface_mean) / stats.sface_sd
+    )
+    if stats.dlib_mean is None or stats.dlib_sd is None:
+        return sface_z
+    dlib_z = (
+        np.zeros_like(dlib) if stats.dlib_sd <= 1e-9 else (dlib - stats.dlib_mean) / stats.dlib_sd
+    )
+    return np.where(np.isnan(dlib), sface_z, 0.5 * (sface_z + dlib_z))

@@ -220,6 +220,26 @@ def faces_of_people(
     return result
 
 
+def dlib_embeddings(face_ids: Iterable[int]) -> dict[int, np.ndarray]:
+    """Face id → the second model's (Dlib) embedding, for those of ``face_ids`` that have one
+    (fusion re-ranks with it; a face without one is ranked by SFace alone)."""
+    rows = Face.objects.filter(
+        pk__in=list(face_ids), embedding_dlib__isnull=False
+    ).values_list("id", "embedding_dlib")
+    return {face_id: np.asarray(vector, dtype=np.float64) for face_id, vector in rows}
+
+
+def fusion_pool(
+    *, embedding: Sequence[float] | np.ndarray, facts: PersonFacts, model_version: str
+) -> list[Neighbour]:
+    """The query's search pool for fusion: its ``MATCH_FUSION_POOL`` closest faces on the
+    SFace column, at any distance (the z-scores are taken against them)."""
+    return faces_nearest(
+        embedding=embedding, facts=facts, max_distance=2.0,
+        limit=settings.MATCH_FUSION_POOL, model_version=model_version,
+    )
+
+
 def owners_waiting_for_reindex(
     *, side: str, owner_ids: Iterable[int], model_version: str
 ) -> set[int]:

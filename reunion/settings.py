@@ -460,6 +460,11 @@ MATCH_TOP_K = env.int("MATCH_TOP_K", default=5)
 MATCH_VECTOR_SEARCH = env.str("MATCH_VECTOR_SEARCH", default="exact")
 MATCH_SEARCH_LIMIT = env.int("MATCH_SEARCH_LIMIT", default=100)
 MATCH_HNSW_EF_SEARCH = env.int("MATCH_HNSW_EF_SEARCH", default=100)
+# Fusion (matching/ranking.py, docs/MATCHING.md "Fusion"): re-rank each query's pool of
+# closest faces on the SFace column by the mean of both models' per-query z-scores (SFace
+# and Dlib on its chip, equal weights). Off until held-out cross-age data confirms it.
+MATCH_FUSION = env.bool("MATCH_FUSION", default=False)
+MATCH_FUSION_POOL = env.int("MATCH_FUSION_POOL", default=300)
 # Reunion's own age-progressed estimates (matching/age_progression.py) start out of
 # matching until the family decides: no measurement so far shows they help
 # (docs/MATCHING.md, "Cross-age matching and age progression"). They never start

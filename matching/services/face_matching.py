@@ -68,6 +68,80 @@ def _rank_among(
     return 1 + len(closer)
 
 
+def _pool_stats_of(
+    query_id: int, pool: list[selectors.Neighbour], dlib: dict[int, np.ndarray]
+) -> ranking.PoolStats:
+    """One query's distances to its fusion pool, per model (Dlib where both have one)."""
+    query_dlib = dlib.get(query_id)
+    dlib_distances = [
+        ranking.cosine_distance(query_dlib, dlib[n.face_id])
+        for n in pool if query_dlib is not None and n.face_id in dlib
+    ]
+    return ranking.pool_stats([n.distance for n in pool], dlib_distances)
+
+
+def _fused_pairs(
+    my_faces: dict[int, tuple[np.ndarray, float | None]],
+    their_faces: dict[int, dict[int, tuple[np.ndarray, float | None]]],
+    facts: selectors.PersonFacts,
+    model_version: str,
+) -> dict[int, ranking.FusedPair]:
+    """Each other person's photo pair closest under fusion, z-scored against each of my
+    faces' own pool (its closest ``MATCH_FUSION_POOL`` faces on the SFace column)."""
+    pools = {
+        face_id: selectors.fusion_pool(embedding=embedding, facts=facts,
+                                       model_version=model_version)
+        for face_id, (embedding, _age) in my_faces.items()
+    }
+    ids = set(my_faces) | {n.face_id for pool in pools.values() for n in pool}
+    ids |= {face_id for faces in their_faces.values() for face_id in faces}
+    dlib = selectors.dlib_embeddings(ids)
+    stats = {
+        face_id: _pool_stats_of(face_id, pool, dlib)
+        for face_id, pool in pools.items()
+    }
+    fused = {
+        other: ranking.closest_pair_fused(my_faces, faces, dlib, stats)
+        for other, faces in their_faces.items()
+    }
+    return {other: pair for other, pair in fused.items() if pair is not None}
+
+
+def _fused_rank_among(
+    person_faces: dict[int, tuple[np.ndarray, float | None]],
+    facts: selectors.PersonFacts,
+    my_faces: dict[int, tuple[np.ndarray, float | None]],
+    *,
+    exclude_owner: int,
+    model_version: str,
+) -> int:
+    """``_rank_among`` under fusion: the rank ``exclude_owner`` (whose faces are ``my_faces``)
+    has among the people in the fusion pools of ``person_faces``, by fused distance."""
+    best: dict[int, float] = {}
+    mine = float("inf")
+    for face_id, (embedding, _age) in person_faces.items():
+        pool = selectors.fusion_pool(embedding=embedding, facts=facts,
+                                     model_version=model_version)
+        dlib = selectors.dlib_embeddings({face_id, *my_faces, *(n.face_id for n in pool)})
+        stats = _pool_stats_of(face_id, pool, dlib)
+        query_dlib = dlib.get(face_id)
+
+        def fused(other_id: int, sface: float, query_dlib=query_dlib, dlib=dlib, stats=stats):
+            dlib_distance = (
+                ranking.cosine_distance(query_dlib, dlib[other_id])
+                if query_dlib is not None and other_id in dlib else None
+            )
+            return ranking.fused_distance(sface, dlib_distance, stats)
+
+        for neighbour in pool:
+            if neighbour.owner_id != exclude_owner:
+                value = fused(neighbour.face_id, neighbour.distance)
+                best[neighbour.owner_id] = min(best.get(neighbour.owner_id, value), value)
+        for my_id, (my_embedding, _my_age) in my_faces.items():
+            mine = min(mine, fused(my_id, ranking.cosine_distance(embedding, my_embedding)))
+    return 1 + sum(1 for value in best.values() if value < mine)
+
+
 def face_match(*, match_job_id: int, face_id: int) -> list[int]:
     """Matches one face against the other side and records the candidates.
 
@@ -142,26 +216,38 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
         for other, faces_of_other in their_faces.items()
     }
     pairs = {other: pair for other, pair in pairs.items() if pair is not None}
-    my_distances = {other: pair.distance for other, pair in pairs.items()}
+    # With fusion on, people are ranked (and candidates recorded) by their photo pair
+    # closest under fusion; the loose SFace distance still decides who may be one at all.
+    fusion = settings.MATCH_FUSION
+    fused = _fused_pairs(my_faces, their_faces, my_facts, version) if fusion else {}
+    my_distances = (
+        {other: pair.fused for other, pair in fused.items()} if fusion
+        else {other: pair.distance for other, pair in pairs.items()}
+    )
 
     decisions: list[tuple[int, ranking.PairDistance]] = []
     for other in touched:
         pair = pairs.get(other)
-        if pair is None:
+        if pair is None or (fusion and other not in fused):
             continue
         threshold = ranking.candidate_threshold(pair.age_gap_years, params)
         if pair.distance > threshold:
             continue
-        rank_for_me = ranking.rank_of(
-            pair.distance, [d for o, d in my_distances.items() if o != other]
-        )
+        mine = my_distances[other]
+        rank_for_me = ranking.rank_of(mine, [d for o, d in my_distances.items() if o != other])
         rank_for_them = None
         if rank_for_me > params.top_k:
             other_face_any = Face.objects.get(pk=pair.face_b)
-            rank_for_them = _rank_among(
-                their_faces[other], _facts_of(other_face_any, side), pair.distance,
-                exclude_owner=owner_id, top_k=params.top_k, model_version=version,
-            )
+            if fusion:
+                rank_for_them = _fused_rank_among(
+                    their_faces[other], _facts_of(other_face_any, side), my_faces,
+                    exclude_owner=owner_id, model_version=version,
+                )
+            else:
+                rank_for_them = _rank_among(
+                    their_faces[other], _facts_of(other_face_any, side), pair.distance,
+                    exclude_owner=owner_id, top_k=params.top_k, model_version=version,
+                )
         if ranking.is_candidate(
             pair=pair, rank_for_a=rank_for_me, rank_for_b=rank_for_them, params=params
         ):
@@ -180,14 +266,21 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
     with transaction.atomic():
         for other, pair in sorted(decisions):
             case_id, seeker_id = (owner_id, other) if side == Side.CASE else (other, owner_id)
+            chosen_pair: ranking.PairDistance | ranking.FusedPair = fused.get(other, pair)
             case_face, seeker_face = (
-                (pair.face_a, pair.face_b) if side == Side.CASE else (pair.face_b, pair.face_a)
+                (chosen_pair.face_a, chosen_pair.face_b) if side == Side.CASE
+                else (chosen_pair.face_b, chosen_pair.face_a)
+            )
+            score = (
+                ranking.fused_score(chosen_pair.fused)
+                if isinstance(chosen_pair, ranking.FusedPair)
+                else ranking.score(pair.distance, pair.age_gap_years, params)
             )
             candidate = candidate_record(
                 case_id=case_id, seeker_posting_id=seeker_id,
-                distance=pair.distance, case_face_id=case_face, seeker_face_id=seeker_face,
-                age_gap_years=pair.age_gap_years, model_version=face.model_version,
-                score=ranking.score(pair.distance, pair.age_gap_years, params),
+                distance=chosen_pair.distance, case_face_id=case_face,
+                seeker_face_id=seeker_face, age_gap_years=chosen_pair.age_gap_years,
+                model_version=face.model_version, score=score,
             )
             ids.append(candidate.pk)
         job_done(job)

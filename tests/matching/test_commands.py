@@ -42,6 +42,33 @@ def test_calibrate_threshold_prints_rates_across_thresholds(faces_dir, tmp_path)
     assert lines["0.550"] == ["1.0000", "0.0000", "0.0000"]
 
 
+def test_calibrate_threshold_prints_one_row_per_pipeline_plain_and_centred(faces_dir, tmp_path):
+    pairs = tmp_path / "pairs.csv"
+    with open(pairs, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file_a", "file_b", "same_person"])
+        writer.writerows([
+            ["img1.jpg", "img2.jpg", "yes"], ["img3.jpg", "img12.jpg", "yes"],
+            ["img8.jpg", "img9.jpg", "yes"], ["img1.jpg", "img3.jpg", "no"],
+            ["img2.jpg", "img12.jpg", "no"], ["img9.jpg", "img1.jpg", "no"],
+        ])
+    out = StringIO()
+    call_command("calibrate_threshold", faces=str(faces_dir), pairs=str(pairs), stdout=out)
+    rows = {}
+    for line in out.getvalue().splitlines():
+        words = line.split()
+        if words and words[0] in ("dlib_deepface", "dlib_chip", "sface", "fusion"):
+            name = words[0] + (" centred" if words[1] == "centred" else "")
+            rows[name] = words[2:] if words[1] == "centred" else words[1:]
+    assert list(rows) == [
+        f"{name}{suffix}" for name in ("dlib_deepface", "dlib_chip", "sface", "fusion")
+        for suffix in ("", " centred")
+    ]
+    # Same-age photos of different people: SFace, Dlib's chip and their fusion separate them.
+    for name in ("dlib_chip", "sface", "fusion"):
+        assert rows[name][0] == "100.00%", rows
+
+
 def test_calibrate_threshold_refuses_a_bad_pairs_file(faces_dir, tmp_path):
     with pytest.raises(CommandError, match="No pairs file"):
         call_command("calibrate_threshold", faces=str(faces_dir), pairs=str(tmp_path / "x.csv"))

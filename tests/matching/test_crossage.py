@@ -168,3 +168,15 @@ def test_the_evaluation_embeds_a_photo_exactly_as_the_workers_do(
     stored = np.asarray(Face.objects.get(photo__case=case).embedding)
     evaluated = crossage.embed_photo_bytes(faces.get_engine(), photo_bytes("img12.jpg"))
     assert faces.cosine_distance(stored, evaluated) < 1e-6
+
+
+def test_a_centred_embedding_is_raw_minus_its_groups_mean_normalised():
+    raw = [np.array([3.0, 4.0]), np.array([0.0, 2.0]), None, np.array([1.0, 0.0])]
+    groups = [crossage.YOUNG, crossage.YOUNG, crossage.YOUNG, crossage.ADULT]
+    result = crossage.centred(raw, groups)
+    young_mean = (np.array([0.6, 0.8]) + np.array([0.0, 1.0])) / 2
+    expected = np.array([0.6, 0.8]) - young_mean
+    assert result[0] == pytest.approx(expected / np.linalg.norm(expected))
+    assert result[2] is None
+    # A group of one: nothing in common to take out, the unit vector stays.
+    assert result[3] == pytest.approx(np.array([1.0, 0.0]))

@@ -244,14 +244,16 @@ def test_a_rerun_reads_every_embedding_from_the_cache_and_gives_the_same_report(
         writer.writeheader()
         writer.writerows(rows)
     cache_dir = tmp_path / "cache"
-    arguments = {"faces": folder, "labels": folder / "labels.csv", "cache_dir": cache_dir}
+    arguments = {"faces": folder, "labels": folder / "labels.csv", "cache_dir": cache_dir,
+                 "no_pipelines": True}
 
     call_command("evaluate_crossage", **arguments, json=tmp_path / "first.json")
     first = capsys.readouterr()
     young = sum(row["age_group"] == "young" for row in rows)
     assert f"0 embeddings read from the cache, {len(rows) + young} computed" in first.err
     version_folder = crossage.EmbeddingCache(cache_dir, faces.current_model_version()).folder
-    assert len(list(version_folder.glob("*/*.npy"))) == len(rows) + young
+    # Each photo's SFace and Dlib-chip embeddings (one pass), and each young photo's estimate.
+    assert len(list(version_folder.glob("*/*.npy"))) == 2 * len(rows) + young
 
     call_command("evaluate_crossage", **arguments, json=tmp_path / "second.json",
                  distance_max=0.2)
@@ -329,7 +331,7 @@ def test_calibrate_threshold_prints_what_it_printed_threshold_by_threshold(
     expected = reference_calibration(faces_dir, pairs, 0.03, 0.16, 0.005)
     for _run in range(2):  # computed, then read from the cache
         call_command("calibrate_threshold", faces=str(faces_dir), pairs=str(pairs),
-                     cache_dir=tmp_path / "cache")
+                     cache_dir=tmp_path / "cache", no_pipelines=True)
         printed = capsys.readouterr().out
         table = printed[printed.index("\n", printed.index("false non-match")) + 1:].rstrip("\n")
         assert table == expected

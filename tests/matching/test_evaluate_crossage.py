@@ -48,7 +48,8 @@ def test_the_command_prints_its_table_and_writes_it_as_json(
 ):
     folder = labelled_folder(tmp_path, faces_dir, identities)
     out_json = tmp_path / "report.json"
-    call_command("evaluate_crossage", faces=folder, labels=folder / "labels.csv", json=out_json)
+    call_command("evaluate_crossage", faces=folder, labels=folder / "labels.csv", json=out_json,
+                 no_pipelines=True)
     printed = capsys.readouterr().out
 
     for heading in ("method", "rank-1", "rank-10", "rank-50", "median"):
@@ -77,12 +78,33 @@ def test_the_command_prints_its_table_and_writes_it_as_json(
     assert f"written {out_json}" in printed
 
 
+def test_one_row_per_pipeline_plain_and_centred(tmp_path, faces_dir, identities, capsys):
+    folder = labelled_folder(tmp_path, faces_dir, identities, per_person=2)
+    out_json = tmp_path / "report.json"
+    call_command("evaluate_crossage", faces=folder, labels=folder / "labels.csv", json=out_json,
+                 no_age_progression=True)
+    printed = capsys.readouterr().out
+    rows = json.loads(out_json.read_text())["pipelines"]
+    names = ["dlib_deepface", "dlib_chip", "sface", "fusion"]
+    assert [(row["pipeline"], row["centred"]) for row in rows] == [
+        (name, centred) for name in names for centred in (False, True)
+    ]
+    people = len(set(identities.values()))
+    for row in rows:
+        name = row["pipeline"] + (" centred" if row["centred"] else "")
+        assert f"\n{name} " in printed
+        # Same-age photos: every model finds the person first (almost) always.
+        assert row["queries"] == people, row
+        assert row["rank1"] >= 0.9 and row["median_rank"] == 1, row
+        assert row["rank1"] <= row["rank10"] <= row["rank50"] <= 1
+
+
 def test_ages_give_the_distances_by_age_gap(tmp_path, faces_dir, identities, capsys):
     """Ages written into the labels (made up here: these are adults of similar age)."""
     folder = labelled_folder(tmp_path, faces_dir, identities, per_person=2, ages=(8, 30))
     out_json = tmp_path / "report.json"
     call_command(
-        "evaluate_crossage", "--no-age-progression",
+        "evaluate_crossage", "--no-age-progression", "--no-pipelines",
         faces=str(folder), labels=str(folder / "labels.csv"), json=str(out_json),
     )
     report = json.loads(out_json.read_text())

@@ -97,3 +97,75 @@ def test_parameters_come_from_settings(settings):
     settings.MATCH_TOP_K = 7
     params = ranking.RankingParameters.from_settings()
     assert params == ranking.RankingParameters(0.08, 0.001, 0.12, 7)
+
+
+# --- fusion: the mean of both models' per-query z-scores ------------------------------
+
+
+def test_pool_stats_are_each_models_mean_and_spread():
+    stats = ranking.pool_stats([0.2, 0.4, 0.6], [0.1, 0.3])
+    assert (stats.sface_mean, stats.dlib_mean) == (pytest.approx(0.4), pytest.approx(0.2))
+    assert stats.sface_sd == pytest.approx(np.std([0.2, 0.4, 0.6]))
+    assert stats.dlib_sd == pytest.approx(0.1)
+    assert ranking.pool_stats([0.5], []).dlib_mean is None
+
+
+def test_fused_distance_averages_both_z_scores_with_equal_weights():
+    stats = ranking.PoolStats(sface_mean=0.6, sface_sd=0.1, dlib_mean=0.3, dlib_sd=0.05)
+    # SFace one spread closer than the pool's average, Dlib three: (-1 + -3) / 2.
+    assert ranking.fused_distance(0.5, 0.15, stats) == pytest.approx(-2.0)
+    assert ranking.fused_score(ranking.fused_distance(0.5, 0.15, stats)) == pytest.approx(2.0)
+
+
+def test_without_a_dlib_embedding_fusion_falls_back_to_sface_alone():
+    stats = ranking.PoolStats(sface_mean=0.6, sface_sd=0.1, dlib_mean=0.3, dlib_sd=0.05)
+    assert ranking.fused_distance(0.5, None, stats) == pytest.approx(-1.0)
+    no_dlib = ranking.PoolStats(sface_mean=0.6, sface_sd=0.1, dlib_mean=None, dlib_sd=None)
+    assert ranking.fused_distance(0.5, 0.15, no_dlib) == pytest.approx(-1.0)
+
+
+def test_a_pool_without_spread_says_nothing():
+    stats = ranking.pool_stats([0.4], [0.2])
+    assert ranking.fused_distance(0.4, 0.2, stats) == 0.0
+
+
+def test_fusion_lets_the_second_model_overturn_a_close_sface_call():
+    """SFace puts face 11 a little closer than face 12; Dlib puts 12 far closer than 11:
+    the fused ranking chooses 12, and records its SFace distance."""
+    query = {1: (unit(1, 0, 0), 3.0)}
+    near_in_sface = {11: (unit(1, 0.50, 0), 30.0)}
+    near_in_dlib = {12: (unit(1, 0.55, 0), 31.0)}
+    dlib = {1: unit(0, 1, 0), 11: unit(1, 1, 0), 12: unit(0.1, 1, 0)}
+    sface = [ranking.cosine_distance(query[1][0], v[0])
+             for v in (*near_in_sface.values(), *near_in_dlib.values())]
+    dlib_d = [ranking.cosine_distance(dlib[1], dlib[i]) for i in (11, 12)]
+    # The pool also holds a stranger, far in both models.
+    stats = {1: ranking.pool_stats([*sface, 0.9], [*dlib_d, 0.9])}
+    a = ranking.closest_pair_fused(query, near_in_sface, dlib, stats)
+    b = ranking.closest_pair_fused(query, near_in_dlib, dlib, stats)
+    assert sface[0] < sface[1]
+    assert b.fused < a.fused
+    assert b.distance == pytest.approx(sface[1])
+    assert (b.face_a, b.face_b, b.age_gap_years) == (1, 12, 28.0)
+    # The second model left out, SFace's order stands.
+    plain = ranking.closest_pair_fused(query, near_in_sface, {}, stats)
+    other = ranking.closest_pair_fused(query, near_in_dlib, {}, stats)
+    assert plain.fused < other.fused
+
+
+def test_the_fused_pair_is_the_lowest_over_every_photo_pair():
+    mine = {1: (unit(1, 0, 0), None), 2: (unit(0, 1, 0), None)}
+    theirs = {7: (unit(1, 0.1, 0), None), 8: (unit(0, 0, 1), None)}
+    stats = {1: ranking.pool_stats([0.1, 0.9], []), 2: ranking.pool_stats([0.1, 0.9], [])}
+    pair = ranking.closest_pair_fused(mine, theirs, {}, stats)
+    assert (pair.face_a, pair.face_b) == (1, 7)
+
+
+def test_fused_distances_of_many_faces_agree_with_one_at_a_time():
+    stats = ranking.PoolStats(sface_mean=0.6, sface_sd=0.1, dlib_mean=0.3, dlib_sd=0.05)
+    sface = np.array([0.5, 0.7, 0.6])
+    dlib = np.array([0.15, np.nan, 0.4])
+    many = ranking.fused_distances(sface, dlib, stats)
+    one = [ranking.fused_distance(s, None if np.isnan(d) else d, stats)
+           for s, d in zip(sface, dlib, strict=True)]
+    assert many == pytest.approx(one)

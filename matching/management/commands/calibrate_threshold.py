@@ -8,7 +8,9 @@ it would. For each threshold it prints the accuracy, the false-match rate
 rejected). The same-age threshold (``MATCH_SAME_AGE_THRESHOLD``) and the
 candidate distances (``MATCH_DISTANCE_*``) are chosen from this table; see
 docs/MATCHING.md. Embeddings are cached by photo and model version as
-``evaluate_crossage`` caches them (``--cache-dir``, ``--no-cache``).
+``evaluate_crossage`` caches them (``--cache-dir``, ``--no-cache``). Then one row per
+pipeline (Dlib through DeepFace as before, Dlib on its chip, SFace, their fusion), plain
+and centred, with its best accuracy (``--no-pipelines`` skips it).
 """
 
 from __future__ import annotations
@@ -80,6 +82,11 @@ class Command(BaseCommand):
         parser.add_argument("--start", type=float, default=0.03)
         parser.add_argument("--stop", type=float, default=0.16)
         parser.add_argument("--step", type=float, default=0.005)
+        parser.add_argument(
+            "--no-pipelines", action="store_true",
+            help="Skip the table of one row per pipeline (Dlib through DeepFace, Dlib chip, "
+                 "SFace, fusion; plain and centred).",
+        )
         crossage.add_cache_arguments(parser)
 
     def handle(self, *args: object, **options: object) -> None:
@@ -133,3 +140,12 @@ class Command(BaseCommand):
             self.stdout.write("{:9.3f} {:9.4f} {:12.4f} {:16.4f}".format(*row))
         best = int(np.argmax(accuracy))  # the first of equals, the lowest threshold
         self.stdout.write(f"best accuracy {accuracy[best]:.4f} at threshold {thresholds[best]:.3f}")
+        if options["no_pipelines"]:
+            return
+        photos = [crossage.LabelledPhoto(name, name, crossage.ADULT, None) for name in names]
+        models = crossage.embed_models(folder, photos, cache=cache)
+        pairs = [(row["file_a"], row["file_b"]) for row in rows]
+        self.stdout.write("")
+        self.stdout.write(crossage.format_threshold_pipelines(
+            crossage.threshold_pipelines(names, models, pairs, same)
+        ))

@@ -4,7 +4,9 @@ Every young photo of a labelled folder searches all adult people with the
 code the workers run; prints rank-1/10/50 and the median rank of the true
 person for plain matching and each improvement (matching/crossage.py), and
 the pair distances by age gap that the ranking's age-gap parameters are
-calibrated from.
+calibrated from; then one row per pipeline (Dlib through DeepFace as before, Dlib on
+its chip, SFace, their fusion), each plain and centred on the folder's own age-group
+means (``--no-pipelines`` skips it).
 
 Embeddings are cached by photo (sha256 of the bytes) and model version under the data
 folder's ``cache/embeddings`` (``--cache-dir``), so a rerun with other ranking parameters
@@ -42,6 +44,11 @@ class Command(BaseCommand):
             "--young-age", type=float,
             help="Age of the young photos for age progression (default: the labelled age, "
                  f"else {crossage.ASSUMED_YOUNG_AGE:g}).",
+        )
+        parser.add_argument(
+            "--no-pipelines", action="store_true",
+            help="Skip the table of one row per pipeline (Dlib through DeepFace, Dlib chip, "
+                 "SFace, fusion; plain and centred).",
         )
         crossage.add_cache_arguments(parser)
         for name, help_text in (
@@ -81,7 +88,7 @@ class Command(BaseCommand):
                 with_progression=not options["no_age_progression"],
                 young_age=options["young_age"], adult_age=options["adult_age"],
                 progress=(lambda line: self.stderr.write(line)) if verbose else None,
-                cache=cache, params=params,
+                cache=cache, params=params, with_pipelines=not options["no_pipelines"],
             )
         except (ValueError, FileNotFoundError) as error:
             raise CommandError(str(error)) from error
