@@ -10,7 +10,9 @@ default case (a boy born in 1986, missing from Xi'an in 1988) and the default se
 from __future__ import annotations
 
 import io
+import zipfile
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from families import services as family_services
@@ -114,3 +116,12 @@ def jpeg(*, size: tuple[int, int] = (200, 200), colour: tuple[int, int, int] = (
     out = io.BytesIO()
     Image.new("RGB", size, colour).save(out, "JPEG")
     return out.getvalue()
+
+
+def zip_upload(names: dict[str, bytes], *, name: str = "photos.zip") -> SimpleUploadedFile:
+    """A zip of the given files, as a browser uploads it (a partner's photos)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for entry, data in names.items():
+            archive.writestr(entry, data)
+    return SimpleUploadedFile(name, out.getvalue(), "application/zip")

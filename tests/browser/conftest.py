@@ -329,6 +329,33 @@ def person_photos(identities: dict[str, str]) -> Callable[[int], list[str]]:
     return photos
 
 
+@pytest.fixture
+def matched_seeker(confirmed_user, person_photos, photo_bytes, run_worker
+                   ) -> Callable[[object], object]:
+    """``matched_seeker(case)``: Li Na's seeker posting, made through the services with two
+    more photos of the case's person, and the candidate a real worker found for the pair."""
+
+    def match(case):
+        from families.models import Photo
+        from families.services import photo_add, seeker_posting_create
+        from matching.models import Candidate
+
+        seeker = confirmed_user(full_name="Li Na")
+        posting = seeker_posting_create(actor=seeker, fields={
+            "display_name": "Li Na", "sex": "F", "birth_year_min": 1985,
+            "birth_year_max": 1987, "grew_up_province": "Henan",
+            "memories": "A railway station; a red gate.",
+            "contact_email": "li.na@example.org", "consent_to_matching": True,
+        })
+        for name in person_photos(0)[1:3]:
+            photo_add(actor=seeker, data=photo_bytes(name), kind=Photo.Kind.RECENT,
+                      seeker_posting=posting, age_in_photo=38)
+        assert run_worker() is True
+        return Candidate.objects.get(case=case, seeker_posting=posting)
+
+    return match
+
+
 def image_loaded(locator) -> bool:
     """Whether an image (lazy or not) loads: scrolled into view, then waited for."""
     locator.scroll_into_view_if_needed()

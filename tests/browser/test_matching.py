@@ -100,21 +100,9 @@ def test_seeker_posts_a_photo_and_a_candidate_appears_for_volunteers(
 
 
 @pytest.fixture
-def candidate(family_case, confirmed_user, person_photos, photo_bytes, run_worker):
+def candidate(family_case, matched_seeker):
     """A seeker posting, made through the services, that a real worker matched to the case."""
-    from families.services import photo_add, seeker_posting_create
-
-    seeker = confirmed_user(full_name="Li Na")
-    posting = seeker_posting_create(actor=seeker, fields={
-        "display_name": "Li Na", "sex": "F", "birth_year_min": 1985, "birth_year_max": 1987,
-        "grew_up_province": "Henan", "memories": "A railway station; a red gate.",
-        "contact_email": "li.na@example.org", "consent_to_matching": True,
-    })
-    for name in person_photos(0)[1:3]:
-        photo_add(actor=seeker, data=photo_bytes(name), kind=Photo.Kind.RECENT,
-                  seeker_posting=posting, age_in_photo=38)
-    assert run_worker() is True
-    return Candidate.objects.get(case=family_case, seeker_posting=posting)
+    return matched_seeker(family_case)
 
 
 def test_volunteer_reviews_side_by_side_and_confirms_and_the_family_is_told(

@@ -11,7 +11,6 @@ import re
 import pytest
 from django.urls import reverse
 
-from families.models import Photo
 from matching import services
 from matching.models import Candidate, DnaTest
 from tests import builders
@@ -39,23 +38,10 @@ def test_an_old_link_shows_the_portals_own_404_in_chinese(new_page, screenshot, 
 
 
 @pytest.fixture
-def candidate(confirmed_user, published_case, person_photos, photo_bytes, run_worker):
+def candidate(confirmed_user, published_case, person_photos, matched_seeker):
     """A case and a seeker posting with real photos, matched by a real worker."""
-    from families.services import photo_add, seeker_posting_create
-
     family = confirmed_user(full_name="Chen Mei")
-    case = published_case(family=family, photos=(person_photos(0)[0],))
-    seeker = confirmed_user(full_name="Li Na")
-    posting = seeker_posting_create(actor=seeker, fields={
-        "display_name": "Li Na", "sex": "F", "birth_year_min": 1985, "birth_year_max": 1987,
-        "grew_up_province": "Henan", "memories": "A railway station; a red gate.",
-        "contact_email": "li.na@example.org", "consent_to_matching": True,
-    })
-    for name in person_photos(0)[1:3]:
-        photo_add(actor=seeker, data=photo_bytes(name), kind=Photo.Kind.RECENT,
-                  seeker_posting=posting, age_in_photo=38)
-    assert run_worker() is True
-    return Candidate.objects.get(case=case, seeker_posting=posting)
+    return matched_seeker(published_case(family=family, photos=(person_photos(0)[0],)))
 
 
 def test_the_family_after_a_confirmation_and_the_reunion(

@@ -35,12 +35,8 @@ def written(rows: list[list[str]], *, delimiter: str = ",", header=HEADER) -> st
 
 
 def photos(names: dict[str, bytes] | None = None) -> SimpleUploadedFile:
-    names = names or {"hs1.jpg": builders.jpeg(size=(240, 240), colour=(200, 10, 10))}
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, data in names.items():
-            archive.writestr(name, data)
-    return SimpleUploadedFile("photos.zip", out.getvalue(), "application/zip")
+    return builders.zip_upload(
+        names or {"hs1.jpg": builders.jpeg(size=(240, 240), colour=(200, 10, 10))})
 
 
 @pytest.fixture

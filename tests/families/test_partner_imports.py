@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from datetime import timedelta
 
 import pytest
@@ -62,11 +61,7 @@ def photos_zip(names: dict[str, bytes] | None = None) -> SimpleUploadedFile:
         "people/hs2.jpg": builders.jpeg(size=(240, 240), colour=(10, 200, 10)),
         "notes.jpg": b"this is not a photo",
     }
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, data in names.items():
-            archive.writestr(name, data)
-    return SimpleUploadedFile("photos.zip", out.getvalue(), "application/zip")
+    return builders.zip_upload(names)
 
 
 @pytest.fixture
