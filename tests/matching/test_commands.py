@@ -17,15 +17,20 @@ from tests import builders
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_calibrate_threshold_prints_rates_across_thresholds(faces_dir, tmp_path):
-    pairs = tmp_path / "pairs.csv"
-    with open(pairs, "w", newline="") as handle:
+def _pairs_file(path, rows: list[list[str]]):
+    """A pairs file as `calibrate_threshold` reads it."""
+    with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["file_a", "file_b", "same_person"])
-        writer.writerows([
-            ["img1.jpg", "img2.jpg", "yes"], ["img3.jpg", "img12.jpg", "yes"],
-            ["img1.jpg", "img3.jpg", "no"], ["img2.jpg", "img12.jpg", "no"],
-        ])
+        writer.writerows(rows)
+    return path
+
+
+def test_calibrate_threshold_prints_rates_across_thresholds(faces_dir, tmp_path):
+    pairs = _pairs_file(tmp_path / "pairs.csv", [
+        ["img1.jpg", "img2.jpg", "yes"], ["img3.jpg", "img12.jpg", "yes"],
+        ["img1.jpg", "img3.jpg", "no"], ["img2.jpg", "img12.jpg", "no"],
+    ])
     out = StringIO()
     call_command(
         "calibrate_threshold", faces=str(faces_dir), pairs=str(pairs),
@@ -43,15 +48,11 @@ def test_calibrate_threshold_prints_rates_across_thresholds(faces_dir, tmp_path)
 
 
 def test_calibrate_threshold_prints_one_row_per_pipeline_plain_and_centred(faces_dir, tmp_path):
-    pairs = tmp_path / "pairs.csv"
-    with open(pairs, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["file_a", "file_b", "same_person"])
-        writer.writerows([
-            ["img1.jpg", "img2.jpg", "yes"], ["img3.jpg", "img12.jpg", "yes"],
-            ["img8.jpg", "img9.jpg", "yes"], ["img1.jpg", "img3.jpg", "no"],
-            ["img2.jpg", "img12.jpg", "no"], ["img9.jpg", "img1.jpg", "no"],
-        ])
+    pairs = _pairs_file(tmp_path / "pairs.csv", [
+        ["img1.jpg", "img2.jpg", "yes"], ["img3.jpg", "img12.jpg", "yes"],
+        ["img8.jpg", "img9.jpg", "yes"], ["img1.jpg", "img3.jpg", "no"],
+        ["img2.jpg", "img12.jpg", "no"], ["img9.jpg", "img1.jpg", "no"],
+    ])
     out = StringIO()
     call_command("calibrate_threshold", faces=str(faces_dir), pairs=str(pairs), stdout=out)
     rows = {}
