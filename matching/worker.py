@@ -16,6 +16,7 @@ the grace.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -80,38 +81,22 @@ class FaceWorker(SimpleWorker):
             at_once = False
         grace = timedelta(0) if at_once else None
         super().run_maintenance_tasks()
-        try:
-            reconcile_pending(actor=None, grace=grace)
-        except StopRequested:
-            raise  # SIGTERM/Ctrl-C during reconcile: stop now, as RQ would
-        except Exception:  # a database or Redis outage must not stop the worker
-            logger.exception("reconcile failed; it runs again at the next maintenance")
-        finally:
-            close_old_connections()
-        try:
-            partner_imports_upkeep(grace=grace)
-        except StopRequested:
-            raise
-        except Exception:
-            logger.exception("the partner imports' upkeep failed")
-        finally:
-            close_old_connections()
-        try:
-            retention_apply(actor=None)  # RETENTION_DAYS: what has outlived its time goes
-        except StopRequested:
-            raise
-        except Exception:
-            logger.exception("applying the retention periods failed")
-        finally:
-            close_old_connections()
-        try:
-            outcome_calibrations_refit_if_due(actor=None)
-        except StopRequested:
-            raise
-        except Exception:  # the fit is a convenience: it never stops a worker
-            logger.exception("refitting the outcome calibration failed")
-        finally:
-            close_old_connections()
+        steps: tuple[tuple[str, Callable[[], object]], ...] = (
+            ("reconcile", lambda: reconcile_pending(actor=None, grace=grace)),
+            ("the partner imports' upkeep", lambda: partner_imports_upkeep(grace=grace)),
+            ("the retention periods", lambda: retention_apply(actor=None)),
+            ("the outcome calibration's refit",
+             lambda: outcome_calibrations_refit_if_due(actor=None)),
+        )
+        for name, step in steps:
+            try:
+                step()
+            except StopRequested:
+                raise  # SIGTERM/Ctrl-C during the upkeep: stop now, as RQ would
+            except Exception:  # a database or Redis outage must not stop the worker
+                logger.exception("%s failed; it runs again at the next maintenance", name)
+            finally:
+                close_old_connections()
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         close_old_connections()
