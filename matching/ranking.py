@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 
+from matching.faces.base import cosine_distance as faces_cosine_distance
+
 
 @dataclass(frozen=True)
 class RankingParameters:
@@ -175,10 +177,8 @@ def fused_score(fused: float) -> float:
 
 
 def cosine_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """1 − cosine similarity, at least 0 (the search's ``<=>``)."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    return max(0.0, 1.0 - float(a @ b) / float(np.linalg.norm(a) * np.linalg.norm(b)))
+    """``faces.cosine_distance``, at least 0 as the search's ``<=>`` is."""
+    return max(0.0, faces_cosine_distance(a, b))
 
 
 @dataclass(frozen=True)
