@@ -16,6 +16,7 @@ import codecs
 import csv
 import io
 import re
+import struct
 import unicodedata
 import zipfile
 from collections.abc import Iterator
@@ -442,26 +443,69 @@ def max_zip_entries() -> int:
     return settings.PARTNER_IMPORT_MAX_ROWS * settings.PARTNER_IMPORT_MAX_PHOTOS_PER_ROW
 
 
-def _declared_entries(source: str | IO[bytes]) -> int | None:
-    """The number of entries the zip's end record declares, read before its index is.
+#: The end of central directory record: signature, this disk, the index's disk, entries on
+#: this disk, entries in all, the index's size and offset, the comment's length.
+_END_RECORD = struct.Struct("<4s4H2LH")
+_END_SIGNATURE = b"PK\x05\x06"
+#: Zip64's locator, just before the end record: signature, disk, the Zip64 record's
+#: offset, disks in all.
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
+#: Zip64's end record, just before its locator: signature, the record's size, two
+#: versions, two disks, entries on this disk, entries in all, the index's size and offset.
+_ZIP64_END_RECORD = struct.Struct("<4sQ2H2L4Q")
+_ZIP64_END_SIGNATURE = b"PK\x06\x06"
+#: The longest comment a zip may end with.
+_MAX_COMMENT = 0xFFFF
 
-    The index (central directory) is parsed into one object per entry, so a small
-    file declaring millions of entries would cost that memory before it could be
-    refused; the end record (and its Zip64 form) says how many there are first.
+
+def zip_declared_entries(handle: IO[bytes]) -> int | None:
+    """The number of entries a zip's end record declares (its Zip64 form when there is
+    one); ``None`` when no end record is found. Reads at most the file's last 64 KiB.
+
+    Read before the index (central directory), which zipfile parses into one object per
+    entry: a small file declaring millions would cost that memory before it was refused.
     """
-    # zipfile's own reader of the end record (with Zip64), which ``is_zipfile`` uses too.
+    handle.seek(0, io.SEEK_END)
+    size = handle.tell()
+    tail_start = max(0, size - _END_RECORD.size - _MAX_COMMENT)
+    handle.seek(tail_start)
+    tail = handle.read()
+    at = tail.rfind(_END_SIGNATURE)
+    while at >= 0 and at + _END_RECORD.size > len(tail):
+        at = tail.rfind(_END_SIGNATURE, 0, at)
+    if at < 0:
+        return None
+    (_signature, _disk, _index_disk, on_disk, in_all, _index_size, _index_offset,
+     _comment) = _END_RECORD.unpack_from(tail, at)
+    record_at = tail_start + at
+    locator_at = record_at - _ZIP64_LOCATOR.size
+    if locator_at >= 0:
+        handle.seek(locator_at)
+        locator = handle.read(_ZIP64_LOCATOR.size)
+        if locator[:4] == _ZIP64_LOCATOR_SIGNATURE:
+            zip64_at = locator_at - _ZIP64_END_RECORD.size
+            if zip64_at < 0:
+                return None
+            handle.seek(zip64_at)
+            record = handle.read(_ZIP64_END_RECORD.size)
+            if len(record) < _ZIP64_END_RECORD.size or record[:4] != _ZIP64_END_SIGNATURE:
+                return None  # a locator with no record: damaged
+            fields = _ZIP64_END_RECORD.unpack(record)
+            on_disk, in_all = fields[6], fields[7]
+    return max(on_disk, in_all)
+
+
+def _declared_entries(source: str | IO[bytes]) -> int | None:
+    """``zip_declared_entries`` of a path or an open file (left where it was)."""
     if isinstance(source, str):
         with open(source, "rb") as handle:
-            end = zipfile._EndRecData(handle)
-    else:
-        position = source.tell()
-        try:
-            end = zipfile._EndRecData(source)
-        finally:
-            source.seek(position)
-    if not end:
-        return None
-    return max(end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_ENTRIES_THIS_DISK])
+            return zip_declared_entries(handle)
+    position = source.tell()
+    try:
+        return zip_declared_entries(source)
+    finally:
+        source.seek(position)
 
 
 def check_zip(source: str | IO[bytes]) -> int:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+import struct
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -409,6 +411,53 @@ def test_the_zip_s_entry_count_is_checked_before_its_index_is_read(shelter, sett
     settings.PARTNER_IMPORT_MAX_PHOTOS_PER_ROW = 2
     with pytest.raises(ValidationError, match="too many files"):
         partner_csv.check_zip(io.BytesIO(honest))
+
+
+def _with_zip64_count(data: bytes, count: int) -> bytes:
+    """The zip with a Zip64 end record and locator claiming ``count`` entries, and its plain
+    end record saying "see Zip64" (0xFFFF): a few hundred bytes claiming ``count`` files."""
+    end = data[-22:]
+    assert end[:4] == b"PK\x05\x06"
+    index_size, index_offset = struct.unpack("<2L", end[12:20])
+    body = data[:-22]
+    zip64_record = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0,
+                               count, count, index_size, index_offset)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, len(body), 1)
+    plain = end[:8] + (0xFFFF).to_bytes(2, "little") * 2 + end[12:]
+    return body + zip64_record + locator + plain
+
+
+def test_the_end_record_is_read_by_the_portal_s_own_reader(monkeypatch, settings):
+    settings.PARTNER_IMPORT_MAX_ROWS = 100
+    settings.PARTNER_IMPORT_MAX_PHOTOS_PER_ROW = 10
+    honest = photos_zip().read()
+    with_comment = io.BytesIO()
+    with zipfile.ZipFile(with_comment, "w") as archive:
+        for index in range(5):
+            archive.writestr(f"p{index}.jpg", b"x")
+        archive.comment = b"PK\x05\x06" + b"c" * 60_000  # a comment that looks like a record
+    for data, entries in ((honest, 3), (with_comment.getvalue(), 5)):
+        assert partner_csv.zip_declared_entries(io.BytesIO(data)) == entries
+    assert partner_csv.zip_declared_entries(io.BytesIO(b"not a zip" * 100)) is None
+    # A zip of a few kilobytes claiming a trillion entries, in Zip64's end record: refused
+    # from the end record, before zipfile reads (and allocates) the index.
+    forged = _with_zip64_count(honest, 10**12)
+    assert len(forged) < 10_000
+    assert partner_csv.zip_declared_entries(io.BytesIO(forged)) == 10**12
+
+    def index_read(*args, **kwargs):
+        raise AssertionError("the index was read")
+
+    monkeypatch.setattr(partner_csv.zipfile, "ZipFile", index_read)
+    with pytest.raises(ValidationError, match="too many files"):
+        partner_csv.check_zip(io.BytesIO(forged))
+    # A Zip64 count within bounds goes on to the index (and counts it).
+    monkeypatch.undo()
+    assert partner_csv.zip_declared_entries(io.BytesIO(_with_zip64_count(honest, 3))) == 3
+    assert partner_csv.check_zip(io.BytesIO(_with_zip64_count(honest, 3))) == 3
+    # A Zip64 locator with no record before it is a damaged zip.
+    broken = honest[:-22] + struct.pack("<4sLQL", b"PK\x06\x07", 0, 0, 1) + honest[-22:]
+    assert partner_csv.zip_declared_entries(io.BytesIO(broken)) is None
 
 
 def test_the_refused_rows_neutralise_formulas_and_come_back_as_sent(shelter, redis_queues):
