@@ -471,6 +471,8 @@ class Photo(models.Model):
 class Notification(models.Model):
     """An in-app notice, also sent by email. ``dedupe_key`` makes sending idempotent."""
 
+    # The inbox names a notice by this, never its id: ids count every recipient's notices.
+    reference = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
@@ -546,6 +548,8 @@ class Tip(models.Model):
         NOT_USEFUL = "not_useful", _("not useful")
         PASSED_TO_POLICE = "passed_to_police", _("passed to the police")
 
+    # Pages and forms name a tip by this, never its id: ids count tips about every case.
+    reference = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey(MissingChildCase, on_delete=models.CASCADE, related_name="tips")
     sender = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -580,6 +584,11 @@ class Tip(models.Model):
 
     def __str__(self) -> str:
         return f"tip #{self.pk} on case #{self.case_id}"
+
+    @property
+    def short_reference(self) -> str:
+        """The reference's first eight characters: what pages show volunteers."""
+        return str(self.reference)[:8]
 
 
 class PartnerAPIKey(AbstractAPIKey):

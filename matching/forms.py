@@ -242,6 +242,6 @@ class VolunteerProposalForm(forms.Form):
 
     case = forms.IntegerField(label=_("Case number"), min_value=1)
     seeker_posting = forms.IntegerField(label=_("Seeker posting number"), min_value=1)
-    tip = forms.IntegerField(label=_("From tip number (optional)"), min_value=1, required=False)
+    tip = forms.UUIDField(label=_("From tip (its reference, optional)"), required=False)
     note = forms.CharField(label=_("Why"), max_length=2000,
                            widget=forms.Textarea(attrs={"rows": 4}))

@@ -9,6 +9,8 @@ filter without joins; services keep them in step with the case or posting.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Cast
@@ -162,7 +164,12 @@ class MatchJob(models.Model):
 
 
 class Candidate(models.Model):
-    """A possible match: one case × one seeker posting, over all photos of both."""
+    """A possible match: one case × one seeker posting, over all photos of both.
+
+    Pages, links, forms, notices, the API and the export name a candidate by its
+    ``reference``, never its id: ids are sequential, and a gap in them would tell a
+    volunteer who is also a family of a candidate of their own case.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting for review")
@@ -183,6 +190,7 @@ class Candidate(models.Model):
         VOLUNTEER = "volunteer", _("a volunteer")
         TIP = "tip", _("a tip")
 
+    reference = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey(
         MissingChildCase, on_delete=models.CASCADE, related_name="candidates"
     )
@@ -232,6 +240,11 @@ class Candidate(models.Model):
 
     def __str__(self) -> str:
         return f"candidate #{self.pk}: case #{self.case_id} × seeker #{self.seeker_posting_id}"
+
+    @property
+    def short_reference(self) -> str:
+        """The reference's first eight characters: what pages and emails show people."""
+        return str(self.reference)[:8]
 
 
 class Review(models.Model):

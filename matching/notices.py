@@ -107,7 +107,7 @@ def candidate_created(candidate: Candidate) -> None:
             recipient=volunteer, kind="candidate_for_volunteer",
             dedupe_key=f"candidate:{candidate.pk}:created:volunteer:{volunteer.pk}:"
                        f"{int(candidate.updated_at.timestamp() * 1_000_000)}",
-            link=("matching:review", candidate.pk),
+            link=("matching:review", candidate.reference),
             context={"province": case.missing_province, "candidate": candidate},
             about=candidate,
         )
@@ -211,7 +211,7 @@ def candidate_awaits_second_review(candidate: Candidate, *, first_reviewer: User
             recipient=volunteer, kind="candidate_for_second_review",
             dedupe_key=f"candidate:{candidate.pk}:second_review:{first_reviewer.pk}:"
                        f"{int(candidate.updated_at.timestamp() * 1_000_000)}:{volunteer.pk}",
-            link=("matching:review", candidate.pk),
+            link=("matching:review", candidate.reference),
             context={"candidate": candidate, "reviewer": first_reviewer},
             about=candidate,
         )
@@ -223,7 +223,7 @@ def candidate_confirmed(candidate: Candidate, *, reviewer: User) -> None:
         _send(
             recipient=recipient, kind="candidate_confirmed",
             dedupe_key=f"candidate:{candidate.pk}:confirmed:{side}",
-            link=("matching:match_detail", candidate.pk),
+            link=("matching:match_detail", candidate.reference),
             context={"side": side, "reviewer": reviewer, **_own_names(candidate, side),
                      "guidance": DnaGuidance.objects.order_by("-updated_at").first()},
             about=candidate,
@@ -239,7 +239,7 @@ def dna_step(dna_test: DnaTest, *, kind: str) -> None:
         _send(
             recipient=recipient, kind=kind,
             dedupe_key=f"dna:{dna_test.pk}:{round_key}:{kind}:{side}",
-            link=("matching:match_detail", candidate.pk),
+            link=("matching:match_detail", candidate.reference),
             context={"side": side, "dna_test": dna_test, **_own_names(candidate, side)},
             about=candidate,
         )

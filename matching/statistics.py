@@ -87,9 +87,10 @@ def labelled_outcomes(*, model_version: str) -> list[outcomes.Labelled]:
             if o.is_person is not None]
 
 
-def model_versions() -> list[str]:
-    """Face model versions that have candidates, the most recently active first."""
-    rows = (Candidate.objects.values("model_version").annotate(last=Max("updated_at"))
+def model_versions(*, viewer: User | None = None) -> list[str]:
+    """Face model versions that have candidates, the most recently active first; for a
+    ``viewer``, by the candidates ``counted_for`` them (their own would reorder the list)."""
+    rows = (counted_for(viewer).values("model_version").annotate(last=Max("updated_at"))
             .order_by("-last", "model_version"))
     return [row["model_version"] for row in rows]
 
@@ -98,7 +99,45 @@ def model_versions() -> list[str]:
 
 
 def calibration_latest(*, model_version: str) -> OutcomeCalibration | None:
+    """The stored fit over every candidate: for viewers with no case or posting of their own."""
     return OutcomeCalibration.objects.filter(model_version=model_version).first()
+
+
+def _owns_something(viewer: User) -> bool:
+    return (MissingChildCase.objects.filter(family=viewer).exists()
+            or SeekerPosting.objects.filter(owner=viewer).exists())
+
+
+def calibration_for(*, model_version: str, viewer: User | None) -> OutcomeCalibration | None:
+    """The calibration a viewer is shown: never fitted on a candidate of their own.
+
+    The stored fit counts every candidate, so for a volunteer who is also a family (or
+    posted a seeker posting) a decision on their own candidate would move the chances and
+    counts they see before anyone told them of it. For them the fit is made here, on the
+    candidates ``counted_for`` them, unsaved, and dated by its newest label (not by when
+    it was made, nor by the stored refits their own candidates cause). Whether the viewer
+    owns anything is theirs to know; whether candidates of it exist never shows.
+    """
+    if viewer is None or not _owns_something(viewer):
+        return calibration_latest(model_version=model_version)
+    recorded = [row for row in candidate_outcomes(model_version=model_version, viewer=viewer)
+                if row.is_person is not None]
+    if not recorded:
+        return None
+    samples = [row.labelled() for row in recorded]
+    ids = [row.candidate_id for row in recorded]
+    newest = max((
+        moment for moment in (
+            Review.objects.filter(candidate_id__in=ids).aggregate(at=Max("created_at"))["at"],
+            DnaTest.objects.filter(candidate_id__in=ids).aggregate(at=Max("result_at"))["at"],
+        ) if moment is not None
+    ), default=None)
+    return OutcomeCalibration(
+        model_version=model_version, fitted_at=newest, labels=len(samples),
+        positives=sum(1 for sample in samples if sample.is_person),
+        bands=[fit.as_json() for fit in outcomes.fit_bands(samples)],
+        fingerprint=outcomes.fingerprint(samples),
+    )
 
 
 @dataclass(frozen=True)
@@ -118,11 +157,12 @@ class ChanceEstimate:
         return self.per_hundred is not None
 
 
-def candidate_chance(candidate: Candidate) -> ChanceEstimate:
-    """How often candidates of the same face model, age-gap band and distance were the person."""
+def candidate_chance(candidate: Candidate, *, viewer: User | None = None) -> ChanceEstimate:
+    """How often candidates of the same face model, age-gap band and distance were the person,
+    by the calibration ``viewer`` is shown (``calibration_for``)."""
     band = outcomes.band_key(candidate.age_gap_years)
     needed = settings.OUTCOME_MIN_LABELS_PER_BAND
-    calibration = calibration_latest(model_version=candidate.model_version)
+    calibration = calibration_for(model_version=candidate.model_version, viewer=viewer)
     if calibration is None:
         return ChanceEstimate(band=band, labels=0, needed=needed, per_hundred=None,
                               fitted_at=None)

@@ -1,4 +1,7 @@
-"""Review pages for volunteers and the match page for families and seekers."""
+"""Review pages for volunteers and the match page for families and seekers.
+
+A candidate is named by its opaque reference, never its sequential id.
+"""
 
 from django.urls import path
 
@@ -8,15 +11,15 @@ app_name = "matching"
 
 urlpatterns = [
     path("review/", review.queue, name="queue"),
-    path("review/<int:pk>/", review.review, name="review"),
-    path("review/<int:pk>/claim/", review.claim, name="claim"),
-    path("review/<int:pk>/release/", review.release, name="release"),
-    path("review/<int:pk>/dna/", dna.dna_test, name="dna_test"),
-    path("candidates/<int:pk>/photos/<int:photo_pk>/", matches.candidate_photo,
+    path("review/<uuid:reference>/", review.review, name="review"),
+    path("review/<uuid:reference>/claim/", review.claim, name="claim"),
+    path("review/<uuid:reference>/release/", review.release, name="release"),
+    path("review/<uuid:reference>/dna/", dna.dna_test, name="dna_test"),
+    path("candidates/<uuid:reference>/photos/<int:photo_pk>/", matches.candidate_photo,
          name="candidate_photo"),
-    path("candidates/<int:pk>/faces/<int:face_pk>/", matches.candidate_face,
+    path("candidates/<uuid:reference>/faces/<int:face_pk>/", matches.candidate_face,
          name="candidate_face"),
-    path("matches/<int:pk>/", matches.match_detail, name="match_detail"),
+    path("matches/<uuid:reference>/", matches.match_detail, name="match_detail"),
     path("propose/", proposals.volunteer_propose, name="volunteer_propose"),
     path("propose/case/<int:pk>/", proposals.might_be_me, name="might_be_me"),
     path("propose/posting/<int:pk>/", proposals.might_be_our_child, name="might_be_our_child"),

@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from uuid import UUID
 
 import django_rq
 import pytest
@@ -182,16 +183,16 @@ def posting_t(w: World) -> int:
     return w.posting_t.pk
 
 
-def candidate(w: World) -> int:
-    return w.candidate.pk
+def candidate(w: World) -> UUID:
+    return w.candidate.reference
 
 
 def partner_import(w: World) -> int:
     return w.partner_import.pk
 
 
-def proposed(w: World) -> int:
-    return w.proposed.pk
+def proposed(w: World) -> UUID:
+    return w.proposed.reference
 
 
 MATRIX: dict[str, list[Probe]] = {
@@ -229,8 +230,9 @@ MATRIX: dict[str, list[Probe]] = {
     "me/profile/": [Probe(_r("families:profile"), MEMBERS)],
     "me/confirm/": [Probe(_r("families:resend_confirmation"), POST_ONLY)],
     "me/inbox/": [Probe(_r("families:inbox"), MEMBERS)],
-    "me/inbox/<int:pk>/open/": [
-        Probe(_r("families:notification_open", pk=lambda w: w.notification.pk), POST_ONLY,
+    "me/inbox/<uuid:reference>/open/": [
+        Probe(_r("families:notification_open", reference=lambda w: w.notification.reference),
+              POST_ONLY,
               post=codes(LOGIN, 302, 404, 404, 404, 404, 302, 404),
               label="family A's notification"),
     ],
@@ -269,12 +271,13 @@ MATRIX: dict[str, list[Probe]] = {
     ],
     "tips/": [Probe(_r("families:tips_queue"), VOLUNTEERS,
                     label="a volunteer who owns case A sees none of its tips")],
-    "tips/<int:pk>/": [
-        Probe(_r("families:tip_detail", pk=lambda w: w.tip.pk), TIP_READERS_OF_A,
+    "tips/<uuid:reference>/": [
+        Probe(_r("families:tip_detail", reference=lambda w: w.tip.reference), TIP_READERS_OF_A,
               label="never to the case's own family, volunteer or not, nor another province"),
     ],
-    "tips/<int:pk>/photo/": [Probe(_r("families:tip_photo", pk=lambda w: w.tip.pk),
-                                   TIP_READERS_OF_A)],
+    "tips/<uuid:reference>/photo/": [
+        Probe(_r("families:tip_photo", reference=lambda w: w.tip.reference), TIP_READERS_OF_A),
+    ],
     # --- families: public seeker postings (only by the seeker's choice) ---
     "people/": [Probe(_r("families:public_seeker_list"), EVERYONE)],
     "people/<int:pk>/": [Probe(_r("families:public_seeker_detail", pk=posting), EVERYONE,
@@ -376,35 +379,40 @@ MATRIX: dict[str, list[Probe]] = {
     ],
     # --- matching: review (volunteers) and the match page (the two people, once confirmed) ---
     "matching/review/": [Probe(_r("matching:queue"), VOLUNTEERS)],
-    "matching/review/<int:pk>/": [
-        Probe(_r("matching:review", pk=candidate), OTHER_VOLUNTEERS_OF_A),
-        Probe(_r("matching:review", pk=proposed), VOLUNTEERS,
+    "matching/review/<uuid:reference>/": [
+        Probe(_r("matching:review", reference=candidate), OTHER_VOLUNTEERS_OF_A),
+        Probe(_r("matching:review", reference=proposed), VOLUNTEERS,
               label="its proposer reads it (and never confirms it: tests/matching/test_review.py)"),
     ],
-    "matching/review/<int:pk>/claim/": [
-        Probe(_r("matching:claim", pk=candidate), codes(LOGIN, 404, 404, 404, 405, 405, 405, 404),
+    "matching/review/<uuid:reference>/claim/": [
+        Probe(_r("matching:claim", reference=candidate),
+              codes(LOGIN, 404, 404, 404, 405, 405, 405, 404),
               post=codes(LOGIN, 404, 404, 404, 302, 302, 404, 404)),
-        Probe(_r("matching:claim", pk=proposed), codes(LOGIN, 404, 404, 404, 405, 405, 405, 404),
+        Probe(_r("matching:claim", reference=proposed),
+              codes(LOGIN, 404, 404, 404, 405, 405, 405, 404),
               post=codes(LOGIN, 404, 404, 404, 302, 302, 302, 404),
               label="the proposer and the second volunteer both claim P"),
     ],
-    "matching/review/<int:pk>/release/": [
-        Probe(_r("matching:release", pk=candidate), codes(LOGIN, 404, 404, 404, 405, 405, 405, 404),
+    "matching/review/<uuid:reference>/release/": [
+        Probe(_r("matching:release", reference=candidate),
+              codes(LOGIN, 404, 404, 404, 405, 405, 405, 404),
               post=codes(LOGIN, 404, 404, 404, 302, 302, 404, 404)),
     ],
-    "matching/review/<int:pk>/dna/": [
-        Probe(_r("matching:dna_test", pk=candidate), OTHER_VOLUNTEERS_OF_A,
+    "matching/review/<uuid:reference>/dna/": [
+        Probe(_r("matching:dna_test", reference=candidate), OTHER_VOLUNTEERS_OF_A,
               label="contacts and the request only once confirmed"),
     ],
-    "matching/candidates/<int:pk>/photos/<int:photo_pk>/": [
-        Probe(_r("matching:candidate_photo", pk=candidate, photo_pk=lambda w: w.seeker_photo.pk),
+    "matching/candidates/<uuid:reference>/photos/<int:photo_pk>/": [
+        Probe(_r("matching:candidate_photo", reference=candidate,
+                 photo_pk=lambda w: w.seeker_photo.pk),
               OTHER_VOLUNTEERS_OF_A, label="not to the family before a confirmation"),
-        Probe(_r("matching:candidate_photo", pk=candidate,
+        Probe(_r("matching:candidate_photo", reference=candidate,
                  photo_pk=lambda w: w.private_photo.pk),
               OTHER_VOLUNTEERS_OF_A),
     ],
-    "matching/candidates/<int:pk>/faces/<int:face_pk>/": [
-        Probe(_r("matching:candidate_face", pk=candidate, face_pk=lambda w: w.seeker_face.pk),
+    "matching/candidates/<uuid:reference>/faces/<int:face_pk>/": [
+        Probe(_r("matching:candidate_face", reference=candidate,
+                 face_pk=lambda w: w.seeker_face.pk),
               OTHER_VOLUNTEERS_OF_A),
     ],
     # --- matching: candidates people propose ---
@@ -418,8 +426,8 @@ MATRIX: dict[str, list[Probe]] = {
         Probe(_r("matching:might_be_our_child", pk=posting), MEMBERS,
               label="posting S is public by its seeker's choice"),
     ],
-    "matching/matches/<int:pk>/": [
-        Probe(_r("matching:match_detail", pk=candidate),
+    "matching/matches/<uuid:reference>/": [
+        Probe(_r("matching:match_detail", reference=candidate),
               codes(LOGIN, 404, 404, 404, 404, 404, 404, 404),
               label="nothing to see before a confirmation"),
     ],
@@ -927,6 +935,45 @@ def test_a_former_member_sees_none_of_the_imports(change, world, redis_queues):
     assert client.get(reverse("families:partner_imports")).status_code == 404
     for name in IMPORT_PAGES:
         assert client.get(reverse(name, args=[world.partner_import.pk])).status_code == 404, name
+
+
+def _by_number(w: World) -> list[tuple[str, str]]:
+    """Every address that named a candidate, a notice or a tip by its sequential id, with
+    the world's real ids: (method, path)."""
+    c, p = w.candidate.pk, w.proposed.pk
+    return [
+        ("GET", f"/matching/review/{c}/"), ("GET", f"/matching/review/{p}/"),
+        ("POST", f"/matching/review/{c}/claim/"), ("POST", f"/matching/review/{p}/claim/"),
+        ("POST", f"/matching/review/{c}/release/"), ("GET", f"/matching/review/{c}/dna/"),
+        ("POST", f"/matching/review/{c}/dna/"),
+        ("GET", f"/matching/candidates/{c}/photos/{w.seeker_photo.pk}/"),
+        ("GET", f"/matching/candidates/{c}/faces/{w.seeker_face.pk}/"),
+        ("GET", f"/matching/matches/{c}/"), ("GET", f"/matching/matches/{p}/"),
+        ("POST", f"/me/inbox/{w.notification.pk}/open/"),
+        ("GET", f"/tips/{w.tip.pk}/"), ("POST", f"/tips/{w.tip.pk}/"),
+        ("GET", f"/tips/{w.tip.pk}/photo/"),
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_candidates_notices_and_tips_by_number_answer_404_to_everyone(role, world,
+                                                                       redis_queues):
+    """Their ids count them (a gap is a candidate one was not told of): only the opaque
+    reference names one, and the old addresses by number answer 404, even to admins."""
+    client = _client(world, role, enforce_csrf_checks=False)
+    before = _state()
+    wrong = []
+    for method, url in _by_number(world):
+        response = _get(client, url) if method == "GET" else client.post(url)
+        if response.status_code != 404:
+            wrong.append(f"{method} {url}: {_answer(response)}")
+    assert not wrong, "\n".join(wrong)
+    assert _state() == before
+    # The same pages by reference do answer this role as the matrix lists (not all 404).
+    if role == "admin":
+        assert client.get(reverse("matching:review", args=[world.candidate.reference])) \
+            .status_code == 200
 
 
 @pytest.mark.django_db

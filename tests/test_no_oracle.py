@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from families.models import MissingChildCase, Notification, Photo, SeekerPosting, Sex, User
 from families.services import seeker_posting_publish, seeker_posting_update
+from matching import notices as matching_notices
 from matching import services as matching_services
 from matching.models import Candidate, Face
 from tests import builders
@@ -44,6 +45,10 @@ CSRF = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+"|(csrftoken=)[^;]+
 #: Ids in addresses, in "#12" and in the photo-state list: what differs between two rows.
 IDS = re.compile(r"(?<=/)\d+(?=[/?\"'.#]|$)|(?<=#)\d+|(?<=ids=)[\d,]+|(?<=value=\")\d+(?=\")")
 QUERY_IDS = re.compile(r"([?&][a-z_]+=)\d+")
+#: Opaque references (a candidate's, a tip's, a notice's) and their short form after "#":
+#: random, so two rows differ in them and nothing else can be read from them.
+REFERENCES = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+                        r"|(?<=#)[0-9a-f]{8}\b")
 #: Clock times on a page (e.g. a claim's "waiting since"): two pages a second apart agree.
 TIMES = re.compile(r"\d{1,2}:\d{2}(:\d{2})?")
 
@@ -55,14 +60,15 @@ def shape(response) -> tuple:
     body = (b"".join(response.streaming_content) if response.streaming
             else response.content)
     if kind.startswith(("text/", "application/json")):
-        text = TIMES.sub("T", IDS.sub("N", CSRF.sub("", body.decode())))
+        text = TIMES.sub("T", IDS.sub("N", REFERENCES.sub("R", CSRF.sub("", body.decode()))))
     elif kind == "application/pdf":
         text = f"a PDF of {len(body) > 0 and 'some'} pages"  # dated inside; its answer is enough
     else:
         text = body
     text = QUERY_IDS.sub(r"\1N", text) if isinstance(text, str) else text
-    location = QUERY_IDS.sub(r"\1N", IDS.sub("N", response.get("Location", "")))
-    chain = [(IDS.sub("N", QUERY_IDS.sub(r"\1N", url)), status)
+    location = REFERENCES.sub("R", response.get("Location", ""))
+    location = QUERY_IDS.sub(r"\1N", IDS.sub("N", location))
+    chain = [(IDS.sub("N", QUERY_IDS.sub(r"\1N", REFERENCES.sub("R", url))), status)
              for url, status in getattr(response, "redirect_chain", [])]
     told = [str(m) for m in get_messages(response.wsgi_request)] if hasattr(
         response, "wsgi_request") else []
@@ -132,7 +138,8 @@ def twins(make_user, redis_queues):
 
 def _urls(p: Posting) -> list[str]:
     """Every page about one posting that a signed-in person can ask for."""
-    pk, photo, face, other = p.posting.pk, p.photo.pk, p.face.pk, p.with_case_b.pk
+    pk, photo, face, other = (p.posting.pk, p.photo.pk, p.face.pk,
+                                 p.with_case_b.reference)
     return [
         reverse("families:seeker_detail", args=[pk]),
         reverse("families:seeker_edit", args=[pk]),
@@ -352,11 +359,11 @@ def test_a_candidate_and_what_volunteers_do_about_it_change_nothing_its_sides_se
     volunteer.force_login(reviewer)
 
     def looked_at_claimed_and_rejected(candidate: Candidate) -> None:
-        for url in (reverse("matching:review", args=[candidate.pk]),
+        for url in (reverse("matching:review", args=[candidate.reference]),
                     reverse("matching:candidate_photo",
-                            args=[candidate.pk, photos["posting"].pk]),
+                            args=[candidate.reference, photos["posting"].pk]),
                     reverse("matching:candidate_face",
-                            args=[candidate.pk, candidate.case_face_id]),
+                            args=[candidate.reference, candidate.case_face_id]),
                     reverse("families:case_photos", args=[candidate.case_id])):
             assert volunteer.get(url).status_code == 200, url
         matching_services.candidate_claim(actor=reviewer, candidate=candidate)
@@ -413,3 +420,65 @@ def test_a_candidate_and_what_volunteers_do_about_it_change_nothing_its_sides_se
     assert seeker_export["notifications.json"] == twin_export["notifications.json"] == []
     assert not any(entry["action"].startswith("candidate.")
                    for entry in seeker_export["audit.json"])
+
+
+#: What names a candidate or a notice in an address: a reference, never a number.
+NAMED = re.compile(r"/(?:matching/(?:review|matches|candidates)|me/inbox|tips)/([^/\"']+)/")
+
+
+def _names(text: str) -> list[str]:
+    return NAMED.findall(text)
+
+
+def test_references_of_candidates_and_notices_count_nothing(make_user, redis_queues):
+    """Ids are sequential: a volunteer who is also a family would see a gap where a
+    candidate of their own case was recorded. References are random: the volunteer's queue
+    and inbox name candidates and notices by references that a second volunteer, shown the
+    candidate of the first one's case too, sees the same, in no order of their creation."""
+    confirmed = {"email_confirmed_at": timezone.now()}
+    family_volunteer = make_user(volunteer=True, **confirmed)
+    other_volunteer = make_user(volunteer=True, **confirmed)
+    own_case = builders.case(family=family_volunteer)
+    seeker = make_user(**confirmed)
+    candidates = []
+    for number in range(13):
+        case = own_case if number == 6 else builders.case(family=make_user(**confirmed))
+        posting = builders.seeker_posting(seeker=seeker, display_name=f"Adult {number}")
+        candidate = builders.candidate(case=case, posting=posting, score=0.9 - number / 100)
+        matching_notices.candidate_created(candidate)
+        candidates.append(candidate)
+    own = candidates[6]
+    views = {}
+    for volunteer in (family_volunteer, other_volunteer):
+        client = Client()
+        client.force_login(volunteer)
+        queue = client.get(reverse("matching:queue")).content.decode()
+        inbox = client.get(reverse("families:inbox")).content.decode()
+        links = list(Notification.objects.filter(recipient=volunteer).values_list(
+            "link", flat=True))
+        views[volunteer] = (queue, inbox, links)
+        # No number names a candidate or a notice anywhere they look: pages, notice links.
+        names = _names(queue) + _names(inbox) + [n for link in links for n in _names(link)]
+        assert names and not [name for name in names if name.isdigit()], names
+        for candidate in candidates:
+            assert f"/{candidate.pk}/" not in queue + inbox + "".join(links)
+    queue_of = {volunteer: {name for name in _names(views[volunteer][0])}
+                for volunteer in views}
+    references = [str(c.reference) for c in candidates]
+    # The family's own candidate is nowhere in their view; the rest are named alike.
+    assert queue_of[other_volunteer] == set(references)
+    assert queue_of[family_volunteer] == set(references) - {str(own.reference)}
+    assert str(own.reference) not in "".join(str(part) for part in views[family_volunteer])
+    assert f"#{own.short_reference}" not in views[family_volunteer][0]
+    # In no order of creation: sorting the references tells nothing of which came when
+    # (13 random references come out sorted once in 13! ≈ 6·10⁹ runs).
+    assert references != sorted(references)
+    assert [c.short_reference for c in candidates] != sorted(c.short_reference
+                                                                for c in candidates)
+    notices = list(Notification.objects.order_by("pk").values_list("reference", flat=True))
+    assert len(notices) >= 24 and [str(n) for n in notices] != sorted(str(n) for n in notices)
+    # The same inbox, whoever else was told of what: the notices of the two volunteers
+    # are interleaved in the database, yet each inbox names its own by reference only.
+    opened = {name for name in _names(views[family_volunteer][1])}
+    assert opened == {str(n.reference) for n in Notification.objects.filter(
+        recipient=family_volunteer)}

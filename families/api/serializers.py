@@ -196,7 +196,7 @@ class VolunteerSerializer(serializers.Serializer):
 class ConfirmedCandidateSerializer(serializers.Serializer):
     """A candidate a volunteer confirmed for one of the organisation's postings."""
 
-    id = serializers.IntegerField()
+    id = serializers.UUIDField(help_text=_("The candidate's opaque reference."))
     status = serializers.CharField()
     reference = serializers.CharField()
     case = ConfirmedCaseSerializer()

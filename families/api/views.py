@@ -269,7 +269,7 @@ class ConfirmedCandidates(PartnerEndpoint, generics.ListAPIView):
         reviewer = confirmation.reviewer if confirmation else None
         dna_test = DnaTest.objects.filter(candidate=candidate).first()
         return {
-            "id": candidate.pk,
+            "id": candidate.reference,
             "status": candidate.status,
             "reference": posting.partner_reference,
             "case": candidate.case,
@@ -277,7 +277,7 @@ class ConfirmedCandidates(PartnerEndpoint, generics.ListAPIView):
                 matching_selectors.match_shared_photos(candidate=candidate, side=side)
             ),
             "match_page": settings.SITE_URL.rstrip("/")
-            + reverse("matching:match_detail", args=[candidate.pk]),
+            + reverse("matching:match_detail", args=[candidate.reference]),
             "volunteer": {"name": reviewer.full_name or reviewer.email, "email": reviewer.email}
             if reviewer else None,
             "dna_test": {"status": dna_test.status, "result": dna_test.result}

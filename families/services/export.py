@@ -13,7 +13,15 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from families.audit import audit_record
-from families.models import AuditEntry, MissingChildCase, Photo, SeekerPosting, User
+from families.models import (
+    AuditEntry,
+    MissingChildCase,
+    Notification,
+    Photo,
+    SeekerPosting,
+    Tip,
+    User,
+)
 from matching.models import Candidate
 
 #: The proposals a person made are one action for them, whether or not the pair was
@@ -29,6 +37,23 @@ def _exported_postings(actor: User) -> list[SeekerPosting]:
     ).order_by("pk"))
 
 
+#: Rows named by an opaque reference wherever a person sees them: their ids are sequential
+#: over everyone's, and would count candidates, tips and notices the person was not told of.
+REFERENCED = {"matching.candidate": Candidate, "families.tip": Tip,
+              "families.notification": Notification}
+
+
+def _references(entries: list[AuditEntry]) -> dict[tuple[str, str], str]:
+    """The reference of each candidate, tip and notice the entries name, by (type, id)."""
+    found: dict[tuple[str, str], str] = {}
+    for object_type, model in REFERENCED.items():
+        ids = {int(e.object_id) for e in entries
+               if e.object_type == object_type and e.object_id.isdigit()}
+        for pk, reference in model.objects.filter(pk__in=ids).values_list("pk", "reference"):
+            found[(object_type, str(pk))] = str(reference)
+    return found
+
+
 def _audit_of(actor: User, *, candidates_of_theirs: set[int],
               candidates_told: set[int]) -> list[dict[str, Any]]:
     """What the person did, as the audit log recorded it.
@@ -40,8 +65,14 @@ def _audit_of(actor: User, *, candidates_of_theirs: set[int],
     A proposal is listed the same way whether or not the pair was already a candidate.
     """
     rows = []
-    for entry in AuditEntry.objects.filter(actor=actor).order_by("created_at", "pk"):
+    entries = list(AuditEntry.objects.filter(actor=actor).order_by("created_at", "pk"))
+    references = _references(entries)
+    for entry in entries:
         obj = f"{entry.object_type}#{entry.object_id}"
+        if entry.object_type in REFERENCED:
+            # Gone since (a deleted tip, an ended candidate's notice): named by type alone.
+            reference = references.get((entry.object_type, entry.object_id), "")
+            obj = f"{entry.object_type}:{reference}" if reference else entry.object_type
         action = entry.action
         if action in PROPOSAL_ACTIONS:
             detail = entry.detail or {}
@@ -99,8 +130,8 @@ def account_export(*, actor: User) -> bytes:
         told = {"confirmed": "confirmed", "reunited": "reunited",
                 "rejected": "dna_no_match", "ended": "ended"}
         return [
-            {"id": c.pk, "status": told[c.status], "updated_at": c.updated_at}
-            for c in queryset.filter(dna_test__isnull=False).order_by("pk")
+            {"id": str(c.reference), "status": told[c.status], "updated_at": c.updated_at}
+            for c in queryset.filter(dna_test__isnull=False).order_by("created_at", "reference")
             if c.status in told
         ]
 

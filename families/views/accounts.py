@@ -4,6 +4,7 @@ person's own data (download it, delete the account), and the inbox."""
 from __future__ import annotations
 
 import io
+from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -161,11 +162,11 @@ def inbox(request: HttpRequest) -> HttpResponseBase:
 
 @login_required
 @require_POST
-def notification_open(request: HttpRequest, pk: int) -> HttpResponseBase:
+def notification_open(request: HttpRequest, reference: UUID) -> HttpResponseBase:
     """Marks one notification read and goes to the page it is about."""
-    notification = get_object_or_404(request.user.notifications, pk=pk)
+    notification = get_object_or_404(request.user.notifications, reference=reference)
     services.notification_mark_read(
-        actor=request.user, notifications=request.user.notifications.filter(pk=pk)
+        actor=request.user, notifications=request.user.notifications.filter(pk=notification.pk)
     )
     return redirect(notification.link or "families:inbox")
 

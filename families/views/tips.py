@@ -10,6 +10,7 @@ everyone else), and every look is audited.
 from __future__ import annotations
 
 from urllib.parse import urlencode
+from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -106,9 +107,10 @@ def tips_queue(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
-def tip_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def tip_detail(request: HttpRequest, reference: UUID) -> HttpResponse:
     """One tip: what was said, where and when, the sender's contact; mark it, pass it on."""
-    tip = get_object_or_404(Tip.objects.select_related("case", "handled_by"), pk=pk)
+    tip = get_object_or_404(Tip.objects.select_related("case", "handled_by"),
+                            reference=reference)
     if not selectors.tip_handleable_by(user=request.user, tip=tip):
         raise Http404
     step = request.POST.get("step", "")
@@ -118,12 +120,12 @@ def tip_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if step == "handle" and handle_form.is_valid():
         services.tip_handle(actor=request.user, tip=tip, **handle_form.cleaned_data)
         messages.success(request, _("The tip is marked."))
-        return redirect("families:tip_detail", pk=tip.pk)
+        return redirect("families:tip_detail", reference=tip.reference)
     if step == "pass_on" and pass_on_form.is_valid():
         services.tip_pass_to_family(actor=request.user, tip=tip,
                                     message=pass_on_form.cleaned_data["message"])
         messages.success(request, _("The family is told what you wrote."))
-        return redirect("families:tip_detail", pk=tip.pk)
+        return redirect("families:tip_detail", reference=tip.reference)
     audit_record(actor=request.user, action="tip.viewed", obj=tip)
     return no_store(render(request, "families/tip_detail.html", {
         "tip": tip, "handle_form": handle_form, "pass_on_form": pass_on_form,
@@ -133,9 +135,9 @@ def tip_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @never_cache
 @require_GET
-def tip_photo(request: HttpRequest, pk: int) -> HttpResponseBase:
+def tip_photo(request: HttpRequest, reference: UUID) -> HttpResponseBase:
     """A tip's photo, to the case's volunteers only."""
-    tip = get_object_or_404(Tip.objects.select_related("case"), pk=pk)
+    tip = get_object_or_404(Tip.objects.select_related("case"), reference=reference)
     if not tip.photo or not selectors.tip_handleable_by(user=request.user, tip=tip):
         raise Http404
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponseBase
@@ -38,15 +39,17 @@ def volunteer_required(view: View) -> View:
     return wrapper
 
 
-def candidate_or_404(pk: int) -> Candidate:
+def candidate_or_404(reference: UUID) -> Candidate:
+    """The candidate by its opaque reference (its sequential id is never in an address)."""
     return get_object_or_404(
-        Candidate.objects.select_related("case", "seeker_posting", "claimed_by"), pk=pk
+        Candidate.objects.select_related("case", "seeker_posting", "claimed_by"),
+        reference=reference,
     )
 
 
-def reviewable_candidate(request: HttpRequest, pk: int) -> Candidate:
+def reviewable_candidate(request: HttpRequest, reference: UUID) -> Candidate:
     """The candidate, if the volunteer may review it: never their own, never an ended one."""
-    candidate = candidate_or_404(pk)
+    candidate = candidate_or_404(reference)
     if not selectors.candidate_reviewable_by(user=request.user, candidate=candidate):
         raise Http404
     return candidate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from uuid import UUID
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -23,9 +24,9 @@ def _on_date(day: date) -> datetime:
 
 @volunteer_required
 @require_http_methods(["GET", "POST"])
-def dna_test(request: HttpRequest, pk: int) -> HttpResponse:
+def dna_test(request: HttpRequest, reference: UUID) -> HttpResponse:
     """The DNA test of a confirmed candidate: requested, samples collected, result."""
-    candidate = reviewable_candidate(request, pk)
+    candidate = reviewable_candidate(request, reference)
     test = DnaTest.objects.filter(candidate=candidate).first()
     step = request.POST.get("step", "")
     request_form = forms.DnaRequestForm(request.POST if step == "request" else None)
@@ -53,7 +54,7 @@ def dna_test(request: HttpRequest, pk: int) -> HttpResponse:
                 ) % {"case": candidate.case, "posting": candidate.seeker_posting.display_name})
             else:
                 messages.success(request, _("The DNA test is updated."))
-            return redirect("matching:dna_test", pk=candidate.pk)
+            return redirect("matching:dna_test", reference=candidate.reference)
     # The volunteer arranging the test needs both sides' contacts, and only then.
     show_contacts = candidate.status in (Candidate.Status.CONFIRMED, Candidate.Status.REUNITED)
     audit_record(actor=request.user, action="dna_test.viewed", obj=candidate,

@@ -4,6 +4,7 @@ candidate (to volunteers, and to the two sides once granted)."""
 from __future__ import annotations
 
 import io
+from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,9 +23,9 @@ from matching.views.common import candidate_or_404, private
 
 @login_required
 @require_GET
-def match_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def match_detail(request: HttpRequest, reference: UUID) -> HttpResponse:
     """What a confirmation lets the family and the seeker see of each other (docs/REVIEW.md)."""
-    candidate = candidate_or_404(pk)
+    candidate = candidate_or_404(reference)
     side = selectors.match_side_of(user=request.user, candidate=candidate)
     if side is None:
         ended = selectors.ended_match_side_of(user=request.user, candidate=candidate)
@@ -74,9 +75,9 @@ def _jpeg(content: bytes) -> HttpResponse:
 @login_required
 @never_cache
 @require_GET
-def candidate_photo(request: HttpRequest, pk: int, photo_pk: int) -> HttpResponse:
+def candidate_photo(request: HttpRequest, reference: UUID, photo_pk: int) -> HttpResponse:
     """A photo of either person of a candidate: to volunteers, and to whom a confirmation grants."""
-    candidate = candidate_or_404(pk)
+    candidate = candidate_or_404(reference)
     photo = _photo_for(request, candidate, photo_pk)
     audit_record(actor=request.user, action="candidate.photo_viewed", obj=photo,
                  detail={"candidate": candidate.pk})
@@ -90,9 +91,9 @@ def candidate_photo(request: HttpRequest, pk: int, photo_pk: int) -> HttpRespons
 @login_required
 @never_cache
 @require_GET
-def candidate_face(request: HttpRequest, pk: int, face_pk: int) -> HttpResponse:
+def candidate_face(request: HttpRequest, reference: UUID, face_pk: int) -> HttpResponse:
     """The face, turned so the eyes are level and cropped square: faces compared at one scale."""
-    candidate = candidate_or_404(pk)
+    candidate = candidate_or_404(reference)
     face = get_object_or_404(Face.objects.select_related("photo"), pk=face_pk)
     photo = _photo_for(request, candidate, face.photo_id)
     audit_record(actor=request.user, action="candidate.face_viewed", obj=photo,

@@ -19,11 +19,11 @@ from matching.views.common import volunteer_required
 @volunteer_required
 @require_GET
 def outcomes_report(request: HttpRequest) -> HttpResponse:
-    versions = statistics.model_versions()
+    versions = statistics.model_versions(viewer=request.user)
     version = request.GET.get("model_version")
     if version not in versions:
         version = versions[0] if versions else None
-    calibration = (statistics.calibration_latest(model_version=version)
+    calibration = (statistics.calibration_for(model_version=version, viewer=request.user)
                    if version is not None else None)
     report = None
     if version is not None:

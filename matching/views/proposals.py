@@ -106,7 +106,7 @@ def volunteer_propose(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         case = MissingChildCase.objects.filter(pk=data["case"]).first()
         posting = SeekerPosting.objects.filter(pk=data["seeker_posting"]).first()
-        tip = Tip.objects.select_related("case").filter(pk=data["tip"]).first() \
+        tip = Tip.objects.select_related("case").filter(reference=data["tip"]).first() \
             if data.get("tip") else None
         if tip is not None and not tip_handleable_by(user=request.user, tip=tip):
             tip = None  # a tip the volunteer may not read is answered as one that doesn't exist

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -40,34 +42,34 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @volunteer_required
 @require_POST
-def claim(request: HttpRequest, pk: int) -> HttpResponse:
-    candidate = reviewable_candidate(request, pk)
+def claim(request: HttpRequest, reference: UUID) -> HttpResponse:
+    candidate = reviewable_candidate(request, reference)
     try:
         services.candidate_claim(actor=request.user, candidate=candidate)
     except services.ReviewRefused as refused:
         messages.error(request, str(refused))
         return redirect("matching:queue")
-    return redirect("matching:review", pk=candidate.pk)
+    return redirect("matching:review", reference=candidate.reference)
 
 
 @volunteer_required
 @require_POST
-def release(request: HttpRequest, pk: int) -> HttpResponse:
-    candidate = reviewable_candidate(request, pk)
+def release(request: HttpRequest, reference: UUID) -> HttpResponse:
+    candidate = reviewable_candidate(request, reference)
     try:
         services.candidate_release(actor=request.user, candidate=candidate)
     except services.ReviewRefused as refused:
         messages.error(request, str(refused))
-        return redirect("matching:review", pk=candidate.pk)
+        return redirect("matching:review", reference=candidate.reference)
     messages.success(request, _("The candidate is back in the queue."))
     return redirect("matching:queue")
 
 
 @volunteer_required
 @require_http_methods(["GET", "POST"])
-def review(request: HttpRequest, pk: int) -> HttpResponse:
+def review(request: HttpRequest, reference: UUID) -> HttpResponse:
     """Both people side by side: photos, aligned faces, every pair's distance, the facts."""
-    candidate = reviewable_candidate(request, pk)
+    candidate = reviewable_candidate(request, reference)
     awaiting_second = candidate.status == Candidate.Status.AWAITING_SECOND_REVIEW
     may_confirm = selectors.candidate_confirmable_by(user=request.user, candidate=candidate)
     form = forms.ReviewDecisionForm(request.POST or None, awaiting_second=awaiting_second,
@@ -85,7 +87,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Your decision is recorded."))
             candidate.refresh_from_db()
             if candidate.status == Candidate.Status.CONFIRMED:
-                return redirect("matching:dna_test", pk=candidate.pk)
+                return redirect("matching:dna_test", reference=candidate.reference)
             return redirect("matching:queue")
     audit_record(actor=request.user, action="candidate.viewed", obj=candidate)
     case, posting = candidate.case, candidate.seeker_posting
@@ -97,7 +99,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         "case_photos": list(case.photos.order_by("uploaded_at", "pk")),
         "seeker_photos": list(posting.photos.order_by("uploaded_at", "pk")),
         "pairs": selectors.candidate_photo_pairs(candidate),
-        "chance": statistics.candidate_chance(candidate),
+        "chance": statistics.candidate_chance(candidate, viewer=request.user),
         "facts": selectors.candidate_facts(candidate),
         "reviews": candidate.reviews.select_related("reviewer"),
         "dna_test": DnaTest.objects.filter(candidate=candidate).first(),

@@ -89,7 +89,7 @@ def test_seeker_posts_a_photo_and_a_candidate_appears_for_volunteers(
     queue_page.goto(reverse("home"))
     queue_page.locator("nav.site-nav").get_by_role("link", name="Review queue").click()
     queue_page.wait_for_url(re.compile(r"/review/$"))
-    row = queue_page.locator("tbody tr").filter(has_text=f"Candidate #{candidate.pk}")
+    row = queue_page.locator("tbody tr").filter(has_text=f"Candidate #{candidate.short_reference}")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Shaanxi")
     axe_check(queue_page)
@@ -115,9 +115,9 @@ def test_volunteer_reviews_side_by_side_and_confirms_and_the_family_is_told(
 
     # Claim the candidate from the queue.
     page.goto(reverse("matching:queue"))
-    row = page.locator("tbody tr").filter(has_text=f"Candidate #{candidate.pk}")
+    row = page.locator("tbody tr").filter(has_text=f"Candidate #{candidate.short_reference}")
     row.get_by_role("button", name="Claim").click()
-    page.wait_for_url(re.compile(rf"/review/{candidate.pk}/$"))
+    page.wait_for_url(re.compile(rf"/review/{candidate.reference}/$"))
 
     # Side by side: the child's photos beside the seeker's, every pair's distance, the facts.
     child, seeker = page.locator(".side-by-side > section").all()
@@ -142,7 +142,7 @@ def test_volunteer_reviews_side_by_side_and_confirms_and_the_family_is_told(
     page.get_by_label(field("confirm and request a DNA test")).check()
     page.get_by_label(field("Note")).fill("Same face in every pair; birth years and sex agree.")
     page.get_by_role("button", name="Record my decision").click()
-    page.wait_for_url(re.compile(rf"/review/{candidate.pk}/dna/$"))
+    page.wait_for_url(re.compile(rf"/review/{candidate.reference}/dna/$"))
     candidate.refresh_from_db()
     assert candidate.status == Candidate.Status.CONFIRMED
     axe_check(page)
@@ -167,7 +167,7 @@ def test_volunteer_reviews_side_by_side_and_confirms_and_the_family_is_told(
 
     # The notice opens the match page: what the confirmation grants, never the contacts.
     message.get_by_role("button", name="Open").click()
-    family_page.wait_for_url(re.compile(rf"/matching/matches/{candidate.pk}/$"))
+    family_page.wait_for_url(re.compile(rf"/matching/matches/{candidate.reference}/$"))
     page_text = family_page.locator("main").inner_text()
     assert "Li Na" in page_text and "Henan" in page_text
     assert "li.na@example.org" not in page_text

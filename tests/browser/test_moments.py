@@ -54,7 +54,7 @@ def test_the_family_after_a_confirmation_and_the_reunion(
     # The family's match page: their child's photo beside the person's, one status word.
     family = new_page(viewport=DESKTOP)
     log_in(family, case.family)
-    family.goto(reverse("matching:match_detail", args=[candidate.pk]))
+    family.goto(reverse("matching:match_detail", args=[candidate.reference]))
     main = family.locator("main")
     assert main.locator(".badge").inner_text() == "Not yet certain: a DNA test is next"
     assert "Your photos of Lin Chen" in main.inner_text()
@@ -71,7 +71,7 @@ def test_the_family_after_a_confirmation_and_the_reunion(
                                      dna_test=DnaTest.objects.get(candidate=candidate))
     page = new_page(viewport=DESKTOP)
     log_in(page, volunteer)
-    page.goto(reverse("matching:dna_test", args=[candidate.pk]))
+    page.goto(reverse("matching:dna_test", args=[candidate.reference]))
     told = page.locator("main").inner_text()
     assert "Who will be told, by email and in their inbox: the family (Chen Mei) and Li Na." \
         in told

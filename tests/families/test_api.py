@@ -309,7 +309,7 @@ def test_only_candidates_a_volunteer_confirmed_are_read(partners, make_user):
                                        decision=Review.Decision.REJECT, reason="different_person")
     builders.confirm(candidate=candidate, volunteer=volunteer)
     body = call("get", url, partners.key).json()
-    assert [c["id"] for c in body["results"]] == [candidate.pk]
+    assert [c["id"] for c in body["results"]] == [str(candidate.reference)]
     found = body["results"][0]
     assert (found["status"], found["reference"]) == (Candidate.Status.CONFIRMED, "HS-1")
     assert found["case"]["given_name"] == "Hong"

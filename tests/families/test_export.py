@@ -91,7 +91,7 @@ def test_the_export_holds_nothing_about_anyone_else(people, client, make_user):
     everything = b"".join(archive.read(name) for name in archive.namelist())
     (exported_case,) = json.loads(archive.read("cases.json"))
     (exported,) = exported_case["candidates"]
-    assert exported == {"id": candidate.pk, "status": "confirmed",
+    assert exported == {"id": str(candidate.reference), "status": "confirmed",
                         "updated_at": exported["updated_at"]}
     for secret in ("Anna Meyer", "+49 170 3333 4444", "a red gate", people["seeker"].email):
         assert secret.encode() not in everything, secret
@@ -140,10 +140,11 @@ def test_what_volunteers_did_about_a_person_is_not_in_their_export(people, clien
     volunteer = make_user(volunteer=True)
     candidate = Candidate.objects.get()
     client.force_login(volunteer)
-    for url in (reverse("matching:review", args=[candidate.pk]),
+    for url in (reverse("matching:review", args=[candidate.reference]),
                 reverse("matching:candidate_photo",
-                        args=[candidate.pk, people["seeker_photo"].pk]),
-                reverse("matching:candidate_face", args=[candidate.pk, candidate.seeker_face_id])):
+                        args=[candidate.reference, people["seeker_photo"].pk]),
+                reverse("matching:candidate_face",
+                        args=[candidate.reference, candidate.seeker_face_id])):
         assert client.get(url).status_code == 200, url
     after = json.loads(_download(client, people["seeker"]).read("audit.json"))
     ignore = ("account.exported",)

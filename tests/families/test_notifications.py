@@ -139,10 +139,11 @@ def test_the_inbox_lists_notices_counts_unread_and_marks_them_read(make_user, cl
     assert "Someone else" not in text
     assert page.context["unread"] == 2 and page.context["unread_notifications"] == 2
 
-    response = client.post(reverse("families:notification_open", args=[first.pk]))
+    response = client.post(reverse("families:notification_open", args=[first.reference]))
     assert response.status_code == 302 and response["Location"] == first.link
     assert client.get(reverse("families:inbox")).context["unread_notifications"] == 1
-    assert client.post(reverse("families:notification_open", args=[hidden.pk])).status_code == 404
+    hidden_url = reverse("families:notification_open", args=[hidden.reference])
+    assert client.post(hidden_url).status_code == 404
     hidden.refresh_from_db()
     assert hidden.read_at is None
 

@@ -24,6 +24,6 @@ def test_tell_the_family_shows_the_familys_language(make_user, language, shown,
                               fields={"text": "A boy like him at the station."})
     volunteer = Client()
     volunteer.force_login(make_user(volunteer=True))
-    url = reverse("families:tip_detail", args=[tip.pk])
+    url = reverse("families:tip_detail", args=[tip.reference])
     assert shown in volunteer.get(url).content.decode()
     assert shown_in_chinese in volunteer.get(f"/zh-hans{url}").content.decode()

@@ -46,13 +46,13 @@ def test_an_anonymous_tip_reaches_the_volunteers_of_the_province_only(
     client.force_login(here)
     queue = client.get(reverse("families:tips_queue"))
     assert [t.pk for t in queue.context["page"]] == [tip.pk]
-    page = client.get(reverse("families:tip_detail", args=[tip.pk]))
+    page = client.get(reverse("families:tip_detail", args=[tip.reference]))
     assert page.status_code == 200
     text = page.content.decode()
     assert "Xi&#x27;an station" in text and "+86 139 0000 1234" in text
     # A link in a tip is shown as text, never as a link.
     assert 'href="http://example.org/x"' not in text and "http://example.org/x" in text
-    assert client.get(reverse("families:tip_photo", args=[tip.pk])).status_code == 200
+    assert client.get(reverse("families:tip_photo", args=[tip.reference])).status_code == 200
     assert set(AuditEntry.objects.filter(actor=here).values_list("action", flat=True)) == {
         "tips.listed", "tip.viewed", "tip.photo_viewed"}
     client.force_login(elsewhere)
@@ -67,9 +67,9 @@ def test_a_volunteer_of_another_province_never_reads_or_handles_a_tip(
     tip = Tip.objects.get()
     elsewhere = make_user(volunteer=True, review_provinces="Sichuan, Hunan")
     client.force_login(elsewhere)
-    detail = reverse("families:tip_detail", args=[tip.pk])
+    detail = reverse("families:tip_detail", args=[tip.reference])
     assert client.get(detail).status_code == 404
-    assert client.get(reverse("families:tip_photo", args=[tip.pk])).status_code == 404
+    assert client.get(reverse("families:tip_photo", args=[tip.reference])).status_code == 404
     assert client.post(detail, {"step": "handle", "status": "useful"}).status_code == 404
     assert client.post(detail, {"step": "pass_on", "message": "News."}).status_code == 404
     tip.refresh_from_db()
@@ -94,12 +94,12 @@ def test_the_family_hears_only_what_a_volunteer_passes_on(client, case, make_use
     client.force_login(family)
     assert list(client.get(reverse("families:tips_queue")).context["page"]) == []
     for name in ("tip_detail", "tip_photo"):
-        assert client.get(reverse(f"families:{name}", args=[tip.pk])).status_code == 404
+        assert client.get(reverse(f"families:{name}", args=[tip.reference])).status_code == 404
     assert not Notification.objects.filter(recipient=family).exists()
 
     volunteer = make_user(volunteer=True)
     client.force_login(volunteer)
-    url = reverse("families:tip_detail", args=[tip.pk])
+    url = reverse("families:tip_detail", args=[tip.reference])
     assert client.post(url, {"step": "handle", "status": "useful",
                              "note": "Station staff to be asked."}).status_code == 302
     assert client.post(url, {"step": "pass_on",

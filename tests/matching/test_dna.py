@@ -85,7 +85,8 @@ def test_no_match_rejects_the_candidate_with_that_reason(confirmed, client):
                                      object_id=str(candidate.pk)).exists()
     # The grant ends with the match: the family no longer sees the seeker.
     client.force_login(case.family)
-    assert client.get(reverse("matching:match_detail", args=[candidate.pk])).status_code == 404
+    match_page = reverse("matching:match_detail", args=[candidate.reference])
+    assert client.get(match_page).status_code == 404
 
 
 def test_an_inconclusive_result_allows_a_new_test(confirmed):
@@ -113,7 +114,7 @@ def test_an_inconclusive_result_allows_a_new_test(confirmed):
 
 def test_the_dna_page_is_for_volunteers_and_records_each_step(confirmed, make_user, client):
     volunteer, candidate, test = confirmed
-    url = reverse("matching:dna_test", args=[candidate.pk])
+    url = reverse("matching:dna_test", args=[candidate.reference])
     today = timezone.localdate()
     collected_on, result_on = today - timedelta(days=15), today - timedelta(days=1)
     for outsider in (candidate.case.family, candidate.seeker_posting.owner, make_user()):

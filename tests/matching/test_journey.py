@@ -98,11 +98,11 @@ def test_a_candidate_walks_from_the_face_match_to_a_reunion(
     # 2. A volunteer claims the candidate, reviews it side by side and confirms.
     client.force_login(volunteer)
     mark = last_audit_id()
-    assert client.post(reverse("matching:claim", args=[candidate.pk])).status_code == 302
-    page = client.get(reverse("matching:review", args=[candidate.pk]))
+    assert client.post(reverse("matching:claim", args=[candidate.reference])).status_code == 302
+    page = client.get(reverse("matching:review", args=[candidate.reference]))
     assert page.status_code == 200
     assert len(page.context["pairs"]) == 1
-    response = client.post(reverse("matching:review", args=[candidate.pk]), {
+    response = client.post(reverse("matching:review", args=[candidate.reference]), {
         "decision": Review.Decision.CONFIRM, "note": "Same face shape, facts agree.",
     })
     assert response.status_code == 302
@@ -136,7 +136,7 @@ def test_a_candidate_walks_from_the_face_match_to_a_reunion(
     # The confirmation opens the match page to the family: what it grants, nothing more.
     client.force_login(family)
     mark = last_audit_id()
-    page = client.get(reverse("matching:match_detail", args=[candidate.pk]))
+    page = client.get(reverse("matching:match_detail", args=[candidate.reference]))
     assert page.status_code == 200
     text = page.content.decode()
     assert "Anna" in text and "Hunan" in text and "guangdong@example.org" in text
@@ -145,7 +145,7 @@ def test_a_candidate_walks_from_the_face_match_to_a_reunion(
 
     # 3. The DNA samples, then a match.
     client.force_login(volunteer)
-    dna_page = reverse("matching:dna_test", args=[candidate.pk])
+    dna_page = reverse("matching:dna_test", args=[candidate.reference])
     mark = last_audit_id()
     collected_on = timezone.localdate() - timedelta(days=10)
     response = client.post(dna_page, {"step": "samples", "collected_on": collected_on,

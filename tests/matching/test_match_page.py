@@ -38,7 +38,7 @@ def confirmed(make_user, make_people):
 def _page(user, candidate, language: str = "") -> str:
     client = Client()
     client.force_login(user)
-    url = reverse("matching:match_detail", args=[candidate.pk])
+    url = reverse("matching:match_detail", args=[candidate.reference])
     return client.get(f"/{language}{url}" if language else url).content.decode()
 
 
@@ -50,7 +50,7 @@ def test_the_family_sees_their_own_childs_photo_beside_the_persons(confirmed):
     page = _page(case.family, candidate)
     assert "Your photos of Ming Li" in page and "Photos of Wang Jun" in page
     for photo in (own, theirs):
-        assert reverse("matching:candidate_photo", args=[candidate.pk, photo.pk]) in page
+        assert reverse("matching:candidate_photo", args=[candidate.reference, photo.pk]) in page
     seeker_page = _page(posting.owner, candidate)
     assert "Your photos" in seeker_page and "Photos of Ming Li" in seeker_page
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from datetime import date
 
 import django_rq
@@ -230,7 +231,7 @@ def test_the_fit_recovers_set_chances_from_a_few_hundred_decisions(make_user, vo
 def _review_page(volunteer, candidate, language: str = "en") -> str:
     client = Client()
     client.force_login(volunteer)
-    url = reverse("matching:review", kwargs={"pk": candidate.pk})
+    url = reverse("matching:review", kwargs={"reference": candidate.reference})
     if language != "en":
         url = f"/{language}{url}"
     response = client.get(url)
@@ -278,6 +279,59 @@ def test_the_review_page_says_how_often_candidates_like_this_were_the_person(
     assert "在以往的审核中，像这样的候选匹配" in _review_page(volunteer, near, "zh-hans")
 
 
+#: What changes between two renderings of one page without telling anything: tokens.
+TOKENS = re.compile(r'(nonce|value)="[^"]*"')
+
+
+def _figures(viewer, candidate) -> tuple[str, str]:
+    """What a volunteer reads of the calibration: the review page's chance and the outcomes
+    page (the calibration, its bands, the rules report, the face model versions)."""
+    chance = _review_page(viewer, candidate).split('id="chance"')[1].split("</p>")[0]
+    client = Client()
+    client.force_login(viewer)
+    report = client.get(reverse("matching:outcomes"))
+    assert report.status_code == 200
+    return chance, TOKENS.sub("", report.content.decode())
+
+
+@pytest.mark.django_db
+def test_a_decision_on_the_viewer_s_own_case_moves_no_figure_they_see(make_user, settings):
+    settings.OUTCOME_MIN_LABELS_PER_BAND = 5
+    reviewer = make_user(volunteer=True)
+    others = Rows(make_user(), reviewer, size=12)
+    for index in range(10):
+        others.candidate(distance=0.02 + index * 0.01, gap=2.0,
+                         outcome="confirm" if index < 5 else "reject")
+    probe = others.candidate(distance=0.08, gap=2.0, outcome="none")
+    family_volunteer = make_user(volunteer=True)
+    own = Rows(family_volunteer, reviewer, size=3)  # the volunteer's own cases
+    own.candidate(distance=0.09, gap=2.0, outcome="confirm")  # decided before: never counted
+    pending = own.candidate(distance=0.09, gap=2.0, outcome="none")
+    plain_volunteer = make_user(volunteer=True)
+    services.outcome_calibrations_refit(actor=None)
+    before = _figures(family_volunteer, probe)
+    plain_before = _figures(plain_volunteer, probe)
+    assert "based on 10 reviews" in before[0], before[0]
+    assert "based on 11 reviews" in plain_before[0], "the stored fit counts every candidate"
+    assert "from 10 labelled candidates" in before[1]
+
+    # Their own candidate is confirmed, its DNA test says no, the calibration is refitted.
+    Review.objects.create(candidate=pending, reviewer=reviewer, decision="confirm")
+    Review.objects.create(candidate=pending, reviewer=reviewer, decision="reject",
+                          reason=Review.Reason.DNA_NO_MATCH)
+    DnaTest.objects.create(candidate=pending, status=DnaTest.Status.RESULT, result="no_match",
+                           result_at=timezone.now())
+    Candidate.objects.filter(pk=pending.pk).update(status=Candidate.Status.REJECTED)
+    assert services.outcome_calibrations_refit(actor=None)
+
+    assert _figures(family_volunteer, probe) == before
+    # The same decision moves what a volunteer with nothing of their own sees: the test
+    # would notice a viewer's figures fitted over every candidate.
+    plain_after = _figures(plain_volunteer, probe)
+    assert plain_after[0] != plain_before[0] and plain_after[1] != plain_before[1]
+    assert "based on 12 reviews" in plain_after[0]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_neither_side_ever_sees_the_chance(make_user, make_people, volunteer, settings,
                                           redis_queues):
@@ -292,7 +346,7 @@ def test_neither_side_ever_sees_the_chance(make_user, make_people, volunteer, se
     for person in (case.family, posting.owner):
         client = Client()
         client.force_login(person)
-        page = client.get(reverse("matching:match_detail", kwargs={"pk": candidate.pk}))
+        page = client.get(reverse("matching:match_detail", args=[candidate.reference]))
         assert page.status_code == 200
         assert "in 100" not in page.content.decode()
         assert "past reviews" not in page.content.decode()

@@ -75,12 +75,12 @@ def _confirm(pair) -> Candidate:
 
 def _pages(candidate: Candidate, pair) -> list[str]:
     return [
-        reverse("matching:review", args=[candidate.pk]),
-        reverse("matching:dna_test", args=[candidate.pk]),
-        reverse("matching:match_detail", args=[candidate.pk]),
-        reverse("matching:candidate_photo", args=[candidate.pk, pair["seeker_photo"].pk]),
-        reverse("matching:candidate_photo", args=[candidate.pk, pair["case_photo"].pk]),
-        reverse("matching:candidate_face", args=[candidate.pk, candidate.seeker_face_id]),
+        reverse("matching:review", args=[candidate.reference]),
+        reverse("matching:dna_test", args=[candidate.reference]),
+        reverse("matching:match_detail", args=[candidate.reference]),
+        reverse("matching:candidate_photo", args=[candidate.reference, pair["seeker_photo"].pk]),
+        reverse("matching:candidate_photo", args=[candidate.reference, pair["case_photo"].pk]),
+        reverse("matching:candidate_face", args=[candidate.reference, candidate.seeker_face_id]),
     ]
 
 
@@ -106,7 +106,8 @@ def test_nothing_reaches_either_side_before_a_volunteer_confirms(pair, client):
                .values_list("kind", flat=True)) == {"candidate_confirmed"}
     assert _export(client, family)["cases.json"][0]["candidates"][0]["status"] == "confirmed"
     client.force_login(family)
-    assert client.get(reverse("matching:match_detail", args=[candidate.pk])).status_code == 200
+    assert client.get(reverse("matching:match_detail",
+                              args=[candidate.reference])).status_code == 200
 
 
 def test_withdrawn_consent_ends_the_candidate_for_everyone_but_admins(pair, client):
@@ -131,7 +132,7 @@ def test_withdrawn_consent_ends_the_candidate_for_everyone_but_admins(pair, clie
                                            about_id=str(candidate.pk)).exists()
     for url in _pages(candidate, pair):
         assert client.get(url).status_code == 404, url
-    assert client.post(reverse("matching:claim", args=[candidate.pk])).status_code == 404
+    assert client.post(reverse("matching:claim", args=[candidate.reference])).status_code == 404
     with pytest.raises(services.ReviewRefused):
         services.candidate_review(actor=pair["volunteer"], candidate=candidate,
                                   decision="confirm")
@@ -139,10 +140,10 @@ def test_withdrawn_consent_ends_the_candidate_for_everyone_but_admins(pair, clie
     for side in (pair["family"], seeker):
         client.force_login(side)
         assert client.get(reverse("matching:match_detail",
-                                  args=[candidate.pk])).status_code == 404
+                                  args=[candidate.reference])).status_code == 404
     # Admins keep the record.
     client.force_login(pair["admin"])
-    assert client.get(reverse("matching:review", args=[candidate.pk])).status_code == 200
+    assert client.get(reverse("matching:review", args=[candidate.reference])).status_code == 200
 
     # Consent given again: the pair is matched again and waits for a new review.
     client.force_login(seeker)
@@ -162,9 +163,9 @@ def test_withdrawing_during_a_dna_test_takes_back_what_the_other_side_was_shown(
     test = DnaTest.objects.get(candidate=candidate)
     family, seeker = pair["family"], pair["seeker"]
     client.force_login(family)
-    match_page = reverse("matching:match_detail", args=[candidate.pk])
+    match_page = reverse("matching:match_detail", args=[candidate.reference])
     seeker_photo = reverse("matching:candidate_photo",
-                           args=[candidate.pk, pair["seeker_photo"].pk])
+                           args=[candidate.reference, pair["seeker_photo"].pk])
     assert client.get(match_page).status_code == 200
     assert client.get(seeker_photo).status_code == 200
 
@@ -204,7 +205,7 @@ def test_withdrawing_during_a_dna_test_takes_back_what_the_other_side_was_shown(
         client.force_login(user)
         for notice in Notification.objects.filter(recipient=user):
             for secret in ("Anna", "Mei", "withdr", "consent", "+86", volunteer.email,
-                           str(volunteer), "match_detail", f"/matches/{candidate.pk}/"):
+                           str(volunteer), "match_detail", f"/matches/{candidate.reference}/"):
                 assert secret not in notice.subject + notice.body + notice.link, (
                     notice.kind, secret)
             assert client.get(notice.link).status_code == 200, notice.link
@@ -212,7 +213,7 @@ def test_withdrawing_during_a_dna_test_takes_back_what_the_other_side_was_shown(
     # the test is stopped.
     (handled,) = Notification.objects.filter(recipient=volunteer,
                                              kind="candidate_ended_for_volunteer")
-    assert f"#{candidate.pk}" in handled.body
+    assert f"#{candidate.short_reference}" in handled.body
     assert {"posting": "seeker posting was withdrawn", "consent": "withdrew consent",
             "case": "case was withdrawn"}[withdraw] in handled.body
     assert "DNA test stops" in handled.body
@@ -243,7 +244,7 @@ def test_a_volunteer_never_sees_or_touches_a_candidate_of_their_own_case(pair, c
                               args=[pair["posting"].pk])).status_code == 404
     assert client.get(reverse("families:photo_image",
                               args=[pair["seeker_photo"].pk])).status_code == 404
-    assert client.post(reverse("matching:claim", args=[candidate.pk])).status_code == 404
+    assert client.post(reverse("matching:claim", args=[candidate.reference])).status_code == 404
     with pytest.raises(services.ReviewRefused):
         services.candidate_review(actor=family, candidate=candidate, decision="confirm")
     candidate = _confirm(pair)
@@ -257,8 +258,9 @@ def test_a_volunteer_never_sees_or_touches_a_candidate_of_their_own_case(pair, c
     test.refresh_from_db()
     assert test.status == DnaTest.Status.REQUESTED
     # As the family, after the confirmation, the match page is theirs to see.
-    assert client.get(reverse("matching:match_detail", args=[candidate.pk])).status_code == 200
-    assert client.get(reverse("matching:dna_test", args=[candidate.pk])).status_code == 404
+    assert client.get(reverse("matching:match_detail",
+                              args=[candidate.reference])).status_code == 200
+    assert client.get(reverse("matching:dna_test", args=[candidate.reference])).status_code == 404
 
 
 def test_consent_is_the_seekers_alone(make_user, client):

@@ -51,7 +51,7 @@ def test_this_might_be_me_becomes_a_candidate_whatever_the_faces_say(client, str
         .context["page"].object_list
     assert candidate not in client.get(reverse("matching:queue"), {"source": "face_match"}) \
         .context["page"].object_list
-    page = client.get(reverse("matching:review", args=[candidate.pk])).content.decode()
+    page = client.get(reverse("matching:review", args=[candidate.reference])).content.decode()
     assert "I remember the station." in page
     # Only the volunteers hear of it, from the proposal's job; the family learns nothing
     # before a confirmation.
@@ -111,9 +111,9 @@ def test_a_volunteer_proposes_from_a_tip_never_about_their_own(client, strangers
     tip = tip_submit(actor=make_user(), case=case, fields={"text": "Seen in Henan."})
     client.force_login(volunteer)
     url = reverse("matching:volunteer_propose")
-    assert client.get(url, {"case": case.pk, "tip": tip.pk}).status_code == 200
+    assert client.get(url, {"case": case.pk, "tip": tip.reference}).status_code == 200
     response = client.post(url, {"case": case.pk, "seeker_posting": posting.pk,
-                                 "tip": tip.pk, "note": "The tip names the same town."})
+                                 "tip": tip.reference, "note": "The tip names the same town."})
     assert response.status_code == 302
     assert Candidate.objects.get().source == Candidate.Source.TIP
     with pytest.raises(PermissionDenied):
@@ -132,7 +132,7 @@ def test_a_proposal_from_a_tip_needs_the_right_to_handle_that_tip(client, make_p
     # The page answers as for a tip that does not exist, and records nothing.
     client.force_login(elsewhere)
     response = client.post(reverse("matching:volunteer_propose"), {
-        "case": case.pk, "seeker_posting": posting.pk, "tip": tip.pk,
+        "case": case.pk, "seeker_posting": posting.pk, "tip": tip.reference,
         "note": "The same town."})
     assert response.status_code == 400
     assert "No such case, posting or tip." in response.content.decode()

@@ -147,7 +147,7 @@ def test_a_dna_match_asks_to_confirm_and_says_who_will_be_told(volunteer, make_c
     _samples_in(volunteer, candidate)
     client = Client()
     client.force_login(volunteer)
-    url = reverse("matching:dna_test", args=[candidate.pk])
+    url = reverse("matching:dna_test", args=[candidate.reference])
     page = client.get(url).content.decode()
     assert "Who will be told" in page
     assert candidate.case.contact_name in page and candidate.seeker_posting.display_name in page

@@ -249,7 +249,7 @@ def test_the_volunteer_who_proposed_a_candidate_never_confirms_it(
                                   decision=Review.Decision.CONFIRM, note="I am sure.")
     # The review page offers the proposer no confirmation, and a forged one changes nothing.
     client.force_login(proposer)
-    url = reverse("matching:review", args=[candidate.pk])
+    url = reverse("matching:review", args=[candidate.reference])
     page = client.get(url)
     assert "another volunteer must confirm it" in page.content.decode()
     assert [value for value, _ in page.context["form"].fields["decision"].choices] == [
@@ -340,7 +340,7 @@ def test_a_new_candidate_tells_only_the_volunteers_of_its_region(make_user, make
     # Recording the candidate again (a rerun of the match job) tells no one again.
     builders.candidate(case=case, posting=posting, score=0.55)
     assert Notification.objects.count() == 2
-    assert notices[0].link == f"/matching/review/{candidate.pk}/"
+    assert notices[0].link == f"/matching/review/{candidate.reference}/"
     assert {(n.about_type, n.about_id) for n in notices} == {
         ("matching.candidate", str(candidate.pk))}
 

@@ -60,8 +60,8 @@ def jpeg_size(response) -> tuple[int, int]:
 def test_review_pages_are_for_volunteers_only(make_user, client, redis_queues, make_people):
     case, posting = make_people()
     candidate = builders.candidate(case=case, posting=posting)
-    urls = [reverse("matching:queue"), reverse("matching:review", args=[candidate.pk]),
-            reverse("matching:dna_test", args=[candidate.pk])]
+    urls = [reverse("matching:queue"), reverse("matching:review", args=[candidate.reference]),
+            reverse("matching:dna_test", args=[candidate.reference])]
     for url in urls:
         response = client.get(url)
         assert response.status_code == 302 and "login" in response["Location"]
@@ -69,7 +69,7 @@ def test_review_pages_are_for_volunteers_only(make_user, client, redis_queues, m
         client.force_login(outsider)
         for url in urls:
             assert client.get(url).status_code == 404
-        assert client.post(reverse("matching:claim", args=[candidate.pk])).status_code == 404
+        assert client.post(reverse("matching:claim", args=[candidate.reference])).status_code == 404
     candidate.refresh_from_db()
     assert candidate.claimed_by is None
     assert not AuditEntry.objects.filter(action="candidate.viewed").exists()
@@ -88,23 +88,23 @@ def test_the_queue_lists_waiting_candidates_and_claims_them(
     filtered = client.get(reverse("matching:queue"), {"region": "Sichuan", "min_score": "0.1"})
     assert list(filtered.context["page"].object_list) == [low]
 
-    assert client.get(reverse("matching:claim", args=[high.pk])).status_code == 405
-    response = client.post(reverse("matching:claim", args=[high.pk]))
-    assert response["Location"] == reverse("matching:review", args=[high.pk])
+    assert client.get(reverse("matching:claim", args=[high.reference])).status_code == 405
+    response = client.post(reverse("matching:claim", args=[high.reference]))
+    assert response["Location"] == reverse("matching:review", args=[high.reference])
     client.force_login(other)
-    response = client.post(reverse("matching:claim", args=[high.pk]), follow=True)
+    response = client.post(reverse("matching:claim", args=[high.reference]), follow=True)
     assert "Another volunteer is reviewing this candidate." in response.content.decode()
     high.refresh_from_db()
     assert high.claimed_by == volunteer
-    review = client.get(reverse("matching:review", args=[high.pk]))
+    review = client.get(reverse("matching:review", args=[high.reference]))
     assert review.context["claimed_by_other"] is True
-    refused = client.post(reverse("matching:review", args=[high.pk]), {
+    refused = client.post(reverse("matching:review", args=[high.reference]), {
         "decision": "reject", "reason": "different_person"}, follow=True)
     assert "Another volunteer is reviewing this candidate." in refused.content.decode()
     assert not Review.objects.exists()
 
     client.force_login(volunteer)
-    client.post(reverse("matching:release", args=[high.pk]))
+    client.post(reverse("matching:release", args=[high.reference]))
     high.refresh_from_db()
     assert high.claimed_by is None
 
@@ -116,14 +116,14 @@ def test_the_review_page_compares_every_photo_pair_and_the_facts(pair, make_user
     candidate = pair
     volunteer = make_user(volunteer=True)
     client.force_login(volunteer)
-    page = client.get(reverse("matching:review", args=[candidate.pk]))
+    page = client.get(reverse("matching:review", args=[candidate.reference]))
     assert page.status_code == 200
     text = page.content.decode()
 
     # Every photo of both people, with the age in each.
     assert len(page.context["case_photos"]) == 2 and len(page.context["seeker_photos"]) == 1
     for photo in [*page.context["case_photos"], *page.context["seeker_photos"]]:
-        assert reverse("matching:candidate_photo", args=[candidate.pk, photo.pk]) in text
+        assert reverse("matching:candidate_photo", args=[candidate.reference, photo.pk]) in text
     for age in ("Age in the photo: 30.0", "Age in the photo: 33.0", "Age in the photo: 40.0"):
         assert age in text
 
@@ -140,7 +140,7 @@ def test_the_review_page_compares_every_photo_pair_and_the_facts(pair, make_user
         assert item.score == pytest.approx(ranking.score(expected, gap, params))
         assert f"{item.distance:.4f}" in text
         for face in (item.case_face, item.seeker_face):
-            assert reverse("matching:candidate_face", args=[candidate.pk, face.pk]) in text
+            assert reverse("matching:candidate_face", args=[candidate.reference, face.pk]) in text
     assert pairs[0].distance <= pairs[1].distance
     best = [item for item in pairs if item.is_best]
     assert len(best) == 1 and best[0].distance == pytest.approx(candidate.best_distance, abs=1e-5)
@@ -168,7 +168,7 @@ def test_conflicting_facts_are_marked(make_user, client, redis_queues, make_peop
     posting.save()
     candidate = builders.candidate(case=case, posting=posting)
     client.force_login(make_user(volunteer=True))
-    page = client.get(reverse("matching:review", args=[candidate.pk]))
+    page = client.get(reverse("matching:review", args=[candidate.reference]))
     verdicts = [row.verdict for row in page.context["facts"]]
     assert verdicts[0] == "conflict" and verdicts[3] == "conflict"
     assert page.content.decode().count('class="conflict"') == 2
@@ -181,12 +181,13 @@ def test_aligned_face_crops_and_photos_are_served_to_volunteers_and_audited(
     volunteer = make_user(volunteer=True)
     client.force_login(volunteer)
     for face in Face.objects.filter(embedding__isnull=False):
-        response = client.get(reverse("matching:candidate_face", args=[candidate.pk, face.pk]))
+        response = client.get(reverse("matching:candidate_face",
+                                      args=[candidate.reference, face.pk]))
         assert response.status_code == 200
         assert jpeg_size(response) == (224, 224)
         assert response["Cache-Control"].startswith("private")
     photo = candidate.seeker_posting.photos.get()
-    response = client.get(reverse("matching:candidate_photo", args=[candidate.pk, photo.pk]))
+    response = client.get(reverse("matching:candidate_photo", args=[candidate.reference, photo.pk]))
     assert jpeg_size(response) == (photo.width, photo.height)
     assert AuditEntry.objects.filter(action="candidate.face_viewed", actor=volunteer).count() == 3
     assert AuditEntry.objects.filter(action="candidate.photo_viewed", actor=volunteer,
@@ -198,7 +199,7 @@ def test_the_decision_form_refuses_a_rejection_without_a_reason(
 ):
     candidate = make_candidate()
     client.force_login(make_user(volunteer=True))
-    url = reverse("matching:review", args=[candidate.pk])
+    url = reverse("matching:review", args=[candidate.reference])
     response = client.post(url, {"decision": "reject", "reason": ""})
     assert response.status_code == 200
     assert response.context["form"].errors["reason"]
@@ -229,20 +230,20 @@ def test_nothing_of_the_other_side_is_seen_before_a_volunteer_confirms(pair, cli
     for status in ("pending", "needs_info", "second_review", "rejected"):
         Candidate.objects.filter(pk=candidate.pk).update(status=status)
         client.force_login(case.family)
-        assert client.get(reverse("matching:match_detail", args=[candidate.pk])).status_code \
-            == 404
+        assert client.get(reverse("matching:match_detail",
+                                  args=[candidate.reference])).status_code == 404
         for name, args in (("candidate_photo", [seeker_photo.pk]),
                            ("candidate_face", [seeker_face.pk])):
-            assert client.get(reverse(f"matching:{name}", args=[candidate.pk, *args])) \
+            assert client.get(reverse(f"matching:{name}", args=[candidate.reference, *args])) \
                 .status_code == 404
         assert client.get(reverse("families:photo_image", args=[seeker_photo.pk])) \
             .status_code == 404
         client.force_login(posting.owner)
-        assert client.get(reverse("matching:match_detail", args=[candidate.pk])).status_code \
-            == 404
+        assert client.get(reverse("matching:match_detail",
+                                  args=[candidate.reference])).status_code == 404
         for name, args in (("candidate_photo", [case_photo.pk]),
                            ("candidate_face", [case_face.pk])):
-            assert client.get(reverse(f"matching:{name}", args=[candidate.pk, *args])) \
+            assert client.get(reverse(f"matching:{name}", args=[candidate.reference, *args])) \
                 .status_code == 404
     # Their own pages say nothing of an unconfirmed candidate.
     Candidate.objects.filter(pk=candidate.pk).update(status="pending")
@@ -271,7 +272,7 @@ def test_a_confirmation_grants_each_side_what_docs_review_says_and_no_more(
                           email="zhou@example.org")
 
     builders.confirm(candidate=candidate, volunteer=volunteer)
-    url = reverse("matching:match_detail", args=[candidate.pk])
+    url = reverse("matching:match_detail", args=[candidate.reference])
 
     client.force_login(case.family)
     page = client.get(url)
@@ -283,7 +284,7 @@ def test_a_confirmation_grants_each_side_what_docs_review_says_and_no_more(
     for secret in SEEKER_PRIVATE:
         assert secret not in text
     seeker_photo = posting.photos.get()
-    photo_url = reverse("matching:candidate_photo", args=[candidate.pk, seeker_photo.pk])
+    photo_url = reverse("matching:candidate_photo", args=[candidate.reference, seeker_photo.pk])
     assert photo_url in text
     assert client.get(photo_url).status_code == 200
     # The grant is this page: the seeker's photo stays private everywhere else.
@@ -301,8 +302,8 @@ def test_a_confirmation_grants_each_side_what_docs_review_says_and_no_more(
     for secret in FAMILY_PRIVATE:
         assert secret not in text
     for photo in case.photos.all():
-        assert client.get(reverse("matching:candidate_photo", args=[candidate.pk, photo.pk])) \
-            .status_code == 200
+        assert client.get(reverse("matching:candidate_photo",
+                                  args=[candidate.reference, photo.pk])).status_code == 200
 
     # Nobody else gains anything, and a candidate's page never serves another's photo.
     client.force_login(make_user())
@@ -311,10 +312,10 @@ def test_a_confirmation_grants_each_side_what_docs_review_says_and_no_more(
     other_case, other_posting = make_people()
     other = builders.candidate(case=other_case, posting=other_posting)
     client.force_login(case.family)
-    stray = reverse("matching:candidate_photo", args=[candidate.pk,
+    stray = reverse("matching:candidate_photo", args=[candidate.reference,
                                                       other_posting.photos.get().pk])
     assert client.get(stray).status_code == 404
-    assert client.get(reverse("matching:match_detail", args=[other.pk])).status_code == 404
+    assert client.get(reverse("matching:match_detail", args=[other.reference])).status_code == 404
 
 
 def chinese(name: str, *args: object) -> str:
@@ -340,7 +341,7 @@ def test_the_review_pages_render_in_chinese(
     candidate = builders.candidate(case=case, posting=posting)
     client.force_login(volunteer)
     for name in ("matching:queue", "matching:review"):
-        args = [] if name == "matching:queue" else [candidate.pk]
+        args = [] if name == "matching:queue" else [candidate.reference]
         response = client.get(chinese(name, *args))
         assert response.status_code == 200
         assert 'lang="zh-hans"' in response.content.decode()
@@ -348,7 +349,7 @@ def test_the_review_pages_render_in_chinese(
     for name, user in (("matching:dna_test", volunteer), ("matching:match_detail", case.family),
                        ("matching:match_detail", posting.owner)):
         client.force_login(user)
-        response = client.get(chinese(name, candidate.pk))
+        response = client.get(chinese(name, candidate.reference))
         assert response.status_code == 200
         assert 'lang="zh-hans"' in response.content.decode()
     client.force_login(case.family)

@@ -46,7 +46,7 @@ def test_the_demo_is_matched_by_a_running_worker_and_a_volunteer_can_review_it(
     output = _demo(wait=300)
 
     candidate = Candidate.objects.get()
-    assert f"Candidate #{candidate.pk}" in output
+    assert f"Candidate #{candidate.short_reference}" in output
     assert candidate.case.given_name == "[sample] Lin Xiaomei"
     assert candidate.seeker_posting.display_name == "[sample] Chen Jing"
     # Two altered copies of one portrait: SFace puts them at 0.077, far inside its same-age
@@ -79,10 +79,10 @@ def test_the_demo_is_matched_by_a_running_worker_and_a_volunteer_can_review_it(
     password = re.search(r"password:\s+(\S+)", output).group(1)
     assert email == f"volunteer@{demo.SAMPLE_DOMAIN}"
     assert client.login(email=email, password=password)
-    page = client.get(reverse("matching:review", args=[candidate.pk]))
+    page = client.get(reverse("matching:review", args=[candidate.reference]))
     assert page.status_code == 200
     assert "[sample] Lin Xiaomei" in page.content.decode()
-    assert reverse("matching:review", args=[candidate.pk]) in output
+    assert reverse("matching:review", args=[candidate.reference]) in output
     worker.terminate()
     worker.wait(timeout=30)
 

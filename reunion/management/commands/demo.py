@@ -65,11 +65,12 @@ class Command(BaseCommand):
                 + login
             )
         self.stdout.write(self.style.SUCCESS(
-            f"Candidate #{candidate.pk}: {candidate.case} and {candidate.seeker_posting}, "
+            f"Candidate #{candidate.short_reference}: {candidate.case} and "
+            f"{candidate.seeker_posting}, "
             f"face distance {candidate.best_distance:.3f}."
         ))
         self.stdout.write(
-            login + f"and open {site}{reverse('matching:review', args=[candidate.pk])}\n"
+            login + f"and open {site}{reverse('matching:review', args=[candidate.reference])}\n"
             f"(all candidates: {site}{reverse('matching:queue')}).\n"
             "Remove the sample data with `make demo-remove` (manage.py demo --remove)."
         )
