@@ -250,7 +250,7 @@ class MissingChildCaseAdmin(
     list_display = ("__str__", "sex", "birth_year_min", "birth_year_max", "missing_date",
                     "missing_province", "status", "family", "published_at")
     list_filter = ("status", "sex", "missing_province")
-    search_fields = ("given_name", "family_name", "nicknames", "missing_province",
+    search_fields = ("search_terms", "given_name", "family_name", "nicknames", "missing_province",
                      "missing_city", "police_report_number", "family__email", "contact_name")
     date_hierarchy = "missing_date"
     raw_id_fields = ("family",)
