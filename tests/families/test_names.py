@@ -213,3 +213,14 @@ def test_the_poster_pdf_carries_the_name(xiaomei):
         assert "李小梅" in document[0].get_textpage().get_text_range()
     finally:
         document.close()
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_the_name_and_finds_it_by_hanzi_or_pinyin(admin_client, xiaomei,
+                                                                  make_user):
+    builders.case(family=make_user(), family_name="Smith", given_name="Anna")
+    url = reverse("admin:families_missingchildcase_changelist")
+    for query in ("李小梅", "Xiaomei", "xiao mei"):
+        page = admin_client.get(url, {"q": query}).content.decode()
+        assert "李小梅" in page and "Anna Smith" not in page, query
+    assert "小梅 李" not in admin_client.get(url).content.decode()
