@@ -52,6 +52,11 @@ def _start_postgres() -> object | None:
 
     pgdata = DATA_DIR / PGDATA_FOLDER
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    older = DATA_DIR / "pgdata"  # the embedded server of earlier versions kept its data here
+    if older.is_dir() and not pgdata.exists():
+        print(f"Note: {older} holds the database of an earlier version, which this one does "
+              f"not open; a new one starts in {pgdata}. To carry the data over, back it up "
+              "with the earlier version and restore it here (docs/OPERATIONS.md).", flush=True)
     was_running = (pgdata / "postmaster.pid").exists()
     server = pgserver.get_server(pgdata, cleanup_mode=None)
     return None if was_running else server  # someone else's: leave it running
