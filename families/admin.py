@@ -250,8 +250,10 @@ class MissingChildCaseAdmin(
     list_display = ("__str__", "sex", "birth_year_min", "birth_year_max", "missing_date",
                     "missing_province", "status", "family", "published_at")
     list_filter = ("status", "sex", "missing_province")
-    search_fields = ("given_name", "family_name", "nicknames", "missing_province",
-                     "missing_city", "police_report_number", "family__email", "contact_name")
+    # The search terms: 李小梅 is found by 李小梅 or Xiaomei, as in the public search.
+    search_fields = ("search_terms", "given_name", "family_name", "nicknames",
+                     "missing_province", "missing_city", "police_report_number", "family__email",
+                     "contact_name")
     date_hierarchy = "missing_date"
     raw_id_fields = ("family",)
     readonly_fields = ("created_at", "updated_at")
@@ -307,8 +309,8 @@ class PhotoAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
     list_display = ("pk", "kind", "side", "case", "seeker_posting", "age_in_photo",
                     "face_state", "use_in_matching", "use_on_poster", "uploaded_at")
     list_filter = ("face_state", "kind", "use_in_matching", "use_on_poster", "is_estimate")
-    search_fields = ("sha256", "caption", "case__given_name", "case__family_name",
-                     "seeker_posting__display_name")
+    search_fields = ("sha256", "caption", "case__search_terms", "case__given_name",
+                     "case__family_name", "seeker_posting__display_name")
     raw_id_fields = ("owner", "case", "seeker_posting", "source_photo")
     # The file is never linked from the admin: photos go through access-checked views.
     exclude = ("image",)

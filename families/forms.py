@@ -14,6 +14,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from families.models import (
@@ -200,7 +201,11 @@ class CaseForm(forms.ModelForm):
             self.fields[name].widget.attrs.setdefault("inputmode", "numeric")
 
     def public_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.PUBLIC_FIELDS]
+        """In Chinese the family name (姓) is asked first, as it is written (李小梅)."""
+        names = list(self.PUBLIC_FIELDS)
+        if (get_language() or "").startswith("zh"):
+            names[:2] = ["family_name", "given_name"]
+        return [self[name] for name in names]
 
     def private_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.PRIVATE_FIELDS]
@@ -541,6 +546,11 @@ class CaseSearchForm(forms.Form):
     place = forms.CharField(
         label=_("Place (province, city or district)"), required=False, max_length=100
     )
+    order = forms.ChoiceField(label=_("Sort by"), required=False, choices=[
+        ("newest", _("newest first")),
+        ("missing_recent", _("date missing, most recent first")),
+        ("missing_longest", _("date missing, longest ago first")),
+    ])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -548,19 +558,24 @@ class CaseSearchForm(forms.Form):
             error = _year_error(data.get(name))
             if error:
                 self.add_error(name, error)
-        for low, high in (("year_missing_from", "year_missing_to"),
-                          ("age_missing_from", "age_missing_to")):
-            if (data.get(low) is not None and data.get(high) is not None
-                    and data[low] > data[high] and not self.has_error(high)):
-                self.add_error(high, _("This must not be less than the value before it."))
+        first, last = data.get("year_missing_from"), data.get("year_missing_to")
+        if (first is not None and last is not None and first > last
+                and not self.has_error("year_missing_to")):
+            self.add_error("year_missing_to", _(
+                "The last year (%(last)d) is before the first (%(first)d): swap them, or "
+                "leave one empty.") % {"first": first, "last": last})
+        low, high = data.get("age_missing_from"), data.get("age_missing_to")
+        if low is not None and high is not None and low > high:
+            self.add_error("age_missing_to", _("This must not be less than the value before it."))
         return data
 
     def filters(self) -> dict[str, Any]:
-        """The valid filters, for ``selectors.public_cases``."""
+        """The filters of a valid search, for ``selectors.public_cases``; none of an invalid
+        one, which the list says is wrong rather than running it without its wrong parts."""
         data = self.cleaned_data if self.is_valid() else {}
         return {name: data.get(name) for name in (
             "name", "sex", "year_missing_from", "year_missing_to", "age_missing_from",
-            "age_missing_to", "place",
+            "age_missing_to", "place", "order",
         ) if data.get(name) not in (None, "")}
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -20,6 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
+
+from families import names
 
 
 class UserManager(BaseUserManager["User"]):
@@ -119,9 +123,10 @@ class MissingChildCase(models.Model):
     family = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cases"
     )
-    # Public poster fields.
-    given_name = models.CharField(_("given name"), max_length=100)
+    # Public poster fields. The name as the family writes it, in its two parts; shown as
+    # ``full_name`` (李小梅; Anna Smith).
     family_name = models.CharField(_("family name"), max_length=100, blank=True)
+    given_name = models.CharField(_("given name"), max_length=100)
     nicknames = models.CharField(_("nicknames"), max_length=200, blank=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
@@ -152,6 +157,9 @@ class MissingChildCase(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.DRAFT
     )
+    # Every name in hanzi and plain pinyin (families/names.py), kept by ``save``: what the
+    # public search matches, exactly or by trigrams (typos).
+    search_terms = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -160,7 +168,11 @@ class MissingChildCase(models.Model):
         verbose_name = _("missing-child case")
         verbose_name_plural = _("missing-child cases")
         ordering = ["-published_at", "-created_at"]
-        indexes = [models.Index(fields=["status", "missing_date"])]
+        indexes = [
+            models.Index(fields=["status", "missing_date"]),
+            GinIndex(fields=["search_terms"], name="case_search_terms_trgm",
+                     opclasses=["gin_trgm_ops"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(birth_year_min__lte=models.F("birth_year_max")),
@@ -169,10 +181,24 @@ class MissingChildCase(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.given_name} {self.family_name}".strip()
+        return self.full_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_terms = names.search_terms(
+            family=self.family_name, given=self.given_name, others=[self.nicknames]
+        )
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "search_terms"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("families:case_detail", args=[self.pk])
+
+    @property
+    def full_name(self) -> str:
+        """The name in the one form of its script: 李小梅; Anna Smith."""
+        return names.full_name(self.family_name, self.given_name)
 
     @property
     def is_public(self) -> bool:
@@ -293,6 +319,8 @@ class SeekerPosting(models.Model):
         _("partner's reference"), max_length=100, blank=True,
         validators=[partner_reference_validator],
     )
+    # The name used now in hanzi and plain pinyin (families/names.py), kept by ``save``.
+    search_terms = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -300,6 +328,10 @@ class SeekerPosting(models.Model):
         verbose_name = _("seeker posting")
         verbose_name_plural = _("seeker postings")
         ordering = ["-created_at"]
+        indexes = [
+            GinIndex(fields=["search_terms"], name="seeker_search_terms_trgm",
+                     opclasses=["gin_trgm_ops"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(birth_year_min__lte=models.F("birth_year_max")),
@@ -324,6 +356,13 @@ class SeekerPosting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} (#{self.pk})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_terms = names.search_terms(family="", given=self.display_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "search_terms"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("families:seeker_detail", args=[self.pk])

@@ -49,10 +49,8 @@ def _needs_cjk(text: str) -> bool:
 
 
 def display_name(case: MissingChildCase) -> str:
-    """Chinese names are written family name first, without a space."""
-    if _needs_cjk(case.given_name + case.family_name):
-        return f"{case.family_name}{case.given_name}"
-    return str(case)
+    """The name in the one form of its script, as on every page (families/names.py)."""
+    return case.full_name
 
 
 def case_url(case: MissingChildCase) -> str:

@@ -11,12 +11,14 @@ answer that did would tell of one.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.db.models.functions import Concat, ExtractYear, Trim
 
+from families import names
 from families.models import (
     MATCHABLE_STATUSES,
     CaseStatus,
@@ -172,23 +174,15 @@ def public_cases(
     age_missing_from: int | None = None,
     age_missing_to: int | None = None,
     place: str = "",
+    order: str = "newest",
 ) -> QuerySet[MissingChildCase]:
-    """Published cases matching the public search, newest first, with their poster photos.
+    """Published cases matching the public search, in ``order`` (``CASE_ORDERS``; newest
+    first by default), with their poster photos.
 
     Age when missing is compared with the birth-year range: a case matches
     when any birth year in its range gives an age in the wanted range.
     """
     cases = MissingChildCase.objects.filter(status__in=PUBLIC_STATUSES)
-    if name.split():
-        # Chinese names are typed family name first with no space (李明).
-        cases = cases.annotate(family_first=Concat("family_name", "given_name"))
-    for word in name.split():
-        cases = cases.filter(
-            Q(given_name__icontains=word)
-            | Q(family_name__icontains=word)
-            | Q(nicknames__icontains=word)
-            | Q(family_first__icontains=word)
-        )
     if sex:
         cases = cases.filter(sex=sex)
     if year_missing_from is not None:
@@ -215,11 +209,53 @@ def public_cases(
             | Q(missing_district__icontains=word)
             | Q(place_joined__icontains=word)
         )
+    if name.strip():  # last: typos are forgiven only when the rest finds no one exactly
+        cases = by_name(cases, name)
     poster_photos = Photo.objects.filter(use_on_poster=True, hidden_at__isnull=True).order_by(
         "uploaded_at", "pk")
     return cases.prefetch_related(
         Prefetch("photos", queryset=poster_photos, to_attr="poster_photos")
-    ).order_by("-published_at", "-created_at", "-pk")
+    ).order_by(*CASE_ORDERS.get(order, CASE_ORDERS["newest"]))
+
+
+#: The orders of the public list of cases: newest posted first (the default), or by the
+#: date the child went missing, most recent or longest ago first.
+CASE_ORDERS: dict[str, tuple[str, ...]] = {
+    "newest": ("-published_at", "-created_at", "-pk"),
+    "missing_recent": ("-missing_date", "-published_at", "-pk"),
+    "missing_longest": ("missing_date", "-published_at", "-pk"),
+}
+
+
+#: Typos are forgiven in pinyin of this many letters or more: under it, one letter more or
+#: less is another name (li, lin), not a typo.
+TYPO_FORGIVEN_FROM = 5
+
+
+def by_name(queryset: QuerySet[Any], query: str) -> QuerySet[Any]:
+    """Whom a name typed in a search box finds, by ``search_terms`` (families/names.py): the
+    query folded whole (xiao mei → xiaomei), or its hanzi's pinyin, found in the terms, or
+    every word of it. Only when that finds no one are typos forgiven (trigram word
+    similarity, pg_trgm): xiaomai finds Xiaomei, but a search for Xiaomei does not list every
+    Xiaoming, as near in trigrams as a typo is."""
+    forms = names.fold_query(query)
+    exact = Q(pk__in=[])
+    for form in forms:
+        exact |= Q(search_terms__contains=form)
+    words = [names.fold(word) for word in query.split()]
+    if len(words) > 1 and all(words):
+        every = Q()
+        for word in words:
+            every &= Q(search_terms__contains=word)
+        exact |= every
+    found = queryset.filter(exact)
+    if found.exists():
+        return found
+    similar = Q(pk__in=[])
+    for form in forms:
+        if len(form) >= TYPO_FORGIVEN_FROM and form.isascii():
+            similar |= Q(search_terms__trigram_word_similar=form)
+    return queryset.filter(similar)
 
 
 
@@ -231,8 +267,6 @@ def public_seeker_postings(
     postings = SeekerPosting.objects.filter(
         published_at__isnull=False, consent_to_matching=True, status__in=MATCHABLE_STATUSES
     )
-    for word in name.split():
-        postings = postings.filter(display_name__icontains=word)
     if sex:
         postings = postings.filter(sex=sex)
     if born_from is not None:
@@ -243,6 +277,8 @@ def public_seeker_postings(
         postings = postings.filter(
             Q(grew_up_province__icontains=word) | Q(grew_up_city__icontains=word)
         )
+    if name.strip():
+        postings = by_name(postings, name)
     shown = Photo.objects.filter(use_on_poster=True, hidden_at__isnull=True).order_by(
         "uploaded_at", "pk")
     return postings.prefetch_related(

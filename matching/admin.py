@@ -128,8 +128,8 @@ class CandidateAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
     list_display = ("pk", "case", "seeker_posting", "score", "best_distance", "age_gap_years",
                     "status", "claimed_by", "model_version", "created_at")
     list_filter = ("status", "model_version", "case__missing_province")
-    search_fields = ("case__given_name", "case__family_name", "seeker_posting__display_name",
-                     "case__missing_province")
+    search_fields = ("case__search_terms", "case__given_name", "case__family_name",
+                     "seeker_posting__display_name", "case__missing_province")
     raw_id_fields = ("case", "seeker_posting", "case_face", "seeker_face", "claimed_by")
     readonly_fields = ("best_distance", "score", "age_gap_years", "model_version",
                        "created_at", "updated_at")

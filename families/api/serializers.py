@@ -175,9 +175,12 @@ class PhotoUploadSerializer(CheckedText, serializers.Serializer):
 class ConfirmedCaseSerializer(serializers.ModelSerializer):
     """What a confirmation shows a seeker of the case (docs/REVIEW.md, "Who sees what")."""
 
+    #: The name in the one form of its script (李小梅; Anna Smith), as the pages show it.
+    name = serializers.CharField(source="full_name", read_only=True)
+
     class Meta:
         model = MissingChildCase
-        fields = ["given_name", "family_name", "nicknames", "sex", "birth_date",
+        fields = ["name", "family_name", "given_name", "nicknames", "sex", "birth_date",
                   "birth_year_min", "birth_year_max", "missing_date", "missing_city",
                   "missing_province"]
         read_only_fields = fields

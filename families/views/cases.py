@@ -40,7 +40,12 @@ logger = logging.getLogger(__name__)
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
     form = forms.CaseSearchForm(request.GET or None)
-    cases = selectors.public_cases(**form.filters())
+    if not form.is_bound:
+        cases = selectors.public_cases()
+    elif form.is_valid():
+        cases = selectors.public_cases(**form.filters())
+    else:  # a reversed year range, a year in the future...: said, not listing everything
+        cases = selectors.public_cases().none()
     page = Paginator(cases, 24).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

