@@ -39,6 +39,7 @@ from families.models import (
     PartnerImportRefusal,
     PartnerOrganisation,
     Photo,
+    PublicContact,
     SeekerPosting,
     User,
 )
@@ -251,10 +252,11 @@ class MissingChildCaseAdmin(
                     "missing_province", "status", "family", "published_at")
     list_filter = ("status", "sex", "missing_province")
     search_fields = ("given_name", "family_name", "nicknames", "missing_province",
-                     "missing_city", "police_report_number", "family__email", "contact_name")
+                     "missing_city", "police_report_number", "family__email", "contact_name",
+                     "public_number")
     date_hierarchy = "missing_date"
     raw_id_fields = ("family",)
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("public_number", "created_at", "updated_at")
     ruled_fields = ("status", "published_at")
     inlines = [PhotoInline]
     actions = [rematch_cases, mark_cases_reunited, withdraw_cases]
@@ -264,6 +266,14 @@ class MissingChildCaseAdmin(
 
     def refresh_facts(self, request: HttpRequest, obj: MissingChildCase) -> None:
         faces_refresh_facts(actor=request.user, case=obj)
+
+
+@admin.register(PublicContact)
+class PublicContactAdmin(admin.ModelAdmin):
+    """The organisation's hotline: the newest row is the number cases give by default."""
+
+    list_display = ("name", "phone", "hours", "updated_at")
+    search_fields = ("name", "phone")
 
 
 @admin.register(SeekerPosting)

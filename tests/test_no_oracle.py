@@ -44,6 +44,8 @@ CSRF = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+"|(csrftoken=)[^;]+
 #: Ids in addresses, in "#12" and in the photo-state list: what differs between two rows.
 IDS = re.compile(r"(?<=/)\d+(?=[/?\"'.#]|$)|(?<=#)\d+|(?<=ids=)[\d,]+|(?<=value=\")\d+(?=\")")
 QUERY_IDS = re.compile(r"([?&][a-z_]+=)\d+")
+#: Public case numbers ("GXA6-HXZD"): a case's id for the public, blanked as ids are.
+CASE_NUMBERS = re.compile(r"\b[2-9A-HJ-NP-TV-Z]{4}-[2-9A-HJ-NP-TV-Z]{4}\b")
 #: Clock times on a page (e.g. a claim's "waiting since"): two pages a second apart agree.
 TIMES = re.compile(r"\d{1,2}:\d{2}(:\d{2})?")
 
@@ -55,7 +57,7 @@ def shape(response) -> tuple:
     body = (b"".join(response.streaming_content) if response.streaming
             else response.content)
     if kind.startswith(("text/", "application/json")):
-        text = TIMES.sub("T", IDS.sub("N", CSRF.sub("", body.decode())))
+        text = TIMES.sub("T", IDS.sub("N", CASE_NUMBERS.sub("C", CSRF.sub("", body.decode()))))
     elif kind == "application/pdf":
         text = f"a PDF of {len(body) > 0 and 'some'} pages"  # dated inside; its answer is enough
     else:
