@@ -489,6 +489,14 @@ class PhotoUploadForm(PhotoDetailsMixin, forms.Form):
             ]
             self.fields["kind"].initial = Photo.Kind.RECENT
 
+    def ask_for_the_file_again(self) -> None:
+        """A form sent back keeps what was typed, but no browser keeps a chosen file: say so
+        beside the file field when the file itself was fine and something else was not."""
+        if self.is_bound and self.errors and "image" not in self.errors and self.files:
+            self.add_error("image", _(
+                "Your other answers are kept, but please choose the photo again: the file "
+                "can't be kept when the form is sent back."))
+
     def clean_image(self) -> Any:
         upload = self.cleaned_data["image"]
         if upload.size > settings.PHOTO_MAX_BYTES:

@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+import pypdfium2 as pdfium
 import qrcode
 from django.conf import settings
 from django.utils import formats
@@ -268,8 +269,6 @@ def case_poster_pdf(case: MissingChildCase, *, layout: Layout = A4_LAYOUT) -> by
 def case_poster_png(case: MissingChildCase) -> bytes:
     """The same poster as an image for phones (1080 × 1920 PNG), to share where families
     share: the phone-sized page of the same layout, rendered by PDFium."""
-    import pypdfium2 as pdfium  # the PDF renderer: loaded by the one view that needs it
-
     document = pdfium.PdfDocument(case_poster_pdf(case, layout=PHONE_LAYOUT))
     try:
         image = document[0].render(scale=PHONE_IMAGE_SCALE).to_pil().convert("RGB")
