@@ -119,11 +119,23 @@ def test_a_mother_posts_her_daughter_and_shares_the_poster_image(
     assert case.public_number in body
     assert "现年 38 岁" in body
     assert "4 岁" in body and "4.3" not in body
-    assert "400-800-1234" in body and "139 1234 5678" not in body.split("只有家属")[0]
+    call = page.locator("section.call").inner_text()
+    assert "400-800-1234" in call and "139 1234 5678" not in call
     assert image_loaded(page.locator("main img").first)
     assert_fits_width(page)
     axe_check(page)
-    screenshot(page, "case-page", docs_name="case-page-zh-phone")
+    screenshot(page, "case-page-own")
+
+    # The same page as anyone sees it: her phone and email are nowhere.
+    public = new_page(locale="zh-CN")
+    public.goto(f"/zh-hans/cases/{case.pk}/")
+    body = public.locator("main").inner_text()
+    assert case.public_number in body and "400-800-1234" in body
+    assert "139 1234 5678" not in body and "li.hua@example.org" not in body
+    assert image_loaded(public.locator("main img").first)
+    assert_fits_width(public)
+    axe_check(public)
+    screenshot(public, "case-page", docs_name="case-page-zh-phone")
 
     # The poster image, sized for a phone, from the link on the page.
     with page.expect_download() as download_info:
