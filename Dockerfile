@@ -9,8 +9,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STATIC_ROOT=/app/staticfiles \
     TF_CPP_MIN_LOG_LEVEL=3
 
+# fonts-noto-cjk: the poster image for phones draws its Chinese text with this font.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libglib2.0-0 libgomp1 gettext \
+    && apt-get install -y --no-install-recommends libglib2.0-0 libgomp1 gettext fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 1000 reunion
 

@@ -39,6 +39,7 @@ from families.models import (
     PartnerImportRefusal,
     PartnerOrganisation,
     Photo,
+    PublicContact,
     SeekerPosting,
     User,
 )
@@ -253,10 +254,10 @@ class MissingChildCaseAdmin(
     # The search terms: 李小梅 is found by 李小梅 or Xiaomei, as in the public search.
     search_fields = ("search_terms", "given_name", "family_name", "nicknames",
                      "missing_province", "missing_city", "police_report_number", "family__email",
-                     "contact_name")
+                     "contact_name", "public_number")
     date_hierarchy = "missing_date"
     raw_id_fields = ("family",)
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("public_number", "created_at", "updated_at")
     ruled_fields = ("status", "published_at")
     inlines = [PhotoInline]
     actions = [rematch_cases, mark_cases_reunited, withdraw_cases]
@@ -266,6 +267,14 @@ class MissingChildCaseAdmin(
 
     def refresh_facts(self, request: HttpRequest, obj: MissingChildCase) -> None:
         faces_refresh_facts(actor=request.user, case=obj)
+
+
+@admin.register(PublicContact)
+class PublicContactAdmin(admin.ModelAdmin):
+    """The organisation's hotline: the newest row is the number cases give by default."""
+
+    list_display = ("name", "phone", "hours", "updated_at")
+    search_fields = ("name", "phone")
 
 
 @admin.register(SeekerPosting)

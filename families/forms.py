@@ -21,6 +21,7 @@ from families.models import (
     MissingChildCase,
     PartnerOrganisation,
     Photo,
+    PublicContactChoice,
     SeekerPosting,
     Sex,
     Tip,
@@ -123,7 +124,11 @@ class ProfileForm(forms.ModelForm):
             "phone": _("Private: only volunteers who review a possible match see it."),
             "address": _("Private: only volunteers who review a possible match see it."),
         }
-        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 3}),
+            "phone": forms.TextInput(attrs={
+                "type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -156,12 +161,12 @@ class CaseForm(forms.ModelForm):
     PUBLIC_FIELDS = [
         "given_name", "family_name", "nicknames", "sex", "birth_date", "birth_year_min",
         "birth_year_max", "missing_date", "missing_province", "missing_city",
-        "missing_district", "missing_latitude", "missing_longitude", "height_cm", "build",
+        "missing_district", "height_cm", "build",
         "distinguishing_marks", "dialect", "circumstances",
     ]
     PRIVATE_FIELDS = [
         "police_report_number", "police_station", "contact_name", "contact_phone",
-        "contact_email",
+        "contact_email", "public_contact",
     ]
 
     class Meta:
@@ -169,13 +174,19 @@ class CaseForm(forms.ModelForm):
         fields = [
             "given_name", "family_name", "nicknames", "sex", "birth_date", "birth_year_min",
             "birth_year_max", "missing_date", "missing_province", "missing_city",
-            "missing_district", "missing_latitude", "missing_longitude", "height_cm", "build",
+            "missing_district", "height_cm", "build",
             "distinguishing_marks", "dialect", "circumstances", "police_report_number",
-            "police_station", "contact_name", "contact_phone", "contact_email",
+            "police_station", "contact_name", "contact_phone", "contact_email", "public_contact",
         ]
         widgets = {
             "birth_date": DateInput(),
             "missing_date": DateInput(),
+            # Phones open the keypad that fits: digits for a phone, @ for an email address.
+            "contact_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "contact_phone": forms.TextInput(attrs={
+                "type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
+            "contact_email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "public_contact": forms.RadioSelect,
             "distinguishing_marks": forms.Textarea(attrs={"rows": 3}),
             "circumstances": forms.Textarea(attrs={"rows": 5}),
         }
@@ -185,13 +196,21 @@ class CaseForm(forms.ModelForm):
             "birth_year_min": _("If the date of birth is not known exactly: the earliest "
                                 "possible year. Leave both years empty when you gave the date."),
             "birth_year_max": _("The latest possible year (the same year if you know it)."),
-            "missing_latitude": _("Optional: the place on a map, in decimal degrees."),
             "distinguishing_marks": _("Birthmarks, scars, moles: where and what they look like."),
             "police_report_number": _("Private: never shown on the public page or poster."),
             "contact_name": _("Private: volunteers contact you; the public never sees it."),
+            "contact_phone": _("Give a phone number or an email address, or both."),
+            "public_contact": _("The public page and the poster give this number to call. "
+                                "Your own phone is shown only if you choose it here."),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, account: User | None = None, **kwargs: Any) -> None:
+        if account is not None and kwargs.get("instance") is None:
+            # A new case: the contact is the account's own, until the family changes it.
+            kwargs["initial"] = {
+                "contact_name": account.full_name, "contact_phone": account.phone,
+                "contact_email": account.email, **kwargs.get("initial", {}),
+            }
         super().__init__(*args, **kwargs)
         assert set(self.Meta.fields) == CASE_EDITABLE_FIELDS
         # The form derives the years from the date of birth when it is given.
@@ -199,6 +218,11 @@ class CaseForm(forms.ModelForm):
         self.fields["birth_year_max"].required = False
         for name in ("birth_year_min", "birth_year_max", "height_cm"):
             self.fields[name].widget.attrs.setdefault("inputmode", "numeric")
+        # The hotline unless the family chooses otherwise (a form without the field too).
+        self.fields["public_contact"].required = False
+
+    def clean_public_contact(self) -> str:
+        return self.cleaned_data.get("public_contact") or PublicContactChoice.HOTLINE
 
     def public_fields(self) -> list[forms.BoundField]:
         """In Chinese the family name (姓) is asked first, as it is written (李小梅)."""
@@ -275,18 +299,6 @@ class CaseForm(forms.ModelForm):
                     "with these dates the child was older."
                 ) % {"age": CHILD_AGE_LIMIT})
 
-        latitude, longitude = data.get("missing_latitude"), data.get("missing_longitude")
-        if latitude is not None and not -90 <= latitude <= 90:
-            self.add_error("missing_latitude", _("A latitude is between -90 and 90."))
-        if longitude is not None and not -180 <= longitude <= 180:
-            self.add_error("missing_longitude", _("A longitude is between -180 and 180."))
-        if (latitude is None) != (longitude is None) and not (
-            self.has_error("missing_latitude") or self.has_error("missing_longitude")
-        ):
-            self.add_error(
-                "missing_longitude" if longitude is None else "missing_latitude",
-                _("Give both the latitude and the longitude, or neither."),
-            )
         height = data.get("height_cm")
         if height is not None and not 30 <= height <= 200:
             self.add_error("height_cm", _("Enter a height between 30 and 200 cm."))
@@ -295,6 +307,11 @@ class CaseForm(forms.ModelForm):
         ):
             self.add_error("contact_phone", _(
                 "Give a phone number or an email address so volunteers can reach you."
+            ))
+        if (data.get("public_contact") == PublicContactChoice.CONTACT_PHONE
+                and not data.get("contact_phone") and not self.has_error("contact_phone")):
+            self.add_error("public_contact", _(
+                "To show your own phone, give it above; or choose the organisation's hotline."
             ))
         return data
 
@@ -322,6 +339,9 @@ class SeekerPostingForm(forms.ModelForm):
             "posted_for": forms.RadioSelect,
             "memories": forms.Textarea(attrs={"rows": 6}),
             "matching_basis": forms.Textarea(attrs={"rows": 3}),
+            "contact_phone": forms.TextInput(attrs={
+                "type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
+            "contact_email": forms.EmailInput(attrs={"autocomplete": "email"}),
         }
         help_texts = {
             "display_name": _("The name you use now. Only you, volunteers and admins see it."),
@@ -340,6 +360,8 @@ class SeekerPostingForm(forms.ModelForm):
     def __init__(self, *args: Any, consent_editable: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         assert set(self.Meta.fields) == SEEKER_EDITABLE_FIELDS
+        for name in ("birth_year_min", "birth_year_max", "arrived_year"):
+            self.fields[name].widget.attrs.setdefault("inputmode", "numeric")
         if not consent_editable:
             # Consent is the seeker's alone: a volunteer editing the posting sees it, can't
             # change it (a disabled field keeps the stored value whatever is posted).
@@ -453,9 +475,11 @@ class PhotoUploadForm(PhotoDetailsMixin, forms.Form):
     age_in_photo = forms.DecimalField(
         label=_("Age in the photo (years)"), required=False, max_digits=4, decimal_places=1,
         help_text=_("For an age-progressed image: the age it shows."),
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1"}),
     )
     year_taken = forms.IntegerField(
         label=_("Year taken"), required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         help_text=_("If you don't know the age, the year the photo was taken."),
     )
     caption = forms.CharField(label=_("Caption"), max_length=200, required=False)
@@ -469,6 +493,14 @@ class PhotoUploadForm(PhotoDetailsMixin, forms.Form):
                 (Photo.Kind.CHILDHOOD, Photo.Kind.CHILDHOOD.label),
             ]
             self.fields["kind"].initial = Photo.Kind.RECENT
+
+    def ask_for_the_file_again(self) -> None:
+        """A form sent back keeps what was typed, but no browser keeps a chosen file: say so
+        beside the file field when the file itself was fine and something else was not."""
+        if self.is_bound and self.errors and "image" not in self.errors and self.files:
+            self.add_error("image", _(
+                "Your other answers are kept, but please choose the photo again: the file "
+                "can't be kept when the form is sent back."))
 
     def clean_image(self) -> Any:
         upload = self.cleaned_data["image"]

@@ -8,6 +8,7 @@ read them, and every such read is written to the audit log.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import date
 from typing import Any
@@ -23,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
-from families import names
+from families import ages, names
 
 
 class UserManager(BaseUserManager["User"]):
@@ -117,6 +118,25 @@ class CaseStatus(models.TextChoices):
 MATCHABLE_STATUSES = (CaseStatus.PUBLISHED, CaseStatus.DNA_PENDING)
 
 
+#: The letters of a public case number: no 0/O, 1/I/L or U, so it is read out and typed back
+#: without mistakes (Crockford's base 32 without its digits 0 and 1).
+PUBLIC_NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_public_number() -> str:
+    """A random case number such as ``GXA6-HXZD``: stable once given, and telling nothing of
+    how many cases there are or when it was posted (30**8 ≈ 6.6e11 possible numbers)."""
+    code = "".join(secrets.choice(PUBLIC_NUMBER_ALPHABET) for _ in range(8))
+    return f"{code[:4]}-{code[4:]}"
+
+
+class PublicContactChoice(models.TextChoices):
+    """Which number the public page and the poster give to call."""
+
+    HOTLINE = "hotline", _("the organisation's hotline")
+    CONTACT_PHONE = "contact_phone", _("my contact phone (it becomes public)")
+
+
 class MissingChildCase(models.Model):
     """A missing child, posted by a family."""
 
@@ -153,6 +173,14 @@ class MissingChildCase(models.Model):
     contact_name = models.CharField(_("contact name"), max_length=150)
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
+    # What the public page and poster give to call: the hotline unless the family chooses.
+    public_contact = models.CharField(
+        _("number to call on the public page and poster"), max_length=20,
+        choices=PublicContactChoice.choices, default=PublicContactChoice.HOTLINE,
+    )
+    public_number = models.CharField(
+        _("case number"), max_length=9, unique=True, default=new_public_number, editable=False
+    )
 
     status = models.CharField(
         _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.DRAFT
@@ -216,6 +244,45 @@ class MissingChildCase(models.Model):
         """The child's age in years on ``when`` (midpoint of the birth-year range if no date)."""
         born = self.birth_date or date((self.birth_year_min + self.birth_year_max) // 2, 7, 1)
         return round((when - born).days / 365.25, 1)
+
+    @property
+    def age_missing_text(self) -> str:
+        """"4 years old", "about 18 months old": whole years, months under two."""
+        return ages.age_text(ages.age_on(self, self.missing_date))
+
+    @property
+    def age_now_text(self) -> str:
+        """"Now about 38 years old" (现年约 38 岁)."""
+        return ages.age_now_text(self, timezone.localdate())
+
+    def public_phone(self, hotline: PublicContact | None) -> str:
+        """The number the public may call about this case: the family's own phone only when
+        the family chose it, else the organisation's hotline ("" when there is none)."""
+        if self.public_contact == PublicContactChoice.CONTACT_PHONE and self.contact_phone:
+            return self.contact_phone
+        return hotline.phone if hotline is not None else ""
+
+
+class PublicContact(models.Model):
+    """The organisation's hotline, set in the admin: the number a case page and poster give
+    when the family keeps its own number private. The newest row is the one in use."""
+
+    name = models.CharField(
+        _("name"), max_length=150, help_text=_("Who answers, e.g. the volunteers' hotline."),
+    )
+    phone = models.CharField(_("phone"), max_length=40)
+    hours = models.CharField(
+        _("hours"), max_length=100, blank=True, help_text=_("When someone answers, optional."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("public contact (hotline)")
+        verbose_name_plural = _("public contacts (hotline)")
+        ordering = ["-updated_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.phone}"
 
 
 #: A partner's own reference for a person: what its records call them, safe in a URL.

@@ -3,15 +3,19 @@
 Only public poster fields and public photos go on it (never contacts, the
 police report number or anything about seekers or matches), with a QR code
 to the case page so a passer-by who recognises the child reaches the portal.
-Chinese text uses reportlab's built-in CID font, so no font file is needed.
+Chinese text uses reportlab's built-in CID font, so the PDF needs no font file; the
+image for phones is the same layout rendered by PDFium, which draws that font with the
+system's CJK font (fonts-noto-cjk in the image).
 """
 
 from __future__ import annotations
 
 import io
 import logging
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+import pypdfium2 as pdfium
 import qrcode
 from django.conf import settings
 from django.utils import formats
@@ -27,8 +31,8 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
-from families.models import MissingChildCase, Photo, SeekerPosting
-from families.selectors import public_photos, public_posting_photos
+from families.models import CaseStatus, MissingChildCase, Photo, SeekerPosting
+from families.selectors import public_hotline, public_photos, public_posting_photos
 
 logger = logging.getLogger(__name__)
 
@@ -91,13 +95,12 @@ def _facts(case: MissingChildCase) -> list[tuple[str, str]]:
         place = "".join(parts)  # 陕西省西安市碑林区: largest first, no separators
     else:
         place = ", ".join(part for part in reversed(parts) if part)
-    age = case.age_at(case.missing_date)
     facts = [
         (_("Sex"), str(case.get_sex_display()).capitalize()),
         (_("Born"), born),
         (_("Missing since"), formats.date_format(case.missing_date, "DATE_FORMAT")),
         (_("Missing from"), place),
-        (_("Age when missing"), _("about %(age)s years") % {"age": f"{age:g}"}),
+        (_("Age when missing"), case.age_missing_text),
     ]
     if case.nicknames:
         facts.insert(0, (_("Also called"), case.nicknames))
@@ -117,6 +120,73 @@ def _facts(case: MissingChildCase) -> list[tuple[str, str]]:
     return facts
 
 
+#: Characters a line never starts with, and characters it never ends with: the usual
+#: line-breaking rules of Chinese (and Japanese) typesetting, which reportlab's CJK wrap
+#: does not apply (it would start a line with "，").
+NO_LINE_START = frozenset("，。、；：？！）》」』】〉〕］｝”’…—～·%,.;:?!)]}ー々")
+NO_LINE_END = frozenset("（《「『【〈〔［｛“‘([{")
+
+
+def _tokens(line: str) -> list[str]:
+    """Breakable units: one CJK character each, a Latin word (with its trailing space) whole,
+    punctuation glued to its neighbour so that no line starts or ends with the wrong one."""
+    units: list[str] = []
+    word = ""
+    for char in line:
+        if _needs_cjk(char):
+            if word:
+                units.append(word)
+                word = ""
+            units.append(char)
+        else:
+            word += char
+            if char == " ":
+                units.append(word)
+                word = ""
+    if word:
+        units.append(word)
+    glued: list[str] = []
+    carry = ""
+    for unit in units:
+        unit = carry + unit
+        carry = ""
+        if glued and unit[0] in NO_LINE_START:
+            glued[-1] += unit
+        elif unit[-1] in NO_LINE_END:
+            carry = unit
+        else:
+            glued.append(unit)
+    if carry:
+        glued.append(carry)
+    return glued
+
+
+def cjk_lines(text: str, *, font: str, size: float, width: float) -> list[str]:
+    """``text`` broken into lines at most ``width`` points wide in ``font``, by the CJK rules
+    (``NO_LINE_START``, ``NO_LINE_END``); Latin words are kept whole where they fit."""
+    lines: list[str] = []
+
+    def fits(candidate: str) -> bool:
+        return pdfmetrics.stringWidth(candidate.rstrip(), font, size) <= width
+
+    for paragraph in text.split("\n"):
+        line = ""
+        for unit in _tokens(paragraph):
+            if fits(line + unit):
+                line += unit
+                continue
+            if line.strip():
+                lines.append(line.rstrip())
+            line = unit.lstrip()
+            while line and not fits(line):  # a unit wider than a line: cut it anywhere
+                cut = max(1, next(
+                    (n for n in range(len(line), 0, -1) if fits(line[:n])), 1))
+                lines.append(line[:cut])
+                line = line[cut:]
+        lines.append(line.rstrip())
+    return lines
+
+
 def _style(text: str, size: float, *, bold: bool = False, leading: float | None = None,
            color: object = None) -> ParagraphStyle:
     cjk = _needs_cjk(text)
@@ -130,20 +200,81 @@ def _style(text: str, size: float, *, bold: bool = False, leading: float | None 
     )
 
 
-def _paragraph(text: str, size: float, **kwargs: object) -> Paragraph:
-    return Paragraph(escape(text).replace("\n", "<br/>"), _style(text, size, **kwargs))
+def _paragraph(text: str, size: float, width: float, **kwargs: object) -> Paragraph:
+    """A block of text ``width`` points wide; Chinese text is broken here, by its rules."""
+    style = _style(text, size, **kwargs)
+    if _needs_cjk(text):
+        # A hair narrower than the frame, so reportlab never breaks a line again.
+        text = "\n".join(cjk_lines(text, font=style.fontName, size=size, width=width - 0.5))
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
-def case_poster_pdf(case: MissingChildCase) -> bytes:
-    """One A4 page: heading, name, photo, key facts and a QR code to the case page."""
+@dataclass(frozen=True)
+class Layout:
+    """One poster layout at two sizes: the printed A4 page and the image for phones.
+
+    Both draw the same things in the same places (heading, name, case number and age,
+    photo on the left with the facts beside it, the number to call and the QR code at the
+    bottom); only the page and the sizes differ.
+    """
+
+    page: tuple[float, float]
+    margin: float
+    heading: float
+    name: float
+    subtitle: float
+    label: float
+    value: float
+    caption: float
+    photo: tuple[float, float]
+    gap: float
+    qr: float
+    call: float
+    phone: float
+    link: float
+
+
+A4_LAYOUT = Layout(
+    page=A4, margin=15 * mm, heading=34, name=26, subtitle=13, label=10, value=12, caption=9,
+    photo=(80 * mm, 100 * mm), gap=8 * mm, qr=50 * mm, call=12, phone=20, link=9,
+)
+#: 9:16, drawn at 3 pixels a point: a 1080 × 1920 image, the shape of a phone's screen.
+PHONE_LAYOUT = Layout(
+    page=(360, 640), margin=14, heading=24, name=20, subtitle=10, label=8, value=10,
+    caption=7, photo=(160, 215), gap=10, qr=104, call=8.5, phone=15, link=6.5,
+)
+PHONE_IMAGE_SCALE = 3
+
+
+def case_poster_pdf(case: MissingChildCase, *, layout: Layout = A4_LAYOUT) -> bytes:
+    """One page: heading, name, case number, photo, key facts, the number to call, a QR code."""
     name = display_name(case)
+    hotline = public_hotline()
+    phone = case.public_phone(hotline)
     return _poster_pdf(
         title=_("Missing child: %(name)s") % {"name": name}, heading=_("MISSING CHILD"),
         name=name, photos=public_photos(case), facts=_facts(case), url=case_url(case),
-        call=_("If you recognise this child, or you think you may be this child, please scan "
-               "the code or visit the case page. Every possible match is checked by "
-               "volunteers and confirmed by a DNA test."),
+        subtitle=_("Case number %(number)s") % {"number": case.public_number} + " · "
+        + (case.age_now_text if case.status != CaseStatus.REUNITED else ""),
+        phone=_("Call %(phone)s") % {"phone": phone} if phone else "",
+        call=_("If you recognise this child, or you think you may be this child, please call "
+               "or scan the code, and give the case number. Every possible match is checked "
+               "by volunteers and confirmed by a DNA test."),
+        layout=layout,
     )
+
+
+def case_poster_png(case: MissingChildCase) -> bytes:
+    """The same poster as an image for phones (1080 × 1920 PNG), to share where families
+    share: the phone-sized page of the same layout, rendered by PDFium."""
+    document = pdfium.PdfDocument(case_poster_pdf(case, layout=PHONE_LAYOUT))
+    try:
+        image = document[0].render(scale=PHONE_IMAGE_SCALE).to_pil().convert("RGB")
+    finally:
+        document.close()
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
 
 
 def seeker_posting_poster_pdf(posting: SeekerPosting) -> bytes:
@@ -171,31 +302,44 @@ def seeker_posting_poster_pdf(posting: SeekerPosting) -> bytes:
     )
 
 
+def _draw(canvas: Canvas, paragraph: Paragraph, x: float, top: float, width: float,
+          height: float) -> float:
+    """Draws ``paragraph`` with its top at ``top``; returns its height."""
+    _width, used = paragraph.wrap(width, height)
+    paragraph.drawOn(canvas, x, top - used)
+    return used
+
+
 def _poster_pdf(
     *, title: str, heading: str, name: str, photos: list[Photo],
-    facts: list[tuple[str, str]], url: str, call: str,
+    facts: list[tuple[str, str]], url: str, call: str, subtitle: str = "", phone: str = "",
+    layout: Layout = A4_LAYOUT,
 ) -> bytes:
-    """One A4 page: heading, name, the first readable photo, key facts, a QR code to ``url``."""
+    """One page: heading, name, the first readable photo (or a placeholder), key facts, the
+    number to call and a QR code to ``url``."""
     _register_fonts()
     buffer = io.BytesIO()
-    width, height = A4
-    canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
+    width, height = layout.page
+    margin = layout.margin
+    canvas = Canvas(buffer, pagesize=layout.page, pageCompression=1)
     canvas.setTitle(title)
     canvas.setAuthor(_("Reunion"))
-    content_width = width - 2 * MARGIN
-    y = height - MARGIN
+    content_width = width - 2 * margin
+    y = height - margin
 
-    heading = _paragraph(heading, 34, bold=True, color=ACCENT)
-    _width, used = heading.wrap(content_width, 60 * mm)
-    heading.drawOn(canvas, MARGIN, y - used)
-    y -= used + 4 * mm
-    title = _paragraph(name, 26, bold=True)
-    _width, used = title.wrap(content_width, 40 * mm)
-    title.drawOn(canvas, MARGIN, y - used)
-    y -= used + 6 * mm
+    y -= _draw(canvas, _paragraph(heading, layout.heading, content_width, bold=True,
+                                  color=ACCENT), margin, y, content_width, height / 4)
+    y -= layout.heading * 0.15
+    y -= _draw(canvas, _paragraph(name, layout.name, content_width, bold=True),
+               margin, y, content_width, height / 6)
+    subtitle = subtitle.strip(" ·")
+    if subtitle:
+        y -= layout.subtitle * 0.3
+        y -= _draw(canvas, _paragraph(subtitle, layout.subtitle, content_width),
+                   margin, y, content_width, height / 8)
+    y -= layout.gap * 0.75
 
-    photo_box_w, photo_box_h = 80 * mm, 100 * mm
-    facts_x = MARGIN
+    photo_w, photo_h = layout.photo
     photo, reader = next(
         ((photo, reader) for photo in photos
          if (reader := _photo_reader(photo)) is not None),
@@ -203,40 +347,62 @@ def _poster_pdf(
     )
     if photo is not None and reader is not None:
         image_w, image_h = reader.getSize()
-        scale = min(photo_box_w / image_w, photo_box_h / image_h)
+        scale = min(photo_w / image_w, photo_h / image_h)
         draw_w, draw_h = image_w * scale, image_h * scale
-        canvas.drawImage(reader, MARGIN, y - draw_h, width=draw_w, height=draw_h)
+        canvas.drawImage(reader, margin, y - draw_h, width=draw_w, height=draw_h)
         caption = _photo_caption(photo)
-        note = _paragraph(caption, 9)
-        _width, note_h = note.wrap(photo_box_w, 20 * mm)
-        note.drawOn(canvas, MARGIN, y - draw_h - note_h - 1 * mm)
-        facts_x = MARGIN + photo_box_w + 8 * mm
-    facts_width = width - MARGIN - facts_x
+    else:
+        draw_h = photo_h
+        _placeholder(canvas, margin, y - photo_h, photo_w, photo_h)
+        caption = _("No photo yet")
+    _draw(canvas, _paragraph(caption, layout.caption, photo_w), margin, y - draw_h - 2,
+          photo_w, photo_h / 4)
+    facts_x = margin + photo_w + layout.gap
+    facts_width = width - margin - facts_x
+    bottom = margin + layout.qr + layout.gap  # the facts stop above the call and the QR code
     facts_y = y
     for label, value in facts:
-        label_p = _paragraph(label, 10, bold=True, color=HexColor("#555555"))
-        _width, used = label_p.wrap(facts_width, 20 * mm)
-        label_p.drawOn(canvas, facts_x, facts_y - used)
-        facts_y -= used
-        value_p = _paragraph(value, 12)
-        _width, used = value_p.wrap(facts_width, 80 * mm)
-        value_p.drawOn(canvas, facts_x, facts_y - used)
-        facts_y -= used + 3 * mm
-        if facts_y < 80 * mm:
+        label_p = _paragraph(label, layout.label, facts_width, bold=True,
+                             color=HexColor("#555555"))
+        value_p = _paragraph(value, layout.value, facts_width)
+        label_h = label_p.wrap(facts_width, height)[1]
+        value_h = value_p.wrap(facts_width, height)[1]
+        if facts_y - label_h - value_h < bottom:
             break
+        label_p.drawOn(canvas, facts_x, facts_y - label_h)
+        value_p.drawOn(canvas, facts_x, facts_y - label_h - value_h)
+        facts_y -= label_h + value_h + layout.value * 0.3
 
-    qr_size = 50 * mm
-    canvas.drawImage(ImageReader(_qr_image(url)), MARGIN, MARGIN, width=qr_size, height=qr_size)
-    text_x = MARGIN + qr_size + 6 * mm
-    call = _paragraph(call, 12)
-    _width, used = call.wrap(width - MARGIN - text_x, qr_size)
-    call.drawOn(canvas, text_x, MARGIN + qr_size - used)
-    link = Paragraph(escape(url), _style(url, 9))
-    link.wrap(width - MARGIN - text_x, 20 * mm)
-    link.drawOn(canvas, text_x, MARGIN + 2 * mm)
+    qr_size = layout.qr
+    canvas.drawImage(ImageReader(_qr_image(url)), margin, margin, width=qr_size, height=qr_size)
+    text_x = margin + qr_size + layout.gap * 0.75
+    text_width = width - margin - text_x
+    top = margin + qr_size
+    if phone:
+        top -= _draw(canvas, _paragraph(phone, layout.phone, text_width, bold=True,
+                                        color=ACCENT), text_x, top, text_width, qr_size / 2)
+        top -= layout.phone * 0.2
+    _draw(canvas, _paragraph(call, layout.call, text_width), text_x, top, text_width, qr_size)
+    link = Paragraph(escape(url), _style(url, layout.link))
+    link.wrap(text_width, qr_size / 4)
+    link.drawOn(canvas, text_x, margin + 2)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+def _placeholder(canvas: Canvas, x: float, y: float, w: float, h: float) -> None:
+    """A grey head-and-shoulders where a case has no photo, so the page keeps its shape."""
+    canvas.saveState()
+    box = canvas.beginPath()
+    box.rect(x, y, w, h)
+    canvas.clipPath(box, stroke=0, fill=0)
+    canvas.setFillColor(HexColor("#e8eaed"))
+    canvas.rect(x, y, w, h, stroke=0, fill=1)
+    canvas.setFillColor(HexColor("#b8bec6"))
+    canvas.circle(x + w / 2, y + h * 0.62, min(w, h) * 0.2, stroke=0, fill=1)
+    canvas.ellipse(x + w * 0.15, y - h * 0.2, x + w * 0.85, y + h * 0.42, stroke=0, fill=1)
+    canvas.restoreState()
 
 
 def _photo_caption(photo: Photo) -> str:

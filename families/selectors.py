@@ -27,6 +27,7 @@ from families.models import (
     PartnerImport,
     PartnerOrganisation,
     Photo,
+    PublicContact,
     SeekerPosting,
     Tip,
     User,
@@ -40,6 +41,11 @@ PUBLIC_STATUSES = (
     CaseStatus.DNA_PENDING,
     CaseStatus.REUNITED,
 )
+
+
+def public_hotline() -> PublicContact | None:
+    """The organisation's hotline in use (the newest set in the admin), if any."""
+    return PublicContact.objects.first()
 
 
 def deletable_by(*, user: AnyUser, owner_id: int) -> bool:

@@ -24,17 +24,34 @@ def _max_age() -> int:
     return getattr(settings, "EMAIL_CONFIRMATION_DAYS", 7) * 24 * 3600
 
 
-def email_confirmation_token(user: User) -> str:
-    return signing.dumps({"user": user.pk, "email": user.email}, salt=SALT, compress=True)
+def email_confirmation_token(user: User, *, next_url: str = "") -> str:
+    """``next_url``: the page the person was on when they signed up, to go back to after
+    confirming (signed with the rest, so a link can't be made to send anyone elsewhere)."""
+    data = {"user": user.pk, "email": user.email}
+    if next_url:
+        data["next"] = next_url
+    return signing.dumps(data, salt=SALT, compress=True)
 
 
-def user_for_confirmation_token(token: str) -> User | None:
-    """The account a valid, unexpired token was made for; ``None`` otherwise."""
+def _confirmation_data(token: str) -> dict | None:
     try:
         data = signing.loads(token, salt=SALT, max_age=_max_age())
     except signing.BadSignature:
         return None
-    if not isinstance(data, dict):
+    return data if isinstance(data, dict) else None
+
+
+def next_url_of_confirmation_token(token: str) -> str:
+    """The page a valid token says to go back to ("" if none); the caller still checks it
+    is one of the site's own pages."""
+    data = _confirmation_data(token) or {}
+    return data["next"] if isinstance(data.get("next"), str) else ""
+
+
+def user_for_confirmation_token(token: str) -> User | None:
+    """The account a valid, unexpired token was made for; ``None`` otherwise."""
+    data = _confirmation_data(token)
+    if data is None:
         return None
     user = User.objects.filter(pk=data.get("user"), is_active=True).first()
     if user is None or user.email != data.get("email"):

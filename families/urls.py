@@ -28,6 +28,7 @@ urlpatterns = [
     path("cases/<int:pk>/withdraw/", cases.case_withdraw, name="case_withdraw"),
     path("cases/<int:pk>/photos/", cases.case_photos, name="case_photos"),
     path("cases/<int:pk>/poster.pdf", cases.case_poster, name="case_poster"),
+    path("cases/<int:pk>/poster.png", cases.case_poster_image, name="case_poster_png"),
     path("seekers/new/", seeker_postings.seeker_create, name="seeker_create"),
     path("seekers/<int:pk>/", seeker_postings.seeker_detail, name="seeker_detail"),
     path("seekers/<int:pk>/edit/", seeker_postings.seeker_edit, name="seeker_edit"),

@@ -260,6 +260,11 @@ MATRIX: dict[str, list[Probe]] = {
         Probe(_r("families:case_poster", pk=draft_a), codes(*[404] * 8),
               label="a draft has no poster, even for its family"),
     ],
+    "cases/<int:pk>/poster.png": [
+        Probe(_r("families:case_poster_png", pk=case_a), EVERYONE, label="published"),
+        Probe(_r("families:case_poster_png", pk=draft_a), codes(*[404] * 8),
+              label="a draft has no poster image, even for its family"),
+    ],
     "cases/<int:pk>/delete/": [
         Probe(_r("families:case_delete", pk=case_a),
               codes(LOGIN, 200, 404, 404, 404, 200, 200, 404)),

@@ -49,6 +49,8 @@ QUERY_IDS = re.compile(r"([?&][a-z_]+=)\d+")
 #: random, so two rows differ in them and nothing else can be read from them.
 REFERENCES = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
                         r"|(?<=#)[0-9a-f]{8}\b")
+#: Public case numbers ("GXA6-HXZD"): a case's id for the public, blanked as ids are.
+CASE_NUMBERS = re.compile(r"\b[2-9A-HJ-NP-TV-Z]{4}-[2-9A-HJ-NP-TV-Z]{4}\b")
 #: Clock times on a page (e.g. a claim's "waiting since"): two pages a second apart agree.
 TIMES = re.compile(r"\d{1,2}:\d{2}(:\d{2})?")
 
@@ -60,7 +62,8 @@ def shape(response) -> tuple:
     body = (b"".join(response.streaming_content) if response.streaming
             else response.content)
     if kind.startswith(("text/", "application/json")):
-        text = TIMES.sub("T", IDS.sub("N", REFERENCES.sub("R", CSRF.sub("", body.decode()))))
+        text = TIMES.sub("T", IDS.sub("N", REFERENCES.sub("R", CASE_NUMBERS.sub(
+            "C", CSRF.sub("", body.decode())))))
     elif kind == "application/pdf":
         text = f"a PDF of {len(body) > 0 and 'some'} pages"  # dated inside; its answer is enough
     else:

@@ -20,7 +20,7 @@ def names_as_written(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("families", "0013_found_people_never_public"),
+        ("families", "0014_notification_ref"),
     ]
 
     operations = [

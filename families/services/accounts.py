@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 def user_sign_up(
     *, email: str, password: str, full_name: str = "", preferred_language: str = "en",
-    send_email: bool = True,
+    send_email: bool = True, next_url: str = "",
 ) -> User | None:
     """Creates an account whose email is not yet confirmed, and mails the confirmation link.
 
@@ -37,6 +37,8 @@ def user_sign_up(
     tells whether an address has an account. Returns the new account or ``None``.
     ``send_email=False`` (past the per-address limit of sign-up emails) does the
     same and mails nobody: a new account's owner asks for the link once logged in.
+    ``next_url`` (a page of the site, checked by the caller) goes into the link: after
+    confirming, the person comes back to the page where they started.
     """
     email = User.objects.normalize_email(email).lower()
     with transaction.atomic():
@@ -55,7 +57,8 @@ def user_sign_up(
             else:
                 audit_record(actor=user, action="user.signed_up", obj=user)
                 if send_email:
-                    transaction.on_commit(lambda: _send_confirmation_quietly(user))
+                    transaction.on_commit(
+                        lambda: _send_confirmation_quietly(user, next_url=next_url))
                 return user
         # Hash the password all the same: the answer's timing must not tell either.
         make_password(password)
@@ -94,18 +97,19 @@ def _mail_quietly(user: User, template: str, *, to: str, **context: Any) -> None
         logger.exception("could not send the %s email about user %s", template, user.pk)
 
 
-def _send_confirmation_quietly(user: User) -> None:
+def _send_confirmation_quietly(user: User, *, next_url: str = "") -> None:
     """An email server failure must not undo a sign-up: the user can ask for the link again."""
     try:
-        user_send_confirmation(user=user)
+        user_send_confirmation(user=user, next_url=next_url)
     except Exception:
         logger.exception("could not send the confirmation email to user %s", user.pk)
 
 
-def user_send_confirmation(*, user: User) -> None:
+def user_send_confirmation(*, user: User, next_url: str = "") -> None:
     """Mails the signed confirmation link, in the user's language."""
+    token = email_confirmation_token(user, next_url=next_url)
     _account_mail(user, "confirm_email", to=user.email,
-                  urls={"link": ("families:confirm_email", email_confirmation_token(user))})
+                  urls={"link": ("families:confirm_email", token)})
 
 
 def user_confirm_email(*, user: User) -> User:

@@ -17,13 +17,19 @@ from django.http import (
     HttpResponseBase,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from families import forms, selectors, services
-from families.tokens import user_for_confirmation_token, user_for_email_change_token
-from families.views.common import no_store
+from families.tokens import (
+    next_url_of_confirmation_token,
+    user_for_confirmation_token,
+    user_for_email_change_token,
+)
+from families.views.common import local_next, no_store
 from reunion.ratelimits import count_over, enforce, limit, posted_account
 
 
@@ -37,8 +43,9 @@ def signup(request: HttpRequest) -> HttpResponse:
     (``signup_account``); past that limit the sign-up still goes through, without
     the email, so nobody can keep an address's owner from signing up.
     """
+    next_url = local_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.user.is_authenticated:
-        return redirect("families:dashboard")
+        return redirect(next_url or "families:dashboard")
     form = forms.SignUpForm(
         request.POST or None, initial={"preferred_language": request.LANGUAGE_CODE}
     )
@@ -48,11 +55,12 @@ def signup(request: HttpRequest) -> HttpResponse:
             email=data["email"], password=data["password1"], full_name=data["full_name"],
             preferred_language=data["preferred_language"],
             send_email=not count_over(request, "signup_account", key=posted_account),
+            next_url=next_url,
         )
         # For the next page, whichever way it went (so the session cookie tells nothing).
         request.session["signup_email"] = data["email"]
         return redirect("families:signup_done")
-    return render(request, "families/signup.html", {"form": form})
+    return render(request, "families/signup.html", {"form": form, "next": next_url})
 
 
 @require_GET
@@ -63,7 +71,8 @@ def signup_done(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
-    """Confirms the address. It never logs anyone in: a forwarded link must not open the account."""
+    """Confirms the address. It never logs anyone in: a forwarded link must not open the account.
+    Then on to the page where the person started (through the log-in when not logged in)."""
     user = user_for_confirmation_token(token)
     if user is None:
         return render(request, "families/confirm_email.html", status=400)
@@ -72,8 +81,11 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(request, _("Thank you: your email address is confirmed."))
     else:
         messages.info(request, _("Your email address was already confirmed."))
+    next_url = local_next(request, next_url_of_confirmation_token(token))
     if request.user.is_authenticated and request.user.pk == user.pk:
-        return redirect("families:dashboard")
+        return redirect(next_url or "families:dashboard")
+    if next_url:
+        return redirect(f"{reverse('login')}?{urlencode({'next': next_url})}")
     return redirect("login")
 
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from families import forms, selectors, services
 from families.audit import audit_record
 from families.models import CaseStatus, MissingChildCase
-from families.poster import case_poster_pdf
+from families.poster import case_poster_pdf, case_poster_png
 from families.views.common import (
     audit_private_look,
     confirmed_email_required,
@@ -64,9 +64,10 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if manage and case.family_id != user.pk:
         audit_record(actor=user, action="case.private_viewed", obj=case)
     photos = list(selectors.photos_of_case(case)) if manage else selectors.public_photos(case)
+    hotline = selectors.public_hotline()
     response = render(request, "families/case_detail.html", {
         "case": case, "manage": manage, "is_owner": case.family_id == user.pk,
-        "photos": photos,
+        "photos": photos, "public_phone": case.public_phone(hotline), "hotline": hotline,
     })
     return no_store(response) if manage else response
 
@@ -82,10 +83,23 @@ def case_poster(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+@limit("poster", methods=("GET",))
+@require_GET
+def case_poster_image(request: HttpRequest, pk: int) -> HttpResponse:
+    """The poster as an image for phones, to share in chats and on social media."""
+    case = get_object_or_404(MissingChildCase, pk=pk)
+    if not case.is_matchable:
+        raise Http404
+    response = HttpResponse(case_poster_png(case), content_type="image/png")
+    response["Content-Disposition"] = (
+        f'inline; filename="reunion-case-{case.public_number}.png"')
+    return response
+
+
 @confirmed_email_required
 @require_http_methods(["GET", "POST"])
 def case_create(request: HttpRequest) -> HttpResponse:
-    form = forms.CaseForm(request.POST or None)
+    form = forms.CaseForm(request.POST or None, account=request.user)
     if request.method == "POST" and form.is_valid():
         case = services.case_create(actor=request.user, fields=model_fields(form))
         messages.success(request, _(

@@ -21,6 +21,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from families import forms, selectors
@@ -45,6 +46,16 @@ def confirmed_email_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def local_next(request: HttpRequest, value: str | None) -> str:
+    """``value`` if it is a page of this site (a path, never another host), else ""."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return ""
+    if not url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        return ""
+    return value
 
 
 def no_store(response: HttpResponseBase) -> HttpResponseBase:

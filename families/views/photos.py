@@ -57,6 +57,7 @@ def photos_page(
                     "The photo is stored. We are looking for the face in it."
                 ))
                 return redirect(request.path)
+        form.ask_for_the_file_again()
     photos = (selectors.photos_of_case(owner_obj) if is_case
               else selectors.photos_of_posting(owner_obj))
     status = 400 if request.method == "POST" else 200

@@ -59,8 +59,6 @@ def test_years_are_taken_from_the_date_of_birth():
     ({"birth_date": "1986-06-01", "missing_date": "1986-05-01"}, "missing_date",
      "before the date of birth"),
     ({"missing_date": "2010-01-01"}, "missing_date", "before the age of 18"),
-    ({"missing_latitude": "34.2"}, "missing_longitude", "both the latitude and the longitude"),
-    ({"missing_latitude": "95", "missing_longitude": "108"}, "missing_latitude", "between -90"),
     ({"height_cm": "400"}, "height_cm", "between 30 and 200"),
     ({"contact_phone": ""}, "contact_phone", "so volunteers can reach you"),
     ({"given_name": ""}, "given_name", "required"),

