@@ -471,13 +471,18 @@ def zip_declared_entries(handle: IO[bytes]) -> int | None:
     tail_start = max(0, size - _END_RECORD.size - _MAX_COMMENT)
     handle.seek(tail_start)
     tail = handle.read()
+    # The true record is the one whose comment runs exactly to the file's end: a comment
+    # may itself hold the signature.
     at = tail.rfind(_END_SIGNATURE)
-    while at >= 0 and at + _END_RECORD.size > len(tail):
+    while at >= 0:
+        if at + _END_RECORD.size <= len(tail):
+            (_signature, _disk, _index_disk, on_disk, in_all, _index_size, _index_offset,
+             comment_size) = _END_RECORD.unpack_from(tail, at)
+            if at + _END_RECORD.size + comment_size == len(tail):
+                break
         at = tail.rfind(_END_SIGNATURE, 0, at)
     if at < 0:
         return None
-    (_signature, _disk, _index_disk, on_disk, in_all, _index_size, _index_offset,
-     _comment) = _END_RECORD.unpack_from(tail, at)
     record_at = tail_start + at
     locator_at = record_at - _ZIP64_LOCATOR.size
     if locator_at >= 0:
