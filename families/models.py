@@ -21,6 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
+from families import divisions
+from families.places import is_china, place_label, province_codes_and_names, settle
+
 
 class UserManager(BaseUserManager["User"]):
     """Users log in with their email address; there is no username."""
@@ -92,8 +95,6 @@ class User(AbstractUser):
         A province they review is matched by its code whatever name they wrote it by
         (Sichuan, 四川省, 51); a name that is no division's by its text.
         """
-        from families.places import province_codes_and_names
-
         codes, names = province_codes_and_names(self.review_provinces)
         if not codes and not names:
             return True
@@ -154,9 +155,6 @@ def _settle_place(obj: models.Model, prefix: str) -> None:
     Parts not in the list leave the code at what was understood (the forms say so; the
     admin lists such places): what was written is kept either way.
     """
-    from families import divisions
-    from families.places import is_china, settle
-
     province = getattr(obj, f"{prefix}_province")
     settled = settle(province=province, city=getattr(obj, f"{prefix}_city"),
                      district=getattr(obj, f"{prefix}_district"),
@@ -262,8 +260,6 @@ class MissingChildCase(models.Model):
     @property
     def missing_place(self) -> str:
         """Where the child went missing, in the reader's language."""
-        from families.places import place_label
-
         return place_label(code=self.missing_place_code, province=self.missing_province,
                            city=self.missing_city, district=self.missing_district,
                            country=self.missing_country)
@@ -436,8 +432,6 @@ class SeekerPosting(models.Model):
     @property
     def grew_up_place(self) -> str:
         """Where the seeker grew up, in the reader's language."""
-        from families.places import place_label
-
         return place_label(code=self.grew_up_place_code, province=self.grew_up_province,
                            city=self.grew_up_city, district=self.grew_up_district,
                            country=self.grew_up_country)

@@ -64,8 +64,9 @@ def settle(*, province: str, city: str = "", district: str = "", country: str = 
         if not text:
             continue
         within = found.code if found else ""
-        if found is not None and found in divisions.matches(text):
-            continue
+        if found is not None and any(
+                found.code.startswith(d.code) for d in divisions.matches(text)):
+            continue  # It repeats what is already known (北京市 as 北京's city).
         try:
             here = _one(text, within, path=field == "province")
         except Ambiguous as ambiguous:
@@ -115,20 +116,20 @@ def place_label(*, code: str, province: str, city: str = "", district: str = "",
 
 
 def province_codes_and_names(text: str) -> tuple[set[str], set[str]]:
-    """A comma-separated list of provinces as province codes, and the names that are none."""
+    """A comma-separated list of provinces as province codes, and as the names written
+    (casefolded: a place with no code is compared by its text)."""
     codes: set[str] = set()
     names: set[str] = set()
     for part in text.replace("，", ",").replace("、", ",").split(","):
         part = part.strip()
         if not part:
             continue
+        names.add(part.casefold())
         try:
             found = divisions.resolve(part)
         except Ambiguous:
             found = None
-        if found is None:
-            names.add(part.casefold())
-        else:
+        if found is not None:
             codes.add(found.province_code)
     return codes, names
 
@@ -157,3 +158,16 @@ def in_codes(field: str, codes: list[str]) -> Q:
     for code in codes:
         q |= Q(**{f"{field}__startswith": code})
     return q
+
+
+def place_words(text: str) -> list[str]:
+    """A searched place as the words each result must match: the whole text when it names
+    a division ("Inner Mongolia", "陕西省 西安市"), else each word."""
+    text = text.strip()
+    if not text:
+        return []
+    try:
+        named = divisions.resolve_path(text) is not None or bool(divisions.matches(text))
+    except Ambiguous:
+        named = True
+    return [text] if named else text.split()
