@@ -28,10 +28,12 @@ from django.utils.translation import ngettext
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
-from families import services
+from families import divisions, services
 from families.audit import audit_record
+from families.divisions import all_divisions
 from families.models import (
     AuditEntry,
+    Division,
     MissingChildCase,
     Notification,
     PartnerAPIKey,
@@ -44,6 +46,7 @@ from families.models import (
     User,
 )
 from families.notifications import notifications_retry_email
+from families.places import label as place_label
 from families.services.common import FACE_FACT_FIELDS
 from matching.services import (
     case_mark_reunited,
@@ -243,21 +246,77 @@ def withdraw_seeker_postings(
     modeladmin.message_user(request, _("Withdrawn."), messages.SUCCESS)
 
 
+def place_filters(prefix: str) -> tuple[type[admin.SimpleListFilter], ...]:
+    """The province (by code, whatever name was written) and whether the place is in the
+    list of divisions: "no" lists the places in China to be set by hand."""
+    code_field, country_field = f"{prefix}_place_code", f"{prefix}_country"
+
+    class ProvinceFilter(admin.SimpleListFilter):
+        title = _("province")
+        parameter_name = "province"
+
+        def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+            return [(d.code, place_label(d.code)) for d in all_divisions().values()
+                    if d.level == divisions.PROVINCE]
+
+        def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+            value = self.value()
+            return queryset.filter(**{f"{code_field}__startswith": value}) if value else queryset
+
+    class PlaceListedFilter(admin.SimpleListFilter):
+        title = _("place in the list of divisions")
+        parameter_name = "place_listed"
+
+        def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+            return [("yes", _("yes")), ("no", _("no: in China, to be set by hand")),
+                    ("abroad", _("outside China"))]
+
+        def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+            value = self.value()
+            if value == "yes":
+                return queryset.exclude(**{code_field: ""})
+            if value == "no":
+                return queryset.filter(**{code_field: "", country_field: ""})
+            if value == "abroad":
+                return queryset.exclude(**{country_field: ""})
+            return queryset
+
+    return ProvinceFilter, PlaceListedFilter
+
+
+@admin.register(Division)
+class DivisionAdmin(admin.ModelAdmin):
+    """The list places are chosen from: read, never typed (it is the package's)."""
+
+    list_display = ("code", "name", "english", "pinyin", "level", "parent")
+    list_filter = ("level",)
+    search_fields = ("code", "name", "english", "pinyin")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
 @admin.register(MissingChildCase)
 class MissingChildCaseAdmin(
     AuditedViewMixin, DeletionMixin, PhotoInlineDeletionMixin, ThroughTheServicesMixin,
     admin.ModelAdmin,
 ):
     list_display = ("__str__", "sex", "birth_year_min", "birth_year_max", "missing_date",
-                    "missing_province", "status", "family", "published_at")
-    list_filter = ("status", "sex", "missing_province")
+                    "missing_province", "missing_place_code", "status", "family", "published_at")
+    list_filter = ("status", "sex", *place_filters("missing"))
     # The search terms: 李小梅 is found by 李小梅 or Xiaomei, as in the public search.
     search_fields = ("search_terms", "given_name", "family_name", "nicknames",
                      "missing_province", "missing_city", "police_report_number", "family__email",
                      "contact_name", "public_number")
     date_hierarchy = "missing_date"
     raw_id_fields = ("family",)
-    readonly_fields = ("public_number", "created_at", "updated_at")
+    readonly_fields = ("public_number", "missing_place_code", "created_at", "updated_at")
     ruled_fields = ("status", "published_at")
     inlines = [PhotoInline]
     actions = [rematch_cases, mark_cases_reunited, withdraw_cases]
@@ -285,11 +344,11 @@ class SeekerPostingAdmin(
     list_display = ("display_name", "posted_for", "sex", "birth_year_min", "birth_year_max",
                     "grew_up_province", "consent_to_matching", "status", "owner", "created_at")
     list_filter = ("status", "sex", "posted_for", "consent_to_matching", "organisation",
-                   "grew_up_province")
+                   *place_filters("grew_up"))
     search_fields = ("display_name", "grew_up_province", "grew_up_city", "owner__email",
                      "partner_reference")
     raw_id_fields = ("owner",)
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("grew_up_place_code", "created_at", "updated_at")
     ruled_fields = ("consent_to_matching", "consented_at", "matching_basis", "status",
                     "published_at", "show_memories")
     inlines = [PhotoInline]

@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +28,7 @@ from families.models import (
     Tip,
     User,
 )
+from families.places import settle
 from families.selectors import partner_organisations_left_alone
 from families.services.cases import CASE_EDITABLE_FIELDS
 from families.services.seeker_postings import SEEKER_EDITABLE_FIELDS
@@ -152,6 +154,43 @@ class ResendConfirmationForm(forms.Form):
     """Only a button: the address is the logged-in user's."""
 
 
+# --- Places -------------------------------------------------------------------
+
+#: The place fields' help: a place in China from the list, elsewhere free text.
+PLACE_HELP_TEXTS = {
+    prefix: {
+        f"{prefix}_province": _(
+            "In China: the province (四川, Sichuan), or the whole place (四川省 成都市 武侯区), "
+            "or its code (510107). Outside China: the region, and the country below."),
+        f"{prefix}_country": _("Only if the place is outside China."),
+    }
+    for prefix in ("missing", "grew_up")
+}
+
+
+def place_picker_attrs(form: forms.ModelForm, prefix: str) -> None:
+    """Marks the place fields for the picker's suggestions (static/js/place-picker.js)."""
+    for level in ("province", "city", "district", "country"):
+        attrs = form.fields[f"{prefix}_{level}"].widget.attrs
+        attrs["data-place-picker"] = level
+        attrs["data-place-group"] = prefix
+        attrs.setdefault("autocomplete", "off" if level != "country" else "country-name")
+    form.fields[f"{prefix}_province"].widget.attrs["data-place-url"] = reverse_lazy(
+        "families:place_divisions")
+
+
+def check_place(form: forms.ModelForm, data: dict[str, Any], prefix: str) -> None:
+    """Says which part of a place in China is not in the list of divisions, and why."""
+    settled = settle(
+        province=data.get(f"{prefix}_province") or "", city=data.get(f"{prefix}_city") or "",
+        district=data.get(f"{prefix}_district") or "",
+        country=data.get(f"{prefix}_country") or "", prefix=prefix,
+    )
+    for field, message in settled.unknown.items():
+        if field in form.fields and not form.has_error(field):
+            form.add_error(field, message)
+
+
 # --- Cases --------------------------------------------------------------------
 
 
@@ -161,7 +200,7 @@ class CaseForm(forms.ModelForm):
     PUBLIC_FIELDS = [
         "given_name", "family_name", "nicknames", "sex", "birth_date", "birth_year_min",
         "birth_year_max", "missing_date", "missing_province", "missing_city",
-        "missing_district", "height_cm", "build",
+        "missing_district", "missing_country", "height_cm", "build",
         "distinguishing_marks", "dialect", "circumstances",
     ]
     PRIVATE_FIELDS = [
@@ -174,7 +213,7 @@ class CaseForm(forms.ModelForm):
         fields = [
             "given_name", "family_name", "nicknames", "sex", "birth_date", "birth_year_min",
             "birth_year_max", "missing_date", "missing_province", "missing_city",
-            "missing_district", "height_cm", "build",
+            "missing_district", "missing_country", "height_cm", "build",
             "distinguishing_marks", "dialect", "circumstances", "police_report_number",
             "police_station", "contact_name", "contact_phone", "contact_email", "public_contact",
         ]
@@ -196,6 +235,7 @@ class CaseForm(forms.ModelForm):
             "birth_year_min": _("If the date of birth is not known exactly: the earliest "
                                 "possible year. Leave both years empty when you gave the date."),
             "birth_year_max": _("The latest possible year (the same year if you know it)."),
+            **PLACE_HELP_TEXTS["missing"],
             "distinguishing_marks": _("Birthmarks, scars, moles: where and what they look like."),
             "police_report_number": _("Private: never shown on the public page or poster."),
             "contact_name": _("Private: volunteers contact you; the public never sees it."),
@@ -220,6 +260,7 @@ class CaseForm(forms.ModelForm):
             self.fields[name].widget.attrs.setdefault("inputmode", "numeric")
         # The hotline unless the family chooses otherwise (a form without the field too).
         self.fields["public_contact"].required = False
+        place_picker_attrs(self, "missing")
 
     def clean_public_contact(self) -> str:
         return self.cleaned_data.get("public_contact") or PublicContactChoice.HOTLINE
@@ -236,6 +277,7 @@ class CaseForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        check_place(self, data, "missing")
         today = timezone.localdate()
         birth_date: date | None = data.get("birth_date")
         year_min, year_max = data.get("birth_year_min"), data.get("birth_year_max")
@@ -331,9 +373,9 @@ class SeekerPostingForm(forms.ModelForm):
         model = SeekerPosting
         fields = [
             "posted_for", "display_name", "sex", "birth_year_min", "birth_year_max",
-            "grew_up_province", "grew_up_city", "grew_up_district", "memories", "dialect",
-            "arrived_year", "contact_phone", "contact_email", "consent_to_matching",
-            "matching_basis",
+            "grew_up_province", "grew_up_city", "grew_up_district", "grew_up_country",
+            "memories", "dialect", "arrived_year", "contact_phone", "contact_email",
+            "consent_to_matching", "matching_basis",
         ]
         widgets = {
             "posted_for": forms.RadioSelect,
@@ -350,6 +392,7 @@ class SeekerPostingForm(forms.ModelForm):
             "memories": _("Places, names, words of a dialect, things you remember from before "
                           "you came to the family that raised you."),
             "arrived_year": _("Roughly, if you know it."),
+            **PLACE_HELP_TEXTS["grew_up"],
             "consent_to_matching": _(
                 "Without this consent your photos are never compared with missing children and "
                 "nobody contacts you. You can take it back at any time. Your posting is never "
@@ -362,6 +405,7 @@ class SeekerPostingForm(forms.ModelForm):
         assert set(self.Meta.fields) == SEEKER_EDITABLE_FIELDS
         for name in ("birth_year_min", "birth_year_max", "arrived_year"):
             self.fields[name].widget.attrs.setdefault("inputmode", "numeric")
+        place_picker_attrs(self, "grew_up")
         if not consent_editable:
             # Consent is the seeker's alone: a volunteer editing the posting sees it, can't
             # change it (a disabled field keeps the stored value whatever is posted).
@@ -376,6 +420,7 @@ class SeekerPostingForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        check_place(self, data, "grew_up")
         year_min, year_max = data.get("birth_year_min"), data.get("birth_year_max")
         for name in ("birth_year_min", "birth_year_max", "arrived_year"):
             error = _year_error(data.get(name))

@@ -24,7 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
-from families import ages, names
+from families import ages, divisions, names
+from families.places import is_china, place_label, province_codes_and_names, settle
 
 
 class UserManager(BaseUserManager["User"]):
@@ -91,10 +92,16 @@ class User(AbstractUser):
     def is_volunteer(self) -> bool:
         return self.is_superuser or self.groups.filter(name=VOLUNTEER_GROUP).exists()
 
-    def reviews_province(self, province: str) -> bool:
-        """Whether this volunteer hears about candidates from ``province`` (all when unset)."""
-        wanted = [p.strip().casefold() for p in self.review_provinces.split(",") if p.strip()]
-        return not wanted or province.strip().casefold() in wanted
+    def reviews_province(self, province: str, code: str = "") -> bool:
+        """Whether this volunteer hears about candidates from a place (all when unset).
+
+        A province they review is matched by its code whatever name they wrote it by
+        (Sichuan, 四川省, 51); a name that is no division's by its text.
+        """
+        codes, names = province_codes_and_names(self.review_provinces)
+        if not codes and not names:
+            return True
+        return bool(code and code[:2] in codes) or province.strip().casefold() in names
 
 
 VOLUNTEER_GROUP = "volunteer"
@@ -104,6 +111,67 @@ class Sex(models.TextChoices):
     FEMALE = "F", _("female")
     MALE = "M", _("male")
     UNKNOWN = "U", _("unknown")
+
+
+class Division(models.Model):
+    """One of China's administrative divisions (GB/T 2260), loaded from ``families.divisions``.
+
+    The code drops GB/T 2260's trailing zeros (51 Sichuan, 5101 Chengdu, 510107 Wuhou), so a
+    place lies in a division when its code starts with the division's. Cases and postings
+    hold a code, not a key to this table: the list is the package's, the table is for
+    reading it in SQL and the admin.
+    """
+
+    class Level(models.IntegerChoices):
+        PROVINCE = 1, _("province")
+        CITY = 2, _("city")
+        DISTRICT = 3, _("district")
+
+    code = models.CharField(_("code"), max_length=6, primary_key=True)
+    name = models.CharField(_("name"), max_length=50)
+    short_name = models.CharField(_("short name"), max_length=50)
+    pinyin = models.CharField(_("pinyin"), max_length=100, db_index=True)
+    english = models.CharField(_("English name"), max_length=100)
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children",
+        db_constraint=False,
+    )
+
+    class Meta:
+        verbose_name = _("administrative division")
+        verbose_name_plural = _("administrative divisions")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+#: Where a place is written as free text: a country other than China.
+CHINA = ""
+
+
+def _settle_place(obj: models.Model, prefix: str) -> None:
+    """Sets ``{prefix}_place_code`` from the place's fields; a place named by a code or as a
+    whole in the province field is written out as its division's names.
+
+    Parts not in the list leave the code at what was understood (the forms say so; the
+    admin lists such places): what was written is kept either way.
+    """
+    province = getattr(obj, f"{prefix}_province")
+    settled = settle(province=province, city=getattr(obj, f"{prefix}_city"),
+                     district=getattr(obj, f"{prefix}_district"),
+                     country=getattr(obj, f"{prefix}_country"), prefix=prefix)
+    setattr(obj, f"{prefix}_place_code", settled.code)
+    if is_china(getattr(obj, f"{prefix}_country")):
+        setattr(obj, f"{prefix}_country", CHINA)
+    city, district = getattr(obj, f"{prefix}_city"), getattr(obj, f"{prefix}_district")
+    if settled.code and (province.strip().isdigit() or (
+            len(settled.code) > 2 and not city.strip() and not district.strip())):
+        chain = {d.level: d.name for d in divisions.ancestry(settled.code)}
+        setattr(obj, f"{prefix}_province", chain.get(Division.Level.PROVINCE, ""))
+        setattr(obj, f"{prefix}_city", chain.get(Division.Level.CITY, ""))
+        setattr(obj, f"{prefix}_district", chain.get(Division.Level.DISTRICT, ""))
 
 
 class CaseStatus(models.TextChoices):
@@ -156,6 +224,14 @@ class MissingChildCase(models.Model):
     missing_province = models.CharField(_("province missing from"), max_length=100)
     missing_city = models.CharField(_("city"), max_length=100, blank=True)
     missing_district = models.CharField(_("district"), max_length=100, blank=True)
+    # China's places are chosen from the divisions (the most precise one known); the three
+    # names above are then its names. Elsewhere they stay free text, with the country.
+    missing_place_code = models.CharField(
+        _("place code (GB/T 2260)"), max_length=6, blank=True, db_index=True
+    )
+    missing_country = models.CharField(
+        _("country, if not China"), max_length=100, blank=True, default=CHINA
+    )
     missing_latitude = models.DecimalField(
         _("latitude"), max_digits=8, decimal_places=5, null=True, blank=True
     )
@@ -222,6 +298,18 @@ class MissingChildCase(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("families:case_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        """Ties the place written to its division's code (``families.places.settle``)."""
+        super().clean()
+        _settle_place(self, "missing")
+
+    @property
+    def missing_place(self) -> str:
+        """Where the child went missing, in the reader's language."""
+        return place_label(code=self.missing_place_code, province=self.missing_province,
+                           city=self.missing_city, district=self.missing_district,
+                           country=self.missing_country)
 
     @property
     def full_name(self) -> str:
@@ -350,6 +438,12 @@ class SeekerPosting(models.Model):
     grew_up_province = models.CharField(_("province grown up in"), max_length=100, blank=True)
     grew_up_city = models.CharField(_("city"), max_length=100, blank=True)
     grew_up_district = models.CharField(_("district"), max_length=100, blank=True)
+    grew_up_place_code = models.CharField(
+        _("place code (GB/T 2260)"), max_length=6, blank=True, db_index=True
+    )
+    grew_up_country = models.CharField(
+        _("country, if not China"), max_length=100, blank=True, default=CHINA
+    )
     memories = models.TextField(_("earliest memories"), blank=True)
     dialect = models.CharField(_("dialect"), max_length=100, blank=True)
     arrived_year = models.PositiveSmallIntegerField(
@@ -433,6 +527,18 @@ class SeekerPosting(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("families:seeker_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        """Ties the place written to its division's code (``families.places.settle``)."""
+        super().clean()
+        _settle_place(self, "grew_up")
+
+    @property
+    def grew_up_place(self) -> str:
+        """Where the seeker grew up, in the reader's language."""
+        return place_label(code=self.grew_up_place_code, province=self.grew_up_province,
+                           city=self.grew_up_city, district=self.grew_up_district,
+                           country=self.grew_up_country)
 
     @property
     def is_matchable(self) -> bool:

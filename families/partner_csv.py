@@ -35,12 +35,13 @@ from families.models import Photo, Sex, partner_reference_validator
 #: Short forms a spreadsheet user may write, and the column each stands for.
 ALIASES = {
     "name": "display_name", "province": "grew_up_province", "city": "grew_up_city",
-    "district": "grew_up_district", "notes": "memories", "photo": "photos",
+    "district": "grew_up_district", "country": "grew_up_country", "notes": "memories",
+    "photo": "photos",
 }
 POSTING_COLUMNS = (
     "display_name", "sex", "birth_year_min", "birth_year_max", "grew_up_province",
-    "grew_up_city", "grew_up_district", "memories", "dialect", "arrived_year",
-    "contact_phone", "contact_email",
+    "grew_up_city", "grew_up_district", "grew_up_country", "memories", "dialect",
+    "arrived_year", "contact_phone", "contact_email",
 )
 PHOTO_COLUMNS = ("photos", "photo_age", "photo_year", "photo_kind")
 COLUMNS = ("reference", *POSTING_COLUMNS, "birth_year", *PHOTO_COLUMNS)

@@ -32,6 +32,7 @@ from families.models import (
     Tip,
     User,
 )
+from families.places import codes_named, in_codes, place_words, province_codes_and_names
 
 AnyUser = User | AnonymousUser
 
@@ -208,9 +209,12 @@ def public_cases(
         cases = cases.annotate(
             place_joined=Concat("missing_province", "missing_city", "missing_district")
         )
-    for word in place.split():
+    for word in place_words(place):
+        # A division by any of its names (陕西, 陕西省, Shaanxi, 61), or the text written
+        # (a place outside China, or one not in the list).
         cases = cases.filter(
-            Q(missing_province__icontains=word)
+            in_codes("missing_place_code", codes_named(word))
+            | Q(missing_province__icontains=word)
             | Q(missing_city__icontains=word)
             | Q(missing_district__icontains=word)
             | Q(place_joined__icontains=word)
@@ -279,9 +283,10 @@ def public_seeker_postings(
         postings = postings.filter(birth_year_max__gte=born_from)
     if born_to is not None:
         postings = postings.filter(birth_year_min__lte=born_to)
-    for word in place.split():
+    for word in place_words(place):
         postings = postings.filter(
-            Q(grew_up_province__icontains=word) | Q(grew_up_city__icontains=word)
+            in_codes("grew_up_place_code", codes_named(word))
+            | Q(grew_up_province__icontains=word) | Q(grew_up_city__icontains=word)
         )
     if name.strip():
         postings = by_name(postings, name)
@@ -324,7 +329,8 @@ def tip_handleable_by(*, user: AnyUser, tip: Tip) -> bool:
     """
     if not is_staff_reader(user) or tip.case.family_id == user.pk:
         return False
-    return user.is_superuser or user.reviews_province(tip.case.missing_province)
+    return user.is_superuser or user.reviews_province(
+        tip.case.missing_province, tip.case.missing_place_code)
 
 
 def tips_for_volunteer(*, user: User, status: str = "") -> QuerySet[Tip]:
@@ -334,13 +340,13 @@ def tips_for_volunteer(*, user: User, status: str = "") -> QuerySet[Tip]:
     those the tips held for being sent past a limit last.
     """
     tips = Tip.objects.select_related("case").exclude(case__family=user)
-    provinces = [p.strip() for p in user.review_provinces.split(",") if p.strip()]
-    if provinces and not user.is_superuser:
-        # The same rule as ``tip_handleable_by`` (``User.reviews_province``): spaces and
-        # case don't count.
+    codes, names = province_codes_and_names(user.review_provinces)
+    if (codes or names) and not user.is_superuser:
+        # The same rule as ``tip_handleable_by`` (``User.reviews_province``): a province by
+        # its code whatever its name, else its text, spaces and case not counting.
         tips = tips.annotate(case_province=Trim("case__missing_province"))
-        in_region = Q()
-        for province in provinces:
+        in_region = in_codes("case__missing_place_code", sorted(codes))
+        for province in names:
             in_region |= Q(case_province__iexact=province)
         tips = tips.filter(in_region)
     if status:

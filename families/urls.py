@@ -6,7 +6,15 @@ families' photo addresses where a family finds them.
 
 from django.urls import path
 
-from families.views import accounts, cases, partner_imports, photos, seeker_postings, tips
+from families.views import (
+    accounts,
+    cases,
+    partner_imports,
+    photos,
+    places,
+    seeker_postings,
+    tips,
+)
 from matching.views import faces
 
 app_name = "families"
@@ -65,4 +73,5 @@ urlpatterns = [
          name="partner_import_progress"),
     path("partners/imports/<int:pk>/refused.csv", partner_imports.partner_import_refused,
          name="partner_import_refused"),
+    path("places/divisions.json", places.place_divisions, name="place_divisions"),
 ]

@@ -100,7 +100,7 @@ def _own_names(candidate: Candidate, side: str) -> dict[str, object]:
 def candidate_created(candidate: Candidate) -> None:
     """Tells the volunteers of the case's province; the two sides hear nothing yet."""
     case, posting = candidate.case, candidate.seeker_posting
-    for volunteer in volunteers_for_province(case.missing_province):
+    for volunteer in volunteers_for_province(case.missing_province, case.missing_place_code):
         if volunteer.pk in (case.family_id, posting.owner_id):
             continue
         _send(
@@ -195,16 +195,17 @@ def _tell_handlers(
         )
 
 
-def volunteers_for_province(province: str) -> list[User]:
-    """Active volunteers who review ``province`` (or every province)."""
+def volunteers_for_province(province: str, code: str = "") -> list[User]:
+    """Active volunteers who review ``province`` (or every province); ``code`` is the place's
+    division, by which a province is known whatever name the volunteer wrote it by."""
     volunteers = User.objects.filter(is_active=True, groups__name=VOLUNTEER_GROUP).distinct()
-    return [v for v in volunteers.order_by("pk") if v.reviews_province(province)]
+    return [v for v in volunteers.order_by("pk") if v.reviews_province(province, code)]
 
 
 def candidate_awaits_second_review(candidate: Candidate, *, first_reviewer: User) -> None:
     """Asks the other volunteers of the case's province for the second confirmation."""
     case = candidate.case
-    for volunteer in volunteers_for_province(case.missing_province):
+    for volunteer in volunteers_for_province(case.missing_province, case.missing_place_code):
         if volunteer.pk in (first_reviewer.pk, case.family_id, candidate.seeker_posting.owner_id):
             continue
         _send(

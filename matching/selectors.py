@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from families.models import MATCHABLE_STATUSES, Photo, Sex, User
+from families.places import codes_named, in_codes
 from families.selectors import AnyUser, photo_manageable_by
 from matching import ranking
 from matching.faces import current_model_version
@@ -301,8 +302,12 @@ def review_queue(
         )
     region = region.strip()
     if region:
+        # A division by any of its names (Sichuan, 四川省, 51), or the text written.
+        codes = codes_named(region)
         candidates = candidates.filter(
-            Q(case__missing_province__icontains=region)
+            in_codes("case__missing_place_code", codes)
+            | in_codes("seeker_posting__grew_up_place_code", codes)
+            | Q(case__missing_province__icontains=region)
             | Q(case__missing_city__icontains=region)
             | Q(seeker_posting__grew_up_province__icontains=region)
             | Q(seeker_posting__grew_up_city__icontains=region)
@@ -408,10 +413,6 @@ def _keywords(text: str) -> set[str]:
     return words - _COMMON
 
 
-def _place(*parts: str) -> str:
-    return ", ".join(p for p in parts if p)
-
-
 def candidate_facts(candidate: Candidate) -> list[FactRow]:
     """The facts side by side, each marked agree, conflict, differs or unknown."""
     case, seeker = candidate.case, candidate.seeker_posting
@@ -432,10 +433,16 @@ def candidate_facts(candidate: Candidate) -> list[FactRow]:
         Verdict.AGREE if overlap else Verdict.CONFLICT,
     ))
 
-    case_place = _place(case.missing_district, case.missing_city, case.missing_province)
-    seeker_place = _place(seeker.grew_up_district, seeker.grew_up_city, seeker.grew_up_province)
+    case_place = case.missing_place
+    seeker_place = seeker.grew_up_place
+    case_code, seeker_code = case.missing_place_code, seeker.grew_up_place_code
     if not seeker.grew_up_province:
         verdict, note = Verdict.UNKNOWN, ""
+    elif case_code and seeker_code:
+        # By code: "Sichuan" and "四川省" are one province.
+        verdict = Verdict.AGREE if case_code[:2] == seeker_code[:2] else Verdict.DIFFERS
+        note = "" if verdict == Verdict.AGREE else _(
+            "Children were often taken far from home: a different province rules nothing out.")
     elif seeker.grew_up_province.strip().casefold() == case.missing_province.strip().casefold():
         verdict, note = Verdict.AGREE, ""
     else:

@@ -16,12 +16,13 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Left, TruncMonth
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from families.models import CaseStatus, MissingChildCase, SeekerPosting, User
+from families.places import label as province_label
 from matching import outcomes
 from matching.models import Candidate, DnaTest, OutcomeCalibration, Review
 
@@ -365,9 +366,20 @@ def _score_band_outcomes(
 
 
 def provinces_ranked() -> list[tuple[str, int]]:
-    """Public cases (published, DNA test pending, reunited) per province, most first."""
+    """Public cases (published, DNA test pending, reunited) per province, most first.
+
+    A province is counted by its code, so "Sichuan", "四川" and "四川省" are one, named in
+    the reader's language; a place with no code (outside China, or not in the list) by
+    the province written.
+    """
     rows = (MissingChildCase.objects.filter(status__in=(
         CaseStatus.PUBLISHED, CaseStatus.DNA_PENDING, CaseStatus.REUNITED))
-        .values("missing_province").annotate(n=Count("pk"))
-        .order_by("-n", "missing_province"))
-    return [(row["missing_province"] or "—", row["n"]) for row in rows]
+        .annotate(province_code=Left("missing_place_code", 2))
+        .values("province_code", "missing_province").annotate(n=Count("pk")))
+    counts: Counter[str] = Counter()
+    for row in rows:
+        if row["province_code"]:
+            counts[province_label(row["province_code"])] += row["n"]
+        else:
+            counts[row["missing_province"].strip() or "—"] += row["n"]
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

@@ -321,6 +321,13 @@ MATRIX: dict[str, list[Probe]] = {
         Probe(_r("families:seeker_delete", pk=posting),
               codes(LOGIN, 404, 404, 200, 404, 200, 404, 404)),
     ],
+    # --- families: places (China's divisions: a public standard, the same for everyone) ---
+    "places/divisions.json": [
+        Probe(lambda w: reverse("families:place_divisions") + "?q=chengdu", EVERYONE,
+              label="suggestions for a typed place"),
+        Probe(lambda w: reverse("families:place_divisions") + "?parent=51", EVERYONE,
+              label="a province's cities"),
+    ],
     # --- families: photos (never from a public media URL) ---
     "photos/states/": [Probe(lambda w: reverse("families:photo_states") + "?ids="
                              + ",".join(str(p) for p in (w.poster_photo.pk, w.seeker_photo.pk)),

@@ -107,8 +107,8 @@ class CheckedText:
 #: The posting fields a partner writes (``families.services.PARTNER_POSTING_FIELDS``).
 POSTING_WRITE_FIELDS = [
     "display_name", "sex", "birth_year_min", "birth_year_max", "grew_up_province",
-    "grew_up_city", "grew_up_district", "memories", "dialect", "arrived_year",
-    "contact_phone", "contact_email",
+    "grew_up_city", "grew_up_district", "grew_up_country", "memories", "dialect",
+    "arrived_year", "contact_phone", "contact_email",
 ]
 
 
@@ -139,9 +139,10 @@ class PostingSerializer(CheckedText, serializers.ModelSerializer):
 
     class Meta:
         model = SeekerPosting
-        fields = ["reference", "id", "status", *POSTING_WRITE_FIELDS, "photos",
-                  "created_at", "updated_at"]
-        read_only_fields = ["id", "status", "photos", "created_at", "updated_at"]
+        fields = ["reference", "id", "status", *POSTING_WRITE_FIELDS, "grew_up_place_code",
+                  "photos", "created_at", "updated_at"]
+        read_only_fields = ["id", "status", "grew_up_place_code", "photos", "created_at",
+                            "updated_at"]
 
 
 class PostingUpdateSerializer(PostingSerializer):
@@ -182,7 +183,7 @@ class ConfirmedCaseSerializer(serializers.ModelSerializer):
         model = MissingChildCase
         fields = ["name", "family_name", "given_name", "nicknames", "sex", "birth_date",
                   "birth_year_min", "birth_year_max", "missing_date", "missing_city",
-                  "missing_province"]
+                  "missing_province", "missing_place_code"]
         read_only_fields = fields
 
 

@@ -22,7 +22,7 @@ def number_existing_cases(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("families", "0016_search_terms")]
+    dependencies = [("families", "0018_places_mapped")]
 
     operations = [
         migrations.CreateModel(

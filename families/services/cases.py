@@ -22,7 +22,7 @@ from matching.services import candidates_end, faces_refresh_facts
 CASE_EDITABLE_FIELDS = {
     "given_name", "family_name", "nicknames", "sex", "birth_date", "birth_year_min",
     "birth_year_max", "missing_date", "missing_province", "missing_city", "missing_district",
-    "height_cm", "build", "distinguishing_marks",
+    "missing_country", "height_cm", "build", "distinguishing_marks",
     "dialect", "circumstances", "police_report_number", "police_station", "contact_name",
     "contact_phone", "contact_email", "public_contact",
 }

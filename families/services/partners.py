@@ -23,8 +23,8 @@ from families.services.seeker_postings import seeker_posting_create, seeker_post
 #: Fields a partner sets on its found-person postings (consent and basis come from it).
 PARTNER_POSTING_FIELDS = {
     "display_name", "sex", "birth_year_min", "birth_year_max", "grew_up_province",
-    "grew_up_city", "grew_up_district", "memories", "dialect", "arrived_year",
-    "contact_phone", "contact_email",
+    "grew_up_city", "grew_up_district", "grew_up_country", "memories", "dialect",
+    "arrived_year", "contact_phone", "contact_email",
 }
 
 

@@ -19,8 +19,9 @@ from matching.services import candidates_end, faces_refresh_facts
 #: Seeker posting fields the seeker edits through the posting form.
 SEEKER_EDITABLE_FIELDS = {
     "posted_for", "display_name", "sex", "birth_year_min", "birth_year_max",
-    "grew_up_province", "grew_up_city", "grew_up_district", "memories", "dialect",
-    "arrived_year", "contact_phone", "contact_email", "consent_to_matching", "matching_basis",
+    "grew_up_province", "grew_up_city", "grew_up_district", "grew_up_country", "memories",
+    "dialect", "arrived_year", "contact_phone", "contact_email", "consent_to_matching",
+    "matching_basis",
 }
 
 

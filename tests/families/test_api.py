@@ -316,7 +316,8 @@ def test_only_candidates_a_volunteer_confirmed_are_read(partners, make_user):
     # Only what the confirmation grants: never contacts, police details, circumstances.
     assert set(found["case"]) == {
         "name", "given_name", "family_name", "nicknames", "sex", "birth_date", "birth_year_min",
-        "birth_year_max", "missing_date", "missing_city", "missing_province"}
+        "birth_year_max", "missing_date", "missing_city", "missing_province",
+        "missing_place_code"}
     text = str(body)
     for private in ("li.hua@example.org", "139 0000", "PR-1988-0042", "Beilin police station",
                     "Taken outside a hotel", "Li Hua"):
