@@ -295,10 +295,36 @@ class CaseForm(forms.ModelForm):
 
 
 class WithdrawForm(forms.Form):
+    """Why a case or posting is withdrawn; "found" (offered only while it is in
+    matching) marks it reunited instead, so its page says the person was found."""
+
+    FOUND, OTHER = "found", "other"
+
+    why = forms.ChoiceField(label=_("Why"), widget=forms.RadioSelect, initial=OTHER,
+                            required=False)
     reason = forms.CharField(
         label=_("Reason (optional)"), required=False, max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def __init__(self, *args: Any, is_case: bool = True, found_offered: bool = True,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not found_offered:
+            del self.fields["why"]
+            return
+        self.fields["why"].choices = [
+            (self.FOUND, _("We found our child") if is_case else _("I found my family")),
+            (self.OTHER, _("Another reason")),
+        ]
+        self.fields["why"].help_text = (
+            _("The case then shows the child was found, and is no longer matched.")
+            if is_case else _("The posting then shows you found your family, and is no "
+                              "longer matched."))
+
+    @property
+    def found(self) -> bool:
+        return self.cleaned_data.get("why") == self.FOUND
 
 
 # --- Seeker postings ------------------------------------------------------------
