@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from families.models import VOLUNTEER_GROUP, Notification, User
 from families.notifications import notification_send
-from matching.models import Candidate, DnaGuidance, DnaTest
+from matching.models import Candidate, DnaGuidance, DnaTest, MatchMessage
 
 SUBJECTS = {
     "candidate_for_volunteer": _("A new candidate is waiting for review in %(province)s"),
@@ -34,6 +34,7 @@ SUBJECTS = {
     "dna_result_inconclusive": _("The DNA test was inconclusive"),
     "candidate_ended": _("A possible match is no longer being followed"),
     "candidate_ended_for_volunteer": _("A possible match you handled is no longer followed"),
+    "match_message_for_volunteer": _("Candidate #%(number)s: a new message from %(who)s"),
 }
 
 #: The two sides' subjects name their own child and case, or their own posting, never the
@@ -69,6 +70,10 @@ SIDE_SUBJECTS = {
     "dna_result_inconclusive": {
         "family": _("%(own_name)s, case #%(own_number)s: the DNA test gave no clear answer"),
         "seeker": _("Your seeker posting #%(own_number)s: the DNA test gave no clear answer"),
+    },
+    "match_message": {
+        "family": _("%(own_name)s, case #%(own_number)s: a message from your volunteer"),
+        "seeker": _("Your seeker posting #%(own_number)s: a message from your volunteer"),
     },
     # Ended: by number only, and no volunteer named: the notice keeps nothing of the
     # candidate, not even who handled it (docs/PRIVACY.md).
@@ -298,5 +303,42 @@ def dna_step(dna_test: DnaTest, *, kind: str) -> None:
             link=("matching:match_detail", candidate.pk),
             context={"side": side, "dna_test": dna_test, **_own_names(candidate, side),
                      "volunteer": dna_test.requested_by or volunteer_of(candidate)},
+            about=candidate,
+        )
+
+
+def match_message(message: MatchMessage) -> None:
+    """A new message: a volunteer's goes to the side of its thread; a side's to the volunteers
+    who handle the candidate (who requested its DNA test or confirmed it, and who answered on
+    that thread). The text stays in the portal: the notice points to it."""
+    candidate = message.candidate
+    if message.from_volunteer:
+        recipient = (candidate.case.family if message.thread == "family"
+                     else candidate.seeker_posting.owner)
+        _send(
+            recipient=recipient, kind="match_message",
+            dedupe_key=f"message:{message.pk}:{message.thread}",
+            link=("matching:match_detail", candidate.pk),
+            context={"side": message.thread, **_own_names(candidate, message.thread),
+                     "author": message.author},
+            about=candidate,
+        )
+        return
+    volunteer_ids = set(candidate.messages.filter(
+        thread=message.thread, from_volunteer=True).values_list("author_id", flat=True))
+    handler = volunteer_of(candidate)
+    if handler is not None:
+        volunteer_ids.add(handler.pk)
+    volunteer_ids -= {None, message.author_id, candidate.case.family_id,
+                      candidate.seeker_posting.owner_id}
+    who = _("the family") if message.thread == "family" else _("the seeker")
+    for volunteer in User.objects.filter(pk__in=volunteer_ids, is_active=True).order_by("pk"):
+        if not volunteer.is_volunteer:
+            continue
+        _send(
+            recipient=volunteer, kind="match_message_for_volunteer",
+            dedupe_key=f"message:{message.pk}:volunteer:{volunteer.pk}",
+            link=("matching:review", candidate.pk),
+            context={"number": candidate.pk, "who": who, "thread": message.thread},
             about=candidate,
         )

@@ -37,6 +37,7 @@ from matching.models import (
     DnaTest,
     Face,
     MatchJob,
+    MatchMessage,
     Side,
 )
 
@@ -753,3 +754,22 @@ def match_status_word(*, candidate: Candidate, dna_test: DnaTest | None) -> str:
     if dna_test is not None and dna_test.result == DnaTest.Result.INCONCLUSIVE:
         return str(_("A new DNA test is needed"))
     return str(_("Not yet certain: a DNA test is next"))
+
+
+def message_threads_of(*, user, candidate: Candidate) -> list[str]:
+    """The message threads ``user`` reads and writes on ``candidate``: a side its own, a
+    volunteer who may review it both; none before a confirmation or after it ended."""
+    if not getattr(user, "is_authenticated", False) or candidate.status not in GRANTED_STATUSES:
+        return []
+    side = match_side_of(user=user, candidate=candidate)
+    if side is not None:
+        return [side]
+    if candidate_reviewable_by(user=user, candidate=candidate):
+        return [MatchMessage.Thread.FAMILY, MatchMessage.Thread.SEEKER]
+    return []
+
+
+def match_messages(*, candidate: Candidate, thread: str) -> QuerySet[MatchMessage]:
+    """One thread of a candidate, oldest first, with who wrote each message."""
+    return MatchMessage.objects.filter(candidate=candidate, thread=thread).select_related(
+        "author").order_by("created_at", "pk")

@@ -43,6 +43,7 @@ from matching.services.face_matching import case_rematch, face_match, faces_rema
 from matching.services.faces import face_embed, face_pick, face_reembed, photo_process
 from matching.services.facts import faces_refresh_facts
 from matching.services.match_jobs import face_schedule_matching, photo_schedule_processing
+from matching.services.messages import match_message_post
 from matching.services.proposals import candidate_announce_proposal
 from matching.services.reconcile import RECONCILE_MAX_ATTEMPTS, reconcile_pending
 from matching.services.retention import retention_apply
@@ -73,6 +74,7 @@ __all__ = [
     "face_schedule_matching",
     "faces_refresh_facts",
     "faces_rematch_all",
+    "match_message_post",
     "outcome_calibrations_refit",
     "outcome_calibrations_refit_if_due",
     "outcome_calibrations_schedule_refit",
