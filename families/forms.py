@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from families.dialects import dialect_choices, dialect_code
 from families.models import (
     MissingChildCase,
     PartnerOrganisation,
@@ -194,6 +195,18 @@ def check_place(form: forms.ModelForm, data: dict[str, Any], prefix: str) -> Non
 # --- Cases --------------------------------------------------------------------
 
 
+def dialect_field(current: str, help_text: str = "") -> forms.ChoiceField:
+    """A dialect picked from the list (``families.dialects``), not typed, so the same dialect
+    written in two languages is one fact; text an older posting holds stays a choice."""
+    choices = [("", _("Not known")), *dialect_choices()]
+    if current and not dialect_code(current):
+        choices.append((current, current))
+    return forms.ChoiceField(
+        label=_("Dialect"), required=False, choices=choices,
+        help_text=help_text or _("The dialect you remember speaking or hearing as a child."),
+    )
+
+
 class CaseForm(forms.ModelForm):
     """A missing-child case: public poster facts, then private facts and contacts."""
 
@@ -253,6 +266,8 @@ class CaseForm(forms.ModelForm):
             }
         super().__init__(*args, **kwargs)
         assert set(self.Meta.fields) == CASE_EDITABLE_FIELDS
+        self.fields["dialect"] = dialect_field(
+            self.instance.dialect, help_text=_("The dialect the child spoke or heard at home."))
         # The form derives the years from the date of birth when it is given.
         self.fields["birth_year_min"].required = False
         self.fields["birth_year_max"].required = False
@@ -359,10 +374,36 @@ class CaseForm(forms.ModelForm):
 
 
 class WithdrawForm(forms.Form):
+    """Why a case or posting is withdrawn; "found" (offered only while it is in
+    matching) marks it reunited instead, so its page says the person was found."""
+
+    FOUND, OTHER = "found", "other"
+
+    why = forms.ChoiceField(label=_("Why"), widget=forms.RadioSelect, initial=OTHER,
+                            required=False)
     reason = forms.CharField(
         label=_("Reason (optional)"), required=False, max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def __init__(self, *args: Any, is_case: bool = True, found_offered: bool = True,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not found_offered:
+            del self.fields["why"]
+            return
+        self.fields["why"].choices = [
+            (self.FOUND, _("We found our child") if is_case else _("I found my family")),
+            (self.OTHER, _("Another reason")),
+        ]
+        self.fields["why"].help_text = (
+            _("The case then shows the child was found, and is no longer matched.")
+            if is_case else _("The posting then shows you found your family, and is no "
+                              "longer matched."))
+
+    @property
+    def found(self) -> bool:
+        return self.cleaned_data.get("why") == self.FOUND
 
 
 # --- Seeker postings ------------------------------------------------------------
@@ -374,12 +415,14 @@ class SeekerPostingForm(forms.ModelForm):
         fields = [
             "posted_for", "display_name", "sex", "birth_year_min", "birth_year_max",
             "grew_up_province", "grew_up_city", "grew_up_district", "grew_up_country",
-            "memories", "dialect", "arrived_year", "contact_phone", "contact_email",
-            "consent_to_matching", "matching_basis",
+            "memories", "dialect", "remembered_names", "distinguishing_marks", "height_cm",
+            "arrived_year", "contact_phone", "contact_email", "consent_to_matching",
+            "matching_basis",
         ]
         widgets = {
             "posted_for": forms.RadioSelect,
             "memories": forms.Textarea(attrs={"rows": 6}),
+            "distinguishing_marks": forms.Textarea(attrs={"rows": 3}),
             "matching_basis": forms.Textarea(attrs={"rows": 3}),
             "contact_phone": forms.TextInput(attrs={
                 "type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
@@ -393,6 +436,11 @@ class SeekerPostingForm(forms.ModelForm):
                           "you came to the family that raised you."),
             "arrived_year": _("Roughly, if you know it."),
             **PLACE_HELP_TEXTS["grew_up"],
+            "remembered_names": _("Any name you remember being called as a small child, "
+                                  "separated by commas: a family compares it with the names "
+                                  "their child was called at home."),
+            "distinguishing_marks": _("Birthmarks, scars, moles: where and what they look like."),
+            "height_cm": _("Optional. Only volunteers see it."),
             "consent_to_matching": _(
                 "Without this consent your photos are never compared with missing children and "
                 "nobody contacts you. You can take it back at any time. Your posting is never "
@@ -403,9 +451,10 @@ class SeekerPostingForm(forms.ModelForm):
     def __init__(self, *args: Any, consent_editable: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         assert set(self.Meta.fields) == SEEKER_EDITABLE_FIELDS
-        for name in ("birth_year_min", "birth_year_max", "arrived_year"):
+        for name in ("birth_year_min", "birth_year_max", "arrived_year", "height_cm"):
             self.fields[name].widget.attrs.setdefault("inputmode", "numeric")
         place_picker_attrs(self, "grew_up")
+        self.fields["dialect"] = dialect_field(self.instance.dialect)
         if not consent_editable:
             # Consent is the seeker's alone: a volunteer editing the posting sees it, can't
             # change it (a disabled field keeps the stored value whatever is posted).
@@ -435,6 +484,9 @@ class SeekerPostingForm(forms.ModelForm):
                 self.add_error("birth_year_max", _(
                     "The range of birth years is too wide: at most %(n)d years."
                 ) % {"n": WIDEST_BIRTH_RANGE})
+        height = data.get("height_cm")
+        if height is not None and not 50 <= height <= 250:
+            self.add_error("height_cm", _("Enter a height between 50 and 250 cm."))
         arrived = data.get("arrived_year")
         if arrived and year_min and not self.has_error("arrived_year") and arrived < year_min:
             self.add_error("arrived_year", _(

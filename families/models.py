@@ -446,6 +446,11 @@ class SeekerPosting(models.Model):
     )
     memories = models.TextField(_("earliest memories"), blank=True)
     dialect = models.CharField(_("dialect"), max_length=100, blank=True)
+    # Facts a volunteer sets beside the case's nicknames, marks and height.
+    remembered_names = models.CharField(
+        _("names you remember being called"), max_length=200, blank=True)
+    distinguishing_marks = models.TextField(_("distinguishing marks"), blank=True)
+    height_cm = models.PositiveSmallIntegerField(_("height now (cm)"), null=True, blank=True)
     arrived_year = models.PositiveSmallIntegerField(
         _("year they came to the family that raised them"), null=True, blank=True
     )

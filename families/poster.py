@@ -31,6 +31,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
+from families.dialects import dialect_label
 from families.models import CaseStatus, MissingChildCase, Photo, SeekerPosting
 from families.selectors import public_hotline, public_photos, public_posting_photos
 
@@ -109,7 +110,7 @@ def _facts(case: MissingChildCase) -> list[tuple[str, str]]:
     if case.build:
         facts.append((_("Build then"), case.build))
     if case.dialect:
-        facts.append((_("Dialect"), case.dialect))
+        facts.append((_("Dialect"), dialect_label(case.dialect)))
     if case.distinguishing_marks:
         facts.append((_("Distinguishing marks"), case.distinguishing_marks))
     if case.circumstances:
@@ -286,7 +287,7 @@ def seeker_posting_poster_pdf(posting: SeekerPosting) -> bytes:
     if place:
         facts.append((_("Grew up in"), place))
     if posting.dialect:
-        facts.append((_("Dialect"), posting.dialect))
+        facts.append((_("Dialect"), dialect_label(posting.dialect)))
     if posting.show_memories and posting.memories:
         memories = posting.memories
         if len(memories) > 600:

@@ -382,3 +382,35 @@ class DnaGuidance(models.Model):
     @property
     def time_taken(self) -> str:
         return self._in_language("time")
+
+
+class MatchMessage(models.Model):
+    """A message on a confirmed candidate between one side and the volunteers.
+
+    Two threads per candidate, never one: the family's (``family``) and the seeker's
+    (``seeker``). Each side reads and writes its own thread with the volunteers who
+    may review the candidate; neither ever sees the other's, so nothing of one side
+    reaches the other through it. Written only after a volunteer confirms.
+    """
+
+    class Thread(models.TextChoices):
+        FAMILY = "family", _("the family")
+        SEEKER = "seeker", _("the seeker")
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="messages")
+    thread = models.CharField(max_length=10, choices=Thread.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_volunteer = models.BooleanField(default=False)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("match message")
+        verbose_name_plural = _("match messages")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["candidate", "thread", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Message on candidate #{self.candidate_id} ({self.thread})"

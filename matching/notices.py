@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from families.models import VOLUNTEER_GROUP, Notification, User
 from families.notifications import notification_send
-from matching.models import Candidate, DnaGuidance, DnaTest
+from matching.models import Candidate, DnaGuidance, DnaTest, MatchMessage
 
 SUBJECTS = {
     "candidate_for_volunteer": _("A new candidate is waiting for review in %(province)s"),
@@ -34,6 +34,54 @@ SUBJECTS = {
     "dna_result_inconclusive": _("The DNA test was inconclusive"),
     "candidate_ended": _("A possible match is no longer being followed"),
     "candidate_ended_for_volunteer": _("A possible match you handled is no longer followed"),
+    "match_message_for_volunteer": _("Candidate #%(number)s: a new message from %(who)s"),
+}
+
+#: The two sides' subjects name their own child and case, or their own posting, never the
+#: other side's (an email leaves the portal's access control), and say the step in plain words.
+SIDE_SUBJECTS = {
+    "candidate_confirmed": {
+        "family": _("%(own_name)s, case #%(own_number)s: a volunteer found a possible match; "
+                    "a DNA test is next"),
+        "seeker": _("Your seeker posting #%(own_number)s: a volunteer found a family who may "
+                    "be yours; a DNA test is next"),
+    },
+    "dna_requested": {
+        "family": _("%(own_name)s, case #%(own_number)s: a DNA test has been requested"),
+        "seeker": _("Your seeker posting #%(own_number)s: a DNA test has been requested"),
+    },
+    "dna_samples_collected": {
+        "family": _("%(own_name)s, case #%(own_number)s: the DNA samples are at the laboratory"),
+        "seeker": _("Your seeker posting #%(own_number)s: the DNA samples are at the "
+                    "laboratory"),
+    },
+    "dna_result_match": {
+        "family": _("%(own_name)s, case #%(own_number)s: the DNA test confirms it, your child "
+                    "is found"),
+        "seeker": _("Your seeker posting #%(own_number)s: the DNA test confirms it, you found "
+                    "your family"),
+    },
+    "dna_result_no_match": {
+        "family": _("%(own_name)s, case #%(own_number)s: the DNA test shows the possible match "
+                    "is someone else"),
+        "seeker": _("Your seeker posting #%(own_number)s: the DNA test shows the possible "
+                    "match is someone else"),
+    },
+    "dna_result_inconclusive": {
+        "family": _("%(own_name)s, case #%(own_number)s: the DNA test gave no clear answer"),
+        "seeker": _("Your seeker posting #%(own_number)s: the DNA test gave no clear answer"),
+    },
+    "match_message": {
+        "family": _("%(own_name)s, case #%(own_number)s: a message from your volunteer"),
+        "seeker": _("Your seeker posting #%(own_number)s: a message from your volunteer"),
+    },
+    # Ended: by number only, and no volunteer named: the notice keeps nothing of the
+    # candidate, not even who handled it (docs/PRIVACY.md).
+    "candidate_ended": {
+        "family": _("Your case #%(own_number)s: a possible match is no longer followed"),
+        "seeker": _("Your seeker posting #%(own_number)s: a possible match is no longer "
+                    "followed"),
+    },
 }
 
 #: What an earlier notice about a confirmed candidate becomes when the candidate ends: a
@@ -50,9 +98,10 @@ END_REASON_TEXTS = {
     "consent_withdrawn": _("the seeker withdrew consent to matching"),
     "seeker_posting_withdrawn": _("the seeker posting was withdrawn"),
     "case_withdrawn": _("the case was withdrawn"),
-    "case_reunited": _("the case's child was found: a DNA test matched another person"),
-    "seeker_posting_reunited": _("the seeker found their family: a DNA test matched "
-                                 "another case"),
+    "case_reunited": _("the case's child was found: a DNA test matched another person, or "
+                       "the family found them"),
+    "seeker_posting_reunited": _("the seeker found their family: a DNA test matched another "
+                                 "case, or the seeker found them"),
 }
 
 
@@ -71,7 +120,8 @@ def _send(
     with translation.override(recipient.preferred_language or "en"):
         path = _link(*link)
         context = {**context, "recipient": recipient}
-        subject = SUBJECTS[kind]
+        subject = (SIDE_SUBJECTS[kind][context["side"]] if kind in SIDE_SUBJECTS
+                   and context.get("side") in ("family", "seeker") else SUBJECTS[kind])
         subject = str(subject) % context if "%(" in str(subject) else str(subject)
         body = render_to_string(f"emails/notifications/{kind}.txt", context).strip()
     notification_send(
@@ -95,6 +145,16 @@ def _own_names(candidate: Candidate, side: str) -> dict[str, object]:
         return {"own_name": str(candidate.case), "own_number": candidate.case_id}
     return {"own_name": candidate.seeker_posting.display_name,
             "own_number": candidate.seeker_posting_id}
+
+
+def volunteer_of(candidate: Candidate) -> User | None:
+    """The volunteer the two sides contact: who requested the DNA test, else who confirmed."""
+    test = DnaTest.objects.filter(candidate=candidate).select_related("requested_by").first()
+    if test is not None and test.requested_by_id:
+        return test.requested_by
+    review = candidate.reviews.filter(decision__in=("confirm", "second_confirm")).select_related(
+        "reviewer").order_by("-created_at").first()
+    return review.reviewer if review is not None else None
 
 
 def candidate_created(candidate: Candidate) -> None:
@@ -150,7 +210,8 @@ def candidate_ended(
             recipient=recipient, kind="candidate_ended",
             dedupe_key=f"candidate:{candidate.pk}:ended:{side}:"
                        f"{int(candidate.ended_at.timestamp() * 1_000_000)}",
-            link=own_page, context={"side": side},
+            link=own_page, context={"side": side, "own_number": _own_names(
+                candidate, side)["own_number"]},
             about=candidate.case if side == "family" else candidate.seeker_posting,
         )
 
@@ -241,6 +302,44 @@ def dna_step(dna_test: DnaTest, *, kind: str) -> None:
             recipient=recipient, kind=kind,
             dedupe_key=f"dna:{dna_test.pk}:{round_key}:{kind}:{side}",
             link=("matching:match_detail", candidate.reference),
-            context={"side": side, "dna_test": dna_test, **_own_names(candidate, side)},
+            context={"side": side, "dna_test": dna_test, **_own_names(candidate, side),
+                     "volunteer": dna_test.requested_by or volunteer_of(candidate)},
+            about=candidate,
+        )
+
+
+def match_message(message: MatchMessage) -> None:
+    """A new message: a volunteer's goes to the side of its thread; a side's to the volunteers
+    who handle the candidate (who requested its DNA test or confirmed it, and who answered on
+    that thread). The text stays in the portal: the notice points to it."""
+    candidate = message.candidate
+    if message.from_volunteer:
+        recipient = (candidate.case.family if message.thread == "family"
+                     else candidate.seeker_posting.owner)
+        _send(
+            recipient=recipient, kind="match_message",
+            dedupe_key=f"message:{message.pk}:{message.thread}",
+            link=("matching:match_detail", candidate.reference),
+            context={"side": message.thread, **_own_names(candidate, message.thread),
+                     "author": message.author},
+            about=candidate,
+        )
+        return
+    volunteer_ids = set(candidate.messages.filter(
+        thread=message.thread, from_volunteer=True).values_list("author_id", flat=True))
+    handler = volunteer_of(candidate)
+    if handler is not None:
+        volunteer_ids.add(handler.pk)
+    volunteer_ids -= {None, message.author_id, candidate.case.family_id,
+                      candidate.seeker_posting.owner_id}
+    who = _("the family") if message.thread == "family" else _("the seeker")
+    for volunteer in User.objects.filter(pk__in=volunteer_ids, is_active=True).order_by("pk"):
+        if not volunteer.is_volunteer:
+            continue
+        _send(
+            recipient=volunteer, kind="match_message_for_volunteer",
+            dedupe_key=f"message:{message.pk}:volunteer:{volunteer.pk}",
+            link=("matching:review", candidate.reference),
+            context={"number": candidate.short_reference, "who": who, "thread": message.thread},
             about=candidate,
         )

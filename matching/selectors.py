@@ -22,6 +22,9 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from families.dialects import dialect_group_label, dialect_label, dialects_related
+from families.marks import KINDS as MARK_KINDS
+from families.marks import mark_concepts, mark_label
 from families.models import MATCHABLE_STATUSES, Photo, Sex, User
 from families.places import codes_named, in_codes
 from families.selectors import AnyUser, photo_manageable_by
@@ -34,6 +37,7 @@ from matching.models import (
     DnaTest,
     Face,
     MatchJob,
+    MatchMessage,
     Side,
 )
 
@@ -386,6 +390,7 @@ class Verdict:
     CONFLICT = "conflict"
     DIFFERS = "differs"  # differs without ruling anything out (a dialect learned later)
     UNKNOWN = "unknown"
+    SHOWN = "shown"  # beside each other for the volunteer's eye, not compared (heights)
 
 
 @dataclass(frozen=True)
@@ -411,6 +416,88 @@ def _keywords(text: str) -> set[str]:
     for run in _CJK.findall(text):
         words |= {run[i:i + 2] for i in range(len(run) - 1)}
     return words - _COMMON
+
+
+def _dialect_row(case_dialect: str, seeker_dialect: str) -> FactRow:
+    """Dialects compared as facts: one code for a dialect named in either language; two
+    dialects of one group are close; text naming no listed dialect is compared as text."""
+    note = ""
+    related = dialects_related(case_dialect, seeker_dialect)
+    if not case_dialect or not seeker_dialect:
+        verdict = Verdict.UNKNOWN
+    elif related == "same":
+        verdict = Verdict.AGREE
+    elif related == "group":
+        verdict = Verdict.AGREE
+        note = _("Not the same dialect, but both are %(group)s: close enough to be familiar.") % {
+            "group": dialect_group_label(case_dialect)}
+    elif related is None and (
+        _keywords(case_dialect) & _keywords(seeker_dialect)
+        or case_dialect.strip().casefold() == seeker_dialect.strip().casefold()
+    ):
+        verdict = Verdict.AGREE
+    else:
+        verdict = Verdict.DIFFERS
+        note = _("A child taken young often learned the dialect of the family that raised "
+                 "them: a different dialect rules nothing out.")
+    return FactRow(_("Dialect"), dialect_label(case_dialect), dialect_label(seeker_dialect),
+                   verdict, note)
+
+
+_NAME_SEPARATORS = re.compile(r"[,，、;；/|]+")
+
+
+def _names(text: str) -> set[str]:
+    return {name.strip().casefold() for name in _NAME_SEPARATORS.split(text) if name.strip()}
+
+
+def _names_row(case, seeker) -> FactRow:
+    """The names the child was called at home beside the names the seeker remembers."""
+    case_names = _names(", ".join(n for n in (case.given_name, case.nicknames) if n))
+    seeker_names = _names(seeker.remembered_names)
+    shown = ", ".join(n for n in (case.given_name, case.nicknames) if n)
+    if not case.nicknames and not seeker.remembered_names:
+        return FactRow(_("Names (at home / remembered)"), shown, "", Verdict.UNKNOWN)
+    if not seeker_names:
+        return FactRow(_("Names (at home / remembered)"), shown, "", Verdict.UNKNOWN)
+    shared = sorted(
+        a for a in case_names for b in seeker_names
+        if a == b or (min(len(a), len(b)) >= 2 and (a in b or b in a))
+    )
+    if shared:
+        return FactRow(_("Names (at home / remembered)"), shown, seeker.remembered_names,
+                       Verdict.AGREE, _("Names in common: %(names)s") % {
+                           "names": ", ".join(shared)})
+    return FactRow(_("Names (at home / remembered)"), shown, seeker.remembered_names,
+                   Verdict.DIFFERS, _("A small child remembers few names: a different one "
+                                      "rules nothing out."))
+
+
+def _marks_row(case_marks: str, seeker_marks: str) -> FactRow:
+    """Distinguishing marks compared by what they name, in either language (a birthmark,
+    a scar; the left arm), never by spelling."""
+    if not case_marks or not seeker_marks:
+        return FactRow(_("Distinguishing marks"), case_marks, seeker_marks, Verdict.UNKNOWN)
+    shared = mark_concepts(case_marks) & mark_concepts(seeker_marks)
+    words = ", ".join(mark_label(c) for c in sorted(shared))
+    if shared & set(MARK_KINDS):
+        return FactRow(_("Distinguishing marks"), case_marks, seeker_marks, Verdict.AGREE,
+                       _("Both name: %(words)s. Compare where on the body.") % {"words": words})
+    note = _("Both name: %(words)s.") % {"words": words} if shared else ""
+    return FactRow(_("Distinguishing marks"), case_marks, seeker_marks, Verdict.DIFFERS, note)
+
+
+def _height_row(case, seeker) -> FactRow:
+    """A child's height then and an adult's height now, beside each other: not compared."""
+    case_value = ""
+    if case.height_cm:
+        case_value = _("%(cm)d cm at about %(age)s years") % {
+            "cm": case.height_cm, "age": int(case.age_at(case.missing_date))}
+    seeker_value = _("%(cm)d cm now") % {"cm": seeker.height_cm} if seeker.height_cm else ""
+    if not case_value or not seeker_value:
+        return FactRow(_("Height"), case_value, seeker_value, Verdict.UNKNOWN)
+    return FactRow(_("Height"), case_value, seeker_value, Verdict.SHOWN,
+                   _("A child's height says little of the adult's: shown, not compared."))
 
 
 def candidate_facts(candidate: Candidate) -> list[FactRow]:
@@ -467,15 +554,10 @@ def candidate_facts(candidate: Candidate) -> list[FactRow]:
         case.missing_date.isoformat(), str(seeker.arrived_year or ""), verdict, note,
     ))
 
-    if not case.dialect or not seeker.dialect:
-        verdict = Verdict.UNKNOWN
-    elif _keywords(case.dialect) & _keywords(seeker.dialect) or (
-        case.dialect.strip().casefold() == seeker.dialect.strip().casefold()
-    ):
-        verdict = Verdict.AGREE
-    else:
-        verdict = Verdict.DIFFERS
-    rows.append(FactRow(_("Dialect"), case.dialect, seeker.dialect, verdict))
+    rows.append(_dialect_row(case.dialect, seeker.dialect))
+    rows.append(_names_row(case, seeker))
+    rows.append(_marks_row(case.distinguishing_marks, seeker.distinguishing_marks))
+    rows.append(_height_row(case, seeker))
 
     shared = sorted(_keywords(case.circumstances) & _keywords(seeker.memories))
     if not case.circumstances or not seeker.memories:
@@ -678,3 +760,22 @@ def match_status_word(*, candidate: Candidate, dna_test: DnaTest | None) -> str:
     if dna_test is not None and dna_test.result == DnaTest.Result.INCONCLUSIVE:
         return str(_("A new DNA test is needed"))
     return str(_("Not yet certain: a DNA test is next"))
+
+
+def message_threads_of(*, user, candidate: Candidate) -> list[str]:
+    """The message threads ``user`` reads and writes on ``candidate``: a side its own, a
+    volunteer who may review it both; none before a confirmation or after it ended."""
+    if not getattr(user, "is_authenticated", False) or candidate.status not in GRANTED_STATUSES:
+        return []
+    side = match_side_of(user=user, candidate=candidate)
+    if side is not None:
+        return [side]
+    if candidate_reviewable_by(user=user, candidate=candidate):
+        return [MatchMessage.Thread.FAMILY, MatchMessage.Thread.SEEKER]
+    return []
+
+
+def match_messages(*, candidate: Candidate, thread: str) -> QuerySet[MatchMessage]:
+    """One thread of a candidate, oldest first, with who wrote each message."""
+    return MatchMessage.objects.filter(candidate=candidate, thread=thread).select_related(
+        "author").order_by("created_at", "pk")

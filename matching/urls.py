@@ -20,6 +20,8 @@ urlpatterns = [
     path("candidates/<uuid:reference>/faces/<int:face_pk>/", matches.candidate_face,
          name="candidate_face"),
     path("matches/<uuid:reference>/", matches.match_detail, name="match_detail"),
+    path("matches/<uuid:reference>/messages/", matches.match_message_post,
+         name="match_messages"),
     path("propose/", proposals.volunteer_propose, name="volunteer_propose"),
     path("propose/case/<int:pk>/", proposals.might_be_me, name="might_be_me"),
     path("propose/posting/<int:pk>/", proposals.might_be_our_child, name="might_be_our_child"),

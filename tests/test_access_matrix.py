@@ -65,7 +65,7 @@ from families.services import (
     seeker_posting_publish,
     tip_submit,
 )
-from matching.models import Candidate, DnaTest, Face, MatchJob, Review
+from matching.models import Candidate, DnaTest, Face, MatchJob, MatchMessage, Review
 from matching.services.proposals import candidate_propose
 from tests import builders
 
@@ -443,6 +443,12 @@ MATRIX: dict[str, list[Probe]] = {
               codes(LOGIN, 404, 404, 404, 404, 404, 404, 404),
               label="nothing to see before a confirmation"),
     ],
+    "matching/matches/<uuid:reference>/messages/": [
+        Probe(_r("matching:match_messages", reference=candidate), POST_ONLY,
+              post=codes(LOGIN, 404, 404, 404, 404, 404, 404, 404),
+              label="no thread before a confirmation, for volunteers too "
+                    "(after it: tests/matching/test_messages.py)"),
+    ],
     # --- matching: the dashboard and what outcomes say (counts only) ---
     "matching/dashboard/": [Probe(_r("matching:dashboard"), VOLUNTEERS)],
     "matching/outcomes/": [Probe(_r("matching:outcomes"), VOLUNTEERS)],
@@ -737,6 +743,7 @@ def _state() -> tuple:
         tuple(Face.objects.order_by("pk").values_list("pk", "picked_by")),
         tuple(Candidate.objects.order_by("pk").values_list("pk", "status", "claimed_by")),
         Review.objects.count(), DnaTest.objects.count(), MatchJob.objects.count(),
+        MatchMessage.objects.count(),
         tuple(Notification.objects.order_by("pk").values_list("pk", "read_at")),
         tuple(User.objects.order_by("pk").values_list("pk", "email", "is_active")),
         tuple(PartnerImport.objects.order_by("pk").values_list(

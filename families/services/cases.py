@@ -15,7 +15,13 @@ from django.utils import timezone
 from families.audit import audit_record
 from families.models import CaseStatus, MissingChildCase, User
 from families.selectors import case_publishable_by
-from families.services.common import FACE_FACT_FIELDS, assign_fields, lock_for_update, withdraw
+from families.services.common import (
+    FACE_FACT_FIELDS,
+    assign_fields,
+    lock_for_update,
+    normalised,
+    withdraw,
+)
 from matching.services import candidates_end, faces_refresh_facts
 
 #: Case fields a family (or volunteer) edits through the case form.
@@ -30,7 +36,7 @@ CASE_EDITABLE_FIELDS = {
 
 def case_create(*, actor: User, fields: dict[str, Any], publish: bool = False) -> MissingChildCase:
     with transaction.atomic():
-        case = MissingChildCase(family=actor, **fields)
+        case = MissingChildCase(family=actor, **normalised(fields))
         if publish:
             case.status = CaseStatus.PUBLISHED
             case.published_at = timezone.now()

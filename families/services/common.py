@@ -7,14 +7,24 @@ from typing import Any
 from django.db import models
 
 from families.audit import audit_record
+from families.dialects import dialect_normalise
 from families.models import CaseStatus, MissingChildCase, SeekerPosting, User
 
 #: Fields that faces copy for filtered search (see matching.models.Face).
 FACE_FACT_FIELDS = {"sex", "birth_year_min", "birth_year_max"}
 
 
+def normalised(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields as stored: a dialect named in either language becomes its code
+    (``families.dialects``), so 四川话 and "Sichuanese" are one fact."""
+    if fields.get("dialect"):
+        return {**fields, "dialect": dialect_normalise(fields["dialect"])}
+    return fields
+
+
 def assign_fields(obj: models.Model, fields: dict[str, Any], allowed: set[str]) -> list[str]:
     """Sets the allowed fields that differ; returns the names of those that changed."""
+    fields = normalised(fields)
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"Fields not allowed here: {sorted(unknown)}")

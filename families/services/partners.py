@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from families.audit import audit_record
 from families.models import PartnerOrganisation, SeekerPosting, User
 from families.selectors import partner_organisations_left_alone
+from families.services.common import normalised
 from families.services.seeker_postings import seeker_posting_create, seeker_posting_update
 
 #: Fields a partner sets on its found-person postings (consent and basis come from it).
@@ -81,7 +82,7 @@ def partner_posting_save(
             })
             outcome = CREATED
         else:
-            fields = {name: value for name, value in fields.items()
+            fields = {name: value for name, value in normalised(fields).items()
                       if getattr(posting, name) != value}
             if not fields:
                 return posting, UNCHANGED

@@ -13,21 +13,21 @@ from django.utils.translation import gettext_lazy as _
 from families.audit import audit_record
 from families.models import Photo, SeekerPosting, User
 from families.selectors import consent_changeable_by
-from families.services.common import FACE_FACT_FIELDS, assign_fields, withdraw
+from families.services.common import FACE_FACT_FIELDS, assign_fields, normalised, withdraw
 from matching.services import candidates_end, faces_refresh_facts
 
 #: Seeker posting fields the seeker edits through the posting form.
 SEEKER_EDITABLE_FIELDS = {
     "posted_for", "display_name", "sex", "birth_year_min", "birth_year_max",
     "grew_up_province", "grew_up_city", "grew_up_district", "grew_up_country", "memories",
-    "dialect", "arrived_year", "contact_phone", "contact_email", "consent_to_matching",
-    "matching_basis",
+    "dialect", "remembered_names", "distinguishing_marks", "height_cm",
+    "arrived_year", "contact_phone", "contact_email", "consent_to_matching", "matching_basis",
 }
 
 
 def seeker_posting_create(*, actor: User, fields: dict[str, Any]) -> SeekerPosting:
     with transaction.atomic():
-        posting = SeekerPosting(owner=actor, **fields)
+        posting = SeekerPosting(owner=actor, **normalised(fields))
         if posting.consent_to_matching:
             posting.consented_at = timezone.now()
         _require_matching_basis(posting)

@@ -32,6 +32,7 @@ from families.views.common import (
     withdrawal_stops,
 )
 from families.views.photos import photos_page
+from matching.services import case_report_found
 from reunion.ratelimits import limit
 
 logger = logging.getLogger(__name__)
@@ -142,7 +143,15 @@ def case_publish(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def case_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     case = managed_case(request, pk)
-    form = forms.WithdrawForm(request.POST or None)
+    form = forms.WithdrawForm(request.POST or None, is_case=True,
+                              found_offered=case.is_matchable and case.family_id == request.user.pk)
+    if request.method == "POST" and form.is_valid() and form.found:
+        case_report_found(actor=request.user, case=case, note=form.cleaned_data["reason"])
+        messages.success(request, _(
+            "We are so glad. The case now shows that %(name)s was found: the tip form and the "
+            "poster are gone, and matching has stopped."
+        ) % {"name": case})
+        return redirect("families:case_detail", pk=case.pk)
     if request.method == "POST" and form.is_valid():
         was_reunited = case.status == CaseStatus.REUNITED
         services.case_withdraw(actor=request.user, case=case, reason=form.cleaned_data["reason"])

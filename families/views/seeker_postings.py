@@ -30,6 +30,7 @@ from families.views.common import (
     withdrawal_stops,
 )
 from families.views.photos import photos_page
+from matching.services import seeker_posting_report_found
 from reunion.ratelimits import limit
 
 
@@ -91,7 +92,18 @@ def seeker_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def seeker_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     posting = visible_posting(request, pk)
-    form = forms.WithdrawForm(request.POST or None)
+    form = forms.WithdrawForm(
+        request.POST or None, is_case=False,
+        found_offered=posting.is_matchable and posting.owner_id == request.user.pk
+        and not posting.is_found_person,
+    )
+    if request.method == "POST" and form.is_valid() and form.found:
+        seeker_posting_report_found(actor=request.user, posting=posting,
+                                    note=form.cleaned_data["reason"])
+        messages.success(request, _(
+            "We are so glad you found your family. Your posting now reads reunited: it is no "
+            "longer matched or public."))
+        return redirect("families:seeker_detail", pk=posting.pk)
     if request.method == "POST" and form.is_valid():
         services.seeker_posting_withdraw(
             actor=request.user, posting=posting, reason=form.cleaned_data["reason"]

@@ -31,30 +31,58 @@ from matching.services.candidates import (
 )
 from matching.services.dna import (
     case_mark_reunited,
+    case_report_found,
     dna_guidance_save,
     dna_test_record_result,
     dna_test_record_samples,
     dna_test_request,
+    seeker_posting_report_found,
 )
 from matching.services.estimates import photo_estimate_age_progression, photo_set_estimate_use
 from matching.services.face_matching import case_rematch, face_match, faces_rematch_all
 from matching.services.faces import face_embed, face_pick, face_reembed, photo_process
 from matching.services.facts import faces_refresh_facts
 from matching.services.match_jobs import face_schedule_matching, photo_schedule_processing
+from matching.services.messages import match_message_post
 from matching.services.proposals import candidate_announce_proposal
 from matching.services.reconcile import RECONCILE_MAX_ATTEMPTS, reconcile_pending
 from matching.services.retention import retention_apply
 from matching.services.review import candidate_claim, candidate_release, candidate_review
 
 __all__ = [
-    "END_REASONS", "OPEN_CANDIDATE_STATUSES", "RECONCILE_MAX_ATTEMPTS", "ReviewRefused",
-    "candidate_announce_proposal", "candidate_claim", "candidate_record", "candidate_release",
-    "candidate_review", "candidates_end", "case_mark_reunited", "case_rematch",
-    "dna_guidance_save", "dna_test_record_result",
-    "dna_test_record_samples", "dna_test_request", "face_embed", "face_match", "face_pick",
-    "face_reembed", "face_schedule_matching", "faces_refresh_facts", "faces_rematch_all",
-    "outcome_calibrations_refit", "outcome_calibrations_refit_if_due",
+    "END_REASONS",
+    "OPEN_CANDIDATE_STATUSES",
+    "RECONCILE_MAX_ATTEMPTS",
+    "ReviewRefused",
+    "candidate_announce_proposal",
+    "candidate_claim",
+    "candidate_record",
+    "candidate_release",
+    "candidate_review",
+    "candidates_end",
+    "case_mark_reunited",
+    "case_rematch",
+    "case_report_found",
+    "dna_guidance_save",
+    "dna_test_record_result",
+    "dna_test_record_samples",
+    "dna_test_request",
+    "face_embed",
+    "face_match",
+    "face_pick",
+    "face_reembed",
+    "face_schedule_matching",
+    "faces_refresh_facts",
+    "faces_rematch_all",
+    "match_message_post",
+    "outcome_calibrations_refit",
+    "outcome_calibrations_refit_if_due",
     "outcome_calibrations_schedule_refit",
-    "photo_estimate_age_progression", "photo_process", "photo_schedule_processing",
-    "photo_set_estimate_use", "reconcile_pending", "retention_apply",
+    "photo_estimate_age_progression",
+    "photo_process",
+    "photo_schedule_processing",
+    "photo_set_estimate_use",
+    "reconcile_pending",
+    "retention_apply",
+    "seeker_posting_report_found",
 ]

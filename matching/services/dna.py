@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from families.audit import audit_record
-from families.models import MATCHABLE_STATUSES, CaseStatus, MissingChildCase, User
+from families.models import (
+    MATCHABLE_STATUSES,
+    CaseStatus,
+    MissingChildCase,
+    SeekerPosting,
+    User,
+)
 from matching import notices
 from matching.models import Candidate, DnaGuidance, DnaTest, Review
 from matching.services.calibration import outcome_calibrations_schedule_refit
@@ -171,6 +178,52 @@ def case_mark_reunited(*, actor: User, case: MissingChildCase, note: str = "") -
         candidates_end(actor=actor, case=case, reason="case_reunited")
         faces_refresh_facts(case=case, actor=actor)
     return case
+
+
+def case_report_found(*, actor: User, case: MissingChildCase, note: str = "") -> MissingChildCase:
+    """The family says they found their child (outside Reunion, or after a DNA test here).
+
+    Only a case in matching: its public page then says the child was found (no tip
+    form, no poster) and every other candidate closes with ``case_reunited``. A draft
+    or withdrawn case is never made public this way.
+    """
+    if case.family_id != actor.pk:
+        raise PermissionDenied("Only the family reports their child found.")
+    with transaction.atomic():
+        case = MissingChildCase.objects.select_for_update().get(pk=case.pk)
+        if case.status not in MATCHABLE_STATUSES:
+            raise ReviewRefused(_("Only a case in matching can be marked found."))
+        previous = case.status
+        case.status = CaseStatus.REUNITED
+        case.save(update_fields=["status", "updated_at"])
+        audit_record(actor=actor, action="case.reunited", obj=case,
+                     detail={"previous_status": previous, "note": note, "by": "family"})
+        candidates_end(actor=actor, case=case, reason="case_reunited")
+        faces_refresh_facts(case=case, actor=actor)
+    return case
+
+
+def seeker_posting_report_found(
+    *, actor: User, posting: SeekerPosting, note: str = ""
+) -> SeekerPosting:
+    """The seeker says they found their family: the posting reads reunited, leaves
+    matching and the public pages, and every other candidate closes with
+    ``seeker_posting_reunited``. Only the owner, and only while it is in matching."""
+    if posting.owner_id != actor.pk:
+        raise PermissionDenied("Only the seeker reports their family found.")
+    with transaction.atomic():
+        posting = SeekerPosting.objects.select_for_update().get(pk=posting.pk)
+        if posting.status not in MATCHABLE_STATUSES:
+            raise ReviewRefused(_("Only a posting in matching can be marked found."))
+        previous = posting.status
+        posting.status = CaseStatus.REUNITED
+        posting.published_at = None
+        posting.save(update_fields=["status", "published_at", "updated_at"])
+        audit_record(actor=actor, action="seekerposting.reunited", obj=posting,
+                     detail={"previous_status": previous, "note": note, "by": "seeker"})
+        candidates_end(actor=actor, seeker_posting=posting, reason="seeker_posting_reunited")
+        faces_refresh_facts(seeker_posting=posting, actor=actor)
+    return posting
 
 
 def dna_guidance_save(*, actor: User, guidance: DnaGuidance) -> DnaGuidance:

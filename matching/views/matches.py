@@ -6,11 +6,14 @@ from __future__ import annotations
 import io
 from uuid import UUID
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from PIL import Image
 
 from families.audit import audit_record
@@ -18,6 +21,9 @@ from families.models import Photo
 from matching import selectors
 from matching.faces import Box, aligned_face_crop
 from matching.models import Candidate, DnaTest, Face, Review
+from matching.services import ReviewRefused
+from matching.services.messages import MESSAGE_MAX_LENGTH
+from matching.services.messages import match_message_post as match_message_post_service
 from matching.views.common import candidate_or_404, private
 
 
@@ -54,6 +60,8 @@ def match_detail(request: HttpRequest, reference: UUID) -> HttpResponse:
         "dna_test": dna_test,
         "status_word": selectors.match_status_word(candidate=candidate, dna_test=dna_test),
         "guidance": selectors.dna_guidance(),
+        "thread": selectors.match_messages(candidate=candidate, thread=side),
+        "message_max": MESSAGE_MAX_LENGTH,
     }))
 
 
@@ -108,3 +116,28 @@ def candidate_face(request: HttpRequest, reference: UUID, face_pk: int) -> HttpR
     out = io.BytesIO()
     crop.save(out, format="JPEG", quality=90)
     return _jpeg(out.getvalue())
+
+
+@login_required
+@require_POST
+def match_message_post(request: HttpRequest, reference: UUID) -> HttpResponse:
+    """Posts a message on a confirmed candidate's thread: the family or the seeker on their
+    own, a volunteer on the thread named. 404 to anyone with no thread there (before a
+    confirmation too), so nobody learns of a candidate they were not told of."""
+    candidate = candidate_or_404(reference)
+    threads = selectors.message_threads_of(user=request.user, candidate=candidate)
+    thread = request.POST.get("thread") or (threads[0] if len(threads) == 1 else "")
+    if thread not in threads:
+        raise Http404
+    side = selectors.match_side_of(user=request.user, candidate=candidate)
+    back = (reverse("matching:match_detail", args=[candidate.reference]) if side is not None
+            else reverse("matching:review", args=[candidate.reference]))
+    try:
+        match_message_post_service(actor=request.user, candidate=candidate, thread=thread,
+                                   body=request.POST.get("body", ""))
+    except ReviewRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect(f"{back}#messages-{thread}")
+    messages.success(request, _("Your message is sent.") if side is not None
+                     else _("Your answer is sent."))
+    return redirect(f"{back}#messages-{thread}")

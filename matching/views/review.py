@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from families.audit import audit_record
 from matching import forms, selectors, services, statistics
 from matching.models import Candidate, DnaTest
+from matching.services.messages import MESSAGE_MAX_LENGTH
 from matching.views.common import reviewable_candidate, volunteer_required
 
 
@@ -108,4 +109,11 @@ def review(request: HttpRequest, reference: UUID) -> HttpResponse:
         "claim_is_mine": claim_is_mine,
         "claimed_by_other": bool(candidate.claimed_by_id and not claim_is_mine),
         "may_confirm": may_confirm,
+        # After a confirmation: each side's thread with the volunteers (never shown to the
+        # other side).
+        "threads": [
+            (thread, selectors.match_messages(candidate=candidate, thread=thread))
+            for thread in selectors.message_threads_of(user=request.user, candidate=candidate)
+        ],
+        "message_max": MESSAGE_MAX_LENGTH,
     })

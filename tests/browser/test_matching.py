@@ -158,7 +158,7 @@ def test_volunteer_reviews_side_by_side_and_confirms_and_the_family_is_told(
     inbox_link.click()
     family_page.wait_for_url(re.compile(r"/me/inbox/$"))
     message = family_page.locator(".inbox li").filter(
-        has_text="A volunteer confirmed a possible match"
+        has_text="a volunteer found a possible match"
     )
     expect(message).to_have_count(1)
     assert_fits_width(family_page)

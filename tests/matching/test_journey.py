@@ -120,9 +120,14 @@ def test_a_candidate_walks_from_the_face_match_to_a_reunion(
     posting.refresh_from_db()
     assert (case.status, posting.status) == (CaseStatus.DNA_PENDING, CaseStatus.DNA_PENDING)
     run_worker(("notify",))
-    confirmed = "A volunteer confirmed a possible match: a DNA test is next"
+    # Each side's subject names its own child and case, or its own posting; never the other's.
+    case_words = f"{case}, case #{case.pk}"
+    posting_words = f"Your seeker posting #{posting.pk}"
+    confirmed = f"{case_words}: a volunteer found a possible match; a DNA test is next"
     assert mails_to(family.email)[-1] == confirmed
-    assert mails_to(adult.email)[-1] == confirmed
+    assert mails_to(adult.email)[-1] == (
+        f"{posting_words}: a volunteer found a family who may be yours; a DNA test is next")
+    assert str(case) not in mails_to(adult.email)[-1]
     assert "Volunteer Zhou (guangdong@example.org)" in mail.outbox[-1].body
     assert len(mail.outbox) == 4
     # No details in the email: neither side's name, place or contacts.
@@ -157,9 +162,14 @@ def test_a_candidate_walks_from_the_face_match_to_a_reunion(
         (None, "notification.created", "families.notification"),
     ]
     run_worker(("notify",))
-    assert mails_to(family.email)[-1] == "DNA samples have been collected"
-    assert mails_to(adult.email)[-1] == "DNA samples have been collected"
+    assert mails_to(family.email)[-1] == (
+        f"{case_words}: the DNA samples are at the laboratory")
+    assert mails_to(adult.email)[-1] == (
+        f"{posting_words}: the DNA samples are at the laboratory")
     assert "LAB-77" in mail.outbox[-1].body
+    # Who to contact, what is not known yet and what happens next, in plain words.
+    body = mail.outbox[-1].body
+    assert volunteer.email in body and "not known yet" in body and "What happens next" in body
 
     mark = last_audit_id()
     result = {"step": "result", "result": DnaTest.Result.MATCH,
@@ -182,9 +192,11 @@ def test_a_candidate_walks_from_the_face_match_to_a_reunion(
     ]
     run_worker(("notify",))
     assert mails_to(family.email) == [
-        confirmed, "DNA samples have been collected", "The DNA test confirms the match",
+        confirmed, f"{case_words}: the DNA samples are at the laboratory",
+        f"{case_words}: the DNA test confirms it, your child is found",
     ]
-    assert mails_to(adult.email) == mails_to(family.email)
+    assert mails_to(adult.email)[-1] == (
+        f"{posting_words}: the DNA test confirms it, you found your family")
     assert len(mail.outbox) == 8
 
     candidate.refresh_from_db()
@@ -207,4 +219,4 @@ def test_a_candidate_walks_from_the_face_match_to_a_reunion(
     inbox = client.get(reverse("families:inbox"))
     assert inbox.context["unread"] == 3
     assert inbox.context["unread_notifications"] == 3
-    assert "The DNA test confirms the match" in inbox.content.decode()
+    assert "the DNA test confirms it, your child is found" in inbox.content.decode()

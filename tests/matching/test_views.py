@@ -153,6 +153,9 @@ def test_the_review_page_compares_every_photo_pair_and_the_facts(pair, make_user
         "Place missing / where the seeker grew up": "differs",
         "Date missing / year the seeker came to the family that raised them": "agree",
         "Dialect": "agree",
+        "Names (at home / remembered)": "unknown",
+        "Distinguishing marks": "unknown",
+        "Height": "unknown",
         "Circumstances / earliest memories": "agree",
     }
     memories = next(r for r in page.context["facts"] if r.verdict == "agree" and r.note)
