@@ -68,7 +68,7 @@ def test_the_family_writes_and_the_volunteer_answers_on_the_familys_thread(confi
     # The volunteer who confirmed hears of it, without its text.
     notice = Notification.objects.get(recipient=volunteer, kind="match_message_for_volunteer")
     assert "Sunday" not in notice.subject + notice.body
-    assert f"#{candidate.pk}" in notice.subject
+    assert f"#{candidate.short_reference}" in notice.subject
 
     # The volunteer reads both threads on the review page and answers the family's.
     review = _client(volunteer).get(reverse("matching:review", args=[candidate.reference]))
