@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
-from families.selectors import is_staff_reader
+from families.selectors import is_volunteer
 from reunion import queueing
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def may_see_details(request: HttpRequest) -> bool:
     if _token_matches(request):
         return True
     user = getattr(request, "user", None)
-    return user is not None and is_staff_reader(user)
+    return user is not None and is_volunteer(user)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

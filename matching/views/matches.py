@@ -17,7 +17,7 @@ from families.models import Photo
 from matching import selectors
 from matching.faces import Box, aligned_face_crop
 from matching.models import Candidate, DnaTest, Face, Review
-from matching.views.common import candidate_or_404, private
+from matching.views.common import candidate_or_404, no_store
 
 
 @login_required
@@ -30,7 +30,7 @@ def match_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ended = selectors.ended_match_side_of(user=request.user, candidate=candidate)
         if ended is None:
             raise Http404
-        return private(render(request, "matching/match_ended.html", {
+        return no_store(render(request, "matching/match_ended.html", {
             "side": ended,
             "own": candidate.case if ended == "family" else candidate.seeker_posting,
         }))
@@ -42,7 +42,7 @@ def match_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ).select_related("reviewer").order_by("created_at").first()
     )
     dna_test = DnaTest.objects.filter(candidate=candidate).first()
-    return private(render(request, "matching/match_detail.html", {
+    return no_store(render(request, "matching/match_detail.html", {
         "candidate": candidate,
         "side": side,
         "case": candidate.case,
@@ -68,7 +68,7 @@ def _photo_for(request: HttpRequest, candidate: Candidate, photo_pk: int) -> Pho
 def _jpeg(content: bytes) -> HttpResponse:
     response = HttpResponse(content, content_type="image/jpeg")
     response["X-Content-Type-Options"] = "nosniff"
-    return private(response)
+    return no_store(response)
 
 
 @login_required
