@@ -9,7 +9,7 @@ case "$1" in
       --workers "${WEB_CONCURRENCY:-3}" --timeout 60 --access-logfile -
     ;;
   worker)
-    exec python manage.py rqworker --worker-class matching.worker.FaceWorker \
+    exec python manage.py rqworker --worker-class reunion.worker.PortalWorker \
       --name "reunion-worker-${HOSTNAME}" --with-scheduler face match notify import face-bulk
     ;;
   *)

@@ -3,7 +3,7 @@
 Every photo of ../shared/faces (61) is uploaded through ``families.services.photo_add`` (the
 upload checks and normalisation, the Photo row, the match job queued on the ``face``
 queue), then processed by 1, then 2 face workers (``manage.py rqworker --worker-class
-matching.worker.FaceWorker face``, separate processes, each its own working and temporary
+reunion.worker.PortalWorker face``, separate processes, each its own working and temporary
 folder) started after the uploads, in burst mode. Throughput is the photos over the time
 from the first job's start to the last job's end (``MatchJob.started_at/finished_at``): the
 workers' model loading is left out, as a running worker has its model loaded. In the same
@@ -85,7 +85,7 @@ def main() -> None:
             (folder / "tmp").mkdir(parents=True)
             processes.append(subprocess.Popen(
                 [sys.executable, str(ROOT / "manage.py"), "rqworker", "--burst",
-                 "--worker-class", "matching.worker.FaceWorker", "face"],
+                 "--worker-class", "reunion.worker.PortalWorker", "face"],
                 cwd=folder, env={**os.environ, "TMPDIR": str(folder / "tmp")},
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             ))

@@ -21,7 +21,7 @@ Measured, each on a fresh database (dropped, created and migrated), own Redis da
   functions that take the time are printed and kept in the JSON).
 - **import with 1, then 2 workers** (``--workers``): ``partner_import_start`` with the
   CSV and the zip (timed: the upload's side), then the workers, started as the portal
-  runs them (``manage.py rqworker --worker-class matching.worker.FaceWorker`` on the
+  runs them (``manage.py rqworker --worker-class reunion.worker.PortalWorker`` on the
   queues of ``settings.WORKER_QUEUES``, own processes, each its own working and
   temporary folder, not in burst mode: a worker that finds the queues empty waits for
   work, as the portal's do): the import's slices on ``import``, the photos' face jobs on
@@ -410,7 +410,7 @@ def main() -> None:
             with (place / "worker.log").open("wb") as log:
                 processes.append(subprocess.Popen(
                     [sys.executable, str(ROOT / "manage.py"), "rqworker",
-                     "--worker-class", "matching.worker.FaceWorker", *settings.WORKER_QUEUES],
+                     "--worker-class", "reunion.worker.PortalWorker", *settings.WORKER_QUEUES],
                     cwd=place, env={**os.environ, "TMPDIR": str(place / "tmp")},
                     stdout=log, stderr=subprocess.STDOUT,
                 ))

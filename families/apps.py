@@ -12,3 +12,11 @@ class FamiliesConfig(AppConfig):
         # However a row is deleted (self-service, admin, cascade), its photo files,
         # notices and log-in records go with it.
         from families import signals  # noqa: F401
+        from families.services.partner_imports import partner_imports_upkeep
+        from reunion.worker import register_upkeep
+
+        # Families' part of the worker's upkeep (reunion/worker.py), after reconcile:
+        # stalled partner imports queued again, the files of ended ones and their old
+        # refused rows deleted.
+        register_upkeep("the partner imports' upkeep",
+                        lambda grace: partner_imports_upkeep(grace=grace), order=20)

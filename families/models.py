@@ -90,6 +90,8 @@ class User(AbstractUser):
 
     @property
     def is_volunteer(self) -> bool:
+        """Who is a volunteer: admins and the volunteer group. Code asks through
+        ``families.selectors.is_volunteer`` (also for anonymous visitors); templates here."""
         return self.is_superuser or self.groups.filter(name=VOLUNTEER_GROUP).exists()
 
     def reviews_province(self, province: str, code: str = "") -> bool:

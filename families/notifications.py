@@ -8,21 +8,18 @@ this module never imports the jobs module.
 
 from __future__ import annotations
 
-import contextlib
 import unicodedata
 from datetime import timedelta
 
-import django_rq
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from rq import Retry
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
 
 from families.audit import audit_record
 from families.models import Notification, User
+from reunion import queueing
+from reunion.queueing import EMAIL_RETRY
 
 
 def subject_line(text: object, *, limit: int = 200) -> str:
@@ -85,24 +82,16 @@ def notification_mark_read(*, actor: User, notifications: models.QuerySet) -> in
     return len(ids)
 
 
-#: An email server that is down for a moment must not lose a notice: retry with back-off.
-EMAIL_RETRY = Retry(max=5, interval=[10, 60, 300, 900, 3600])
-
-
 def enqueue_notification_email(notification_id: int) -> str:
     """Queues the email of a notification; the job id makes enqueuing twice harmless."""
-    job = django_rq.get_queue(settings.NOTIFY_QUEUE).enqueue(
-        "families.jobs.send_notification_email",
-        notification_id,
-        job_id=f"notification-email-{notification_id}",
-        retry=EMAIL_RETRY,
-        job_timeout=120,
+    return queueing.enqueue(
+        settings.NOTIFY_QUEUE, "families.jobs.send_notification_email", notification_id,
+        job_id=_job_id(notification_id), retry=EMAIL_RETRY, timeout=120,
     )
-    return job.id
 
 
-#: RQ states in which a job will still run by itself.
-_LIVE_STATES = {"queued", "started", "scheduled", "deferred"}
+def _job_id(notification_id: int) -> str:
+    return f"notification-email-{notification_id}"
 
 
 def notifications_requeue_unsent(*, grace: timedelta = timedelta(minutes=5)) -> int:
@@ -111,19 +100,15 @@ def notifications_requeue_unsent(*, grace: timedelta = timedelta(minutes=5)) -> 
     For ``reconcile`` after Redis lost its data: a notice older than ``grace``
     with no live job is enqueued again (sending stays once-only). Returns how many.
     """
-    connection = django_rq.get_connection(settings.NOTIFY_QUEUE)
+    connection = queueing.connection(settings.NOTIFY_QUEUE)
     unsent = Notification.objects.filter(
         emailed_at__isnull=True, email_given_up_at__isnull=True,
         created_at__lt=timezone.now() - grace, recipient__is_active=True,
     ).exclude(recipient__email="").values_list("pk", flat=True)
     count = 0
     for notification_id in unsent.iterator():
-        try:
-            status = Job.fetch(f"notification-email-{notification_id}",
-                               connection=connection).get_status()
-        except NoSuchJobError:
-            status = None
-        if status not in _LIVE_STATES:
+        if not queueing.job_alive(connection, _job_id(notification_id)):
+            queueing.job_delete(connection, _job_id(notification_id))  # a dead leftover
             enqueue_notification_email(notification_id)
             count += 1
     return count
@@ -152,7 +137,5 @@ def notifications_retry_email(*, actor: object, notifications: QuerySet) -> int:
 
 def _enqueue_again(notification_id: int) -> None:
     """Queues the email; a finished or failed job of the same id is replaced."""
-    connection = django_rq.get_connection(settings.NOTIFY_QUEUE)
-    with contextlib.suppress(NoSuchJobError):
-        Job.fetch(f"notification-email-{notification_id}", connection=connection).delete()
+    queueing.job_delete(queueing.connection(settings.NOTIFY_QUEUE), _job_id(notification_id))
     enqueue_notification_email(notification_id)

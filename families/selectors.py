@@ -72,12 +72,14 @@ def photo_poster_changeable_by(*, user: AnyUser, photo: Photo) -> bool:
 
 def photo_hideable_by(*, user: AnyUser, photo: Photo) -> bool:
     """Volunteers and admins who may manage the photo hide it, and show it again."""
-    return is_staff_reader(user) and photo_manageable_by(user=user, photo=photo)
+    return is_volunteer(user) and photo_manageable_by(user=user, photo=photo)
 
 
-def is_staff_reader(user: AnyUser) -> bool:
-    """Volunteers and admins: they may read private data (and every read is audited)."""
-    return bool(user.is_authenticated and (user.is_superuser or user.is_volunteer))
+def is_volunteer(user: AnyUser) -> bool:
+    """Volunteers and admins, signed in (``User.is_volunteer`` says who they are): they may
+    read private data (and every read is audited). The one check, for anyone who asks,
+    anonymous or not."""
+    return bool(user.is_authenticated and user.is_volunteer)
 
 
 def case_manageable_by(*, user: AnyUser, case: MissingChildCase) -> bool:
@@ -89,7 +91,7 @@ def case_manageable_by(*, user: AnyUser, case: MissingChildCase) -> bool:
     """
     if not user.is_authenticated:
         return False
-    return case.family_id == user.pk or is_staff_reader(user)
+    return case.family_id == user.pk or is_volunteer(user)
 
 
 def case_publishable_by(*, user: AnyUser, case: MissingChildCase) -> bool:
@@ -327,7 +329,7 @@ def tip_handleable_by(*, user: AnyUser, tip: Tip) -> bool:
     "The case's province" is what new candidates are told by: a volunteer's
     ``review_provinces`` (empty: every province), as in ``tips_for_volunteer``.
     """
-    if not is_staff_reader(user) or tip.case.family_id == user.pk:
+    if not is_volunteer(user) or tip.case.family_id == user.pk:
         return False
     return user.is_superuser or user.reviews_province(
         tip.case.missing_province, tip.case.missing_place_code)

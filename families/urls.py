@@ -1,7 +1,6 @@
 """Families' and seekers' pages, and the public case pages (inside i18n_patterns).
 
-A photo's faces (crop, picker, estimates) are matching's pages, reached at the
-families' photo addresses where a family finds them.
+A photo's faces (crop, picker, estimates) are matching's pages, in ``matching/urls.py``.
 """
 
 from django.urls import path
@@ -15,7 +14,6 @@ from families.views import (
     seeker_postings,
     tips,
 )
-from matching.views import faces
 
 app_name = "families"
 
@@ -44,13 +42,9 @@ urlpatterns = [
     path("seekers/<int:pk>/photos/", seeker_postings.seeker_photos, name="seeker_photos"),
     path("photos/states/", photos.photo_states, name="photo_states"),
     path("photos/<int:pk>/image/", photos.photo_image, name="photo_image"),
-    path("photos/<int:pk>/faces/<int:face_pk>/", faces.photo_face, name="photo_face"),
     path("photos/<int:pk>/edit/", photos.photo_edit, name="photo_edit"),
     path("photos/<int:pk>/delete/", photos.photo_delete, name="photo_delete"),
     path("photos/<int:pk>/hide/", photos.photo_hide, name="photo_hide"),
-    path("photos/<int:pk>/face/", faces.face_picker, name="face_picker"),
-    path("photos/<int:pk>/age-progression/", faces.photo_age_progression,
-         name="photo_age_progression"),
     path("me/inbox/", accounts.inbox, name="inbox"),
     path("me/inbox/<uuid:reference>/open/", accounts.notification_open, name="notification_open"),
     path("me/export/", accounts.account_export, name="account_export"),

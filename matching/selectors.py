@@ -27,7 +27,7 @@ from families.marks import KINDS as MARK_KINDS
 from families.marks import mark_concepts, mark_label
 from families.models import MATCHABLE_STATUSES, Photo, Sex, User
 from families.places import codes_named, in_codes
-from families.selectors import AnyUser, photo_manageable_by
+from families.selectors import AnyUser, is_volunteer, photo_manageable_by
 from matching import ranking
 from matching.faces import current_model_version
 from matching.models import (
@@ -583,7 +583,7 @@ def candidate_reviewable_by(*, user: User, candidate: Candidate) -> bool:
     Volunteers and admins, never about their own case or posting; an ended
     candidate (consent or a posting withdrawn) only admins, who keep the record.
     """
-    if not (user.is_authenticated and user.is_volunteer) or is_party_to(
+    if not is_volunteer(user) or is_party_to(
         user=user, candidate=candidate
     ):
         return False

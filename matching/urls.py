@@ -1,15 +1,21 @@
-"""Review pages for volunteers and the match page for families and seekers.
+"""Review pages for volunteers, the match page for families and seekers, and a photo's
+faces (its face crops, the face picker, the age-progressed estimates) for those who may
+manage the photo.
 
 A candidate is named by its opaque reference, never its sequential id.
 """
 
 from django.urls import path
 
-from matching.views import dashboard, dna, matches, outcomes, proposals, review
+from matching.views import dashboard, dna, faces, matches, outcomes, proposals, review
 
 app_name = "matching"
 
 urlpatterns = [
+    path("photos/<int:pk>/faces/<int:face_pk>/", faces.photo_face, name="photo_face"),
+    path("photos/<int:pk>/face/", faces.face_picker, name="face_picker"),
+    path("photos/<int:pk>/age-progression/", faces.photo_age_progression,
+         name="photo_age_progression"),
     path("review/", review.queue, name="queue"),
     path("review/<uuid:reference>/", review.review, name="review"),
     path("review/<uuid:reference>/claim/", review.claim, name="claim"),

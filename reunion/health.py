@@ -14,14 +14,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import django_rq
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from rq import Worker
 
-from families.selectors import is_staff_reader
-from matching.faces.deepface_engine import missing_weight_files
+from families.selectors import is_volunteer
+from reunion import queueing
 
 logger = logging.getLogger(__name__)
 
@@ -40,27 +38,22 @@ def _pgvector() -> dict[str, Any]:
 
 
 def _redis() -> dict[str, Any]:
-    django_rq.get_connection(settings.FACE_QUEUE).ping()
+    queueing.connection().ping()
     return {"ok": True}
 
 
 def _queues() -> dict[str, Any]:
     lengths = {
-        name: django_rq.get_queue(name).count
+        name: queueing.queue(name).count
         for name in (settings.FACE_QUEUE, settings.MATCH_QUEUE, settings.NOTIFY_QUEUE)
     }
     return {"ok": True, "lengths": lengths}
 
 
 def _workers() -> dict[str, Any]:
-    workers = Worker.all(connection=django_rq.get_connection(settings.FACE_QUEUE))
-    face_workers = [w for w in workers if settings.FACE_QUEUE in w.queue_names()]
+    workers = queueing.workers()
+    face_workers = queueing.face_workers()
     return {"ok": bool(face_workers), "live": len(workers), "face": len(face_workers)}
-
-
-def _model_files() -> dict[str, Any]:
-    missing = missing_weight_files()
-    return {"ok": not missing, "missing": missing}
 
 
 CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
@@ -69,8 +62,13 @@ CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
     "redis": _redis,
     "queues": _queues,
     "workers": _workers,
-    "model_files": _model_files,
 }
+
+
+def register_check(name: str, check: Callable[[], dict[str, Any]]) -> None:
+    """Adds a part to the report (an app's ``AppConfig.ready``; matching: ``model_files``).
+    ``check()`` returns at least ``{"ok": bool}``; an exception reports the part down."""
+    CHECKS[name] = check
 
 
 def _token_matches(request: HttpRequest) -> bool:
@@ -87,7 +85,7 @@ def may_see_details(request: HttpRequest) -> bool:
     if _token_matches(request):
         return True
     user = getattr(request, "user", None)
-    return user is not None and is_staff_reader(user)
+    return user is not None and is_volunteer(user)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

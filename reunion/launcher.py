@@ -107,7 +107,7 @@ def main() -> None:
         subprocess.run([*manage, "migrate", "--noinput"], check=True)
         portal.processes.append(subprocess.Popen([*manage, "runserver", ADDRESS, "--noreload"]))
         portal.processes.append(subprocess.Popen(
-            [*manage, "rqworker", "--worker-class", "matching.worker.FaceWorker",
+            [*manage, "rqworker", "--worker-class", "reunion.worker.PortalWorker",
              *WORKER_QUEUES, "--with-scheduler"]
         ))
     except (OSError, subprocess.CalledProcessError) as error:

@@ -24,7 +24,6 @@ import os
 import time
 from collections.abc import Callable, Iterator
 
-import django_rq
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Min, Q
@@ -41,12 +40,11 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
-from rq import Worker
-from rq.registry import FailedJobRegistry
 
 from families.models import Notification, PartnerImport, Photo
 from matching.models import Candidate, Face, MatchJob, Side
 from matching.services import RECONCILE_MAX_ATTEMPTS
+from reunion import queueing
 from reunion.ratelimits import client_ip
 
 logger = logging.getLogger(__name__)
@@ -90,21 +88,20 @@ def _method(method: str | None) -> str:
 
 
 def _queues() -> Iterator[GaugeMetricFamily]:
-    redis = django_rq.get_connection(settings.FACE_QUEUE)
     waiting = GaugeMetricFamily("reunion_queue_jobs", "Jobs waiting in each queue.",
                                 labels=["queue"])
     failed = GaugeMetricFamily("reunion_queue_failed_jobs",
                                "Jobs in each queue's failed registry (retries used up).",
                                labels=["queue"])
     for name in settings.WORKER_QUEUES:
-        queue = django_rq.get_queue(name)
+        queue = queueing.queue(name)
         waiting.add_metric([name], queue.count)
-        failed.add_metric([name], FailedJobRegistry(queue=queue).count)
+        failed.add_metric([name], queueing.failed_count(name))
     yield waiting
     yield failed
     workers = GaugeMetricFamily("reunion_workers", "Live workers, by queue they take.",
                                 labels=["queue"])
-    live = Worker.all(connection=redis)
+    live = queueing.workers()
     for name in settings.WORKER_QUEUES:
         workers.add_metric([name], sum(name in worker.queue_names() for worker in live))
     yield workers

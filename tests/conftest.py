@@ -21,6 +21,10 @@ from django.db import connection
 from django.test import override_settings
 
 from tests import builders
+from tests.face_cache import CacheStats, memoise_face_engine
+
+#: ``warm_worker``: one real worker process shared by the tests that need one (not its start).
+pytest_plugins = ["tests.warm_worker"]
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 FACES_DIR = Path(os.environ.get("REUNION_FACES_DIR", BASE_DIR.parent / "shared" / "faces"))
@@ -57,6 +61,29 @@ def redis_server() -> Iterator[None]:
     yield
     if server is not None:
         server.stop()
+
+
+#: How often the face model answered from ``face_model_answers_once`` (shown at the end).
+FACE_CACHE_STATS: list[CacheStats] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def face_model_answers_once() -> Iterator[CacheStats]:
+    """The face model runs once per distinct input in this process: the shared photos are
+    detected and embedded for real the first time, and answered from memory after
+    (``tests/face_cache.py``)."""
+    from matching.faces.deepface_engine import DeepFaceEngine
+
+    with memoise_face_engine(DeepFaceEngine) as stats:
+        FACE_CACHE_STATS.append(stats)
+        yield stats
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for stats in FACE_CACHE_STATS:
+        terminalreporter.write_line(
+            f"face model calls: {stats.misses} run, {stats.hits} answered from memory"
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -101,10 +128,10 @@ def redis_queues() -> Iterator[dict[str, object]]:
 @pytest.fixture
 def run_worker(redis_queues) -> Callable[..., bool]:
     """Runs a real face worker in this process until the queues are empty (burst mode)."""
-    from matching.worker import FaceWorker
+    from reunion.worker import PortalWorker
 
     def run(queues: tuple[str, ...] = ALL_QUEUES) -> bool:
-        worker = FaceWorker(
+        worker = PortalWorker(
             [django_rq.get_queue(name) for name in queues],
             connection=django_rq.get_connection("face"),
         )
@@ -130,7 +157,7 @@ def worker_process(media_root: Path, redis_queues) -> Callable[..., subprocess.P
     def start(*, burst: bool = True, queues: tuple[str, ...] = ALL_QUEUES) -> subprocess.Popen:
         command = [
             sys.executable, str(BASE_DIR / "manage.py"), "rqworker",
-            "--worker-class", "matching.worker.FaceWorker", *queues,
+            "--worker-class", "reunion.worker.PortalWorker", *queues,
         ]
         if burst:
             command.append("--burst")
@@ -233,9 +260,10 @@ def pytest_configure(config) -> None:
     assert settings.configured
 
 
-#: Fixtures that make a test slow: a worker (and the face model) in a process of its own,
-#: a development server, or a real worker running the face pipeline in this process.
-SLOW_FIXTURES = {"worker_process", "runserver", "run_worker"}
+#: Fixtures that make a test slow: a worker (and the face model) in a process of its own
+#: or the shared one, a development server, or a real worker running the face pipeline in
+#: this process.
+SLOW_FIXTURES = {"worker_process", "warm_worker", "runserver", "run_worker"}
 #: Files whose every test takes long: the access matrix walks every page as every role;
 #: the workers' scale test starts two workers of its own.
 SLOW_FILES = {"test_access_matrix.py", "test_workers_scale.py"}

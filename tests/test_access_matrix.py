@@ -342,17 +342,17 @@ MATRIX: dict[str, list[Probe]] = {
         Probe(_r("families:photo_image", pk=lambda w: w.posting_t_photo.pk),
               SEEKER_PHOTO_READERS, label=PAIRED_WITH_NOTHING),
     ],
-    "photos/<int:pk>/faces/<int:face_pk>/": [
-        Probe(_r("families:photo_face", pk=lambda w: w.poster_photo.pk,
+    "matching/photos/<int:pk>/faces/<int:face_pk>/": [
+        Probe(_r("matching:photo_face", pk=lambda w: w.poster_photo.pk,
                  face_pk=lambda w: w.case_face.pk), EVERYONE,
               label="a face of a poster photo is as public as the photo"),
-        Probe(_r("families:photo_face", pk=lambda w: w.private_photo.pk,
+        Probe(_r("matching:photo_face", pk=lambda w: w.private_photo.pk,
                  face_pk=lambda w: w.private_face.pk),
               codes(404, 200, 404, 404, 200, 200, 200, 404),
               label="a face of a photo off the poster"),
-        Probe(_r("families:photo_face", pk=lambda w: w.seeker_photo.pk,
+        Probe(_r("matching:photo_face", pk=lambda w: w.seeker_photo.pk,
                  face_pk=lambda w: w.seeker_face.pk), SEEKER_PHOTO_READERS),
-        Probe(_r("families:photo_face", pk=lambda w: w.posting_t_photo.pk,
+        Probe(_r("matching:photo_face", pk=lambda w: w.posting_t_photo.pk,
                  face_pk=lambda w: w.posting_t_face.pk), SEEKER_PHOTO_READERS,
               label=PAIRED_WITH_NOTHING),
     ],
@@ -377,16 +377,16 @@ MATRIX: dict[str, list[Probe]] = {
         Probe(_r("families:photo_hide", pk=lambda w: w.posting_t_photo.pk), SEEKER_PHOTO_HIDERS,
               label=PAIRED_WITH_NOTHING),
     ],
-    "photos/<int:pk>/face/": [
-        Probe(_r("families:face_picker", pk=lambda w: w.poster_photo.pk), CASE_A_MANAGERS),
-        Probe(_r("families:face_picker", pk=lambda w: w.seeker_photo.pk), SEEKER_MANAGERS),
-        Probe(_r("families:face_picker", pk=lambda w: w.posting_t_photo.pk), SEEKER_MANAGERS,
+    "matching/photos/<int:pk>/face/": [
+        Probe(_r("matching:face_picker", pk=lambda w: w.poster_photo.pk), CASE_A_MANAGERS),
+        Probe(_r("matching:face_picker", pk=lambda w: w.seeker_photo.pk), SEEKER_MANAGERS),
+        Probe(_r("matching:face_picker", pk=lambda w: w.posting_t_photo.pk), SEEKER_MANAGERS,
               label=PAIRED_WITH_NOTHING),
     ],
-    "photos/<int:pk>/age-progression/": [
-        Probe(_r("families:photo_age_progression", pk=lambda w: w.poster_photo.pk),
+    "matching/photos/<int:pk>/age-progression/": [
+        Probe(_r("matching:photo_age_progression", pk=lambda w: w.poster_photo.pk),
               CASE_A_MANAGERS),
-        Probe(_r("families:photo_age_progression", pk=lambda w: w.seeker_photo.pk),
+        Probe(_r("matching:photo_age_progression", pk=lambda w: w.seeker_photo.pk),
               codes(LOGIN, 404, 404, 404, 404, 404, 404, 404), label="only a child's photo ages"),
     ],
     # --- matching: review (volunteers) and the match page (the two people, once confirmed) ---

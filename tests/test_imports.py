@@ -9,6 +9,11 @@
 - ``families``' lower modules (everything but its services, views, URLs, admin,
   management commands and the partners' API) never import ``matching``: matching builds
   on families, not back.
+- The top-level layers: ``reunion``'s base (queueing, the worker, logging, rate limits)
+  imports no app, and the apps import nothing else of ``reunion``; the rest of ``reunion``
+  (settings, URLs, health, metrics, middleware, the demo) sits on top of both apps. So the
+  one arrow left running up is families' upper modules → matching.
+- Only ``reunion.queueing`` and ``reunion.worker`` import rq or django_rq.
 """
 
 from __future__ import annotations
@@ -28,6 +33,13 @@ HEAVY = ("deepface", "tensorflow", "keras", "cv2", "dlib", "matching.age_progres
 #: ``families`` modules that may build on ``matching`` (the top of the house).
 FAMILIES_UPPER = ("families.services", "families.views", "families.urls", "families.admin",
                   "families.management", "families.api")
+
+#: ``reunion``'s modules below the apps: they import no app, and are all the apps import of it.
+REUNION_BASE = ("reunion.queueing", "reunion.worker", "reunion.logging", "reunion.ratelimits")
+APPS = ("families", "matching")
+#: The modules that may import the queueing library.
+QUEUE_LIBRARIES = ("rq", "django_rq")
+QUEUE_MODULES = ("reunion.queueing", "reunion.worker")
 
 FACE_PIPELINE = "matching.faces"
 ORM_MARKERS = ("django.db", ".models", ".services", ".selectors", "pgvector")
@@ -208,6 +220,30 @@ def test_families_lower_modules_never_import_matching():
         and found.target.split(".")[0] == "matching"
     ]
     assert not wrong, "\n".join(wrong)
+
+
+def _top(name: str) -> str:
+    return name.split(".")[0]
+
+
+def test_the_top_level_layers_run_down():
+    wrong = []
+    for found in all_imports():
+        source, target = _top(found.module), _top(found.target)
+        if found.module.startswith(REUNION_BASE) and target in APPS:
+            wrong.append(f"{found.module}:{found.line} (reunion's base) imports {found.target}")
+        if source in APPS and target == "reunion" and not found.target.startswith(REUNION_BASE):
+            wrong.append(f"{found.module}:{found.line} imports {found.target} (above the apps)")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_only_the_queueing_module_and_the_worker_import_the_queue_library():
+    wrong = [
+        f"{found.module}:{found.line} imports {found.target}"
+        for found in all_imports()
+        if _top(found.target) in QUEUE_LIBRARIES and found.module not in QUEUE_MODULES
+    ]
+    assert not wrong, "queue work through reunion.queueing:\n" + "\n".join(wrong)
 
 
 def test_the_rules_can_fail(tmp_path):

@@ -51,7 +51,7 @@ echo "== gunicorn on 127.0.0.1:$PORT (as docker-entrypoint.sh runs it) and one f
 .venv/bin/gunicorn reunion.wsgi:application --bind "127.0.0.1:$PORT" \
   --workers "${WEB_CONCURRENCY:-3}" --timeout 60 >"$OUT/gunicorn.log" 2>&1 &
 pids+=($!)
-$PY manage.py rqworker --worker-class matching.worker.FaceWorker --with-scheduler \
+$PY manage.py rqworker --worker-class reunion.worker.PortalWorker --with-scheduler \
   face match notify >"$OUT/worker.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 60); do

@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 import time
 
-import django_rq
 from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from families.models import PartnerAPIKey
+from reunion import queueing
 
 #: Takes one call from the bucket if it holds one. KEYS[1]: the bucket; ARGV: capacity,
 #: calls earned per second, now (seconds). Returns {allowed, seconds until the next call}.
@@ -62,7 +62,7 @@ class PartnerKeyThrottle(BaseThrottle):
         count, seconds = parse_rate(settings.RATE_LIMITS["api_key"])
         burst = int(settings.RATE_LIMITS.get("api_key_burst", count))
         capacity = max(1, min(burst, count))
-        redis = django_rq.get_connection(settings.FACE_QUEUE)
+        redis = queueing.connection()
         allowed, wait = redis.eval(_TAKE, 1, f"api-key-bucket:{request.auth.prefix}",
                                    capacity, count / seconds, time.time())
         self._wait = float(wait)

@@ -18,7 +18,6 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import django_rq
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -43,7 +42,7 @@ from families.services.partners import (
 )
 from families.services.photos import photo_add
 from families.uploads import normalise_photo
-from matching import queueing
+from reunion import queueing
 
 logger = logging.getLogger(__name__)
 
@@ -107,15 +106,14 @@ def partner_import_enqueue(partner_import_id: int) -> str | None:
     if partner_import is None:
         return None  # deleted meanwhile
     try:
-        job = django_rq.get_queue(settings.IMPORT_QUEUE).enqueue(
-            "families.jobs.run_partner_import", partner_import_id,
-            job_id=_job_id(partner_import), retry=queueing.RETRY,
-            job_timeout=settings.PARTNER_IMPORT_SLICE_SECONDS * 10 + 60,
+        return queueing.enqueue(
+            settings.IMPORT_QUEUE, "families.jobs.run_partner_import", partner_import_id,
+            job_id=_job_id(partner_import),
+            timeout=settings.PARTNER_IMPORT_SLICE_SECONDS * 10 + 60,
         )
     except RedisError as error:
         logger.warning("import %s left for the worker's upkeep: %s", partner_import_id, error)
         return None
-    return job.id
 
 
 def _job_id(partner_import: PartnerImport) -> str:
@@ -346,16 +344,16 @@ def partner_imports_resume_stalled(*, grace: timedelta | None = None) -> int:
     Run by the worker's upkeep. An import that moved within ``grace`` is left alone.
     """
     grace = timedelta(seconds=settings.RECONCILE_GRACE_SECONDS) if grace is None else grace
-    connection = django_rq.get_connection(settings.IMPORT_QUEUE)
+    connection = queueing.connection(settings.IMPORT_QUEUE)
     resumed = 0
     stalled = PartnerImport.objects.filter(
         status__in=[PartnerImport.Status.QUEUED, PartnerImport.Status.RUNNING],
         created_at__lt=timezone.now() - grace,
     ).exclude(heartbeat_at__gte=timezone.now() - grace)
     for partner_import in stalled.order_by("pk"):
-        if queueing.rq_job_alive(connection, _job_id(partner_import)):
+        if queueing.job_alive(connection, _job_id(partner_import)):
             continue
-        queueing.rq_job_delete(connection, _job_id(partner_import))  # a dead leftover
+        queueing.job_delete(connection, _job_id(partner_import))  # a dead leftover
         if partner_import_enqueue(partner_import.pk):
             audit_record(actor=None, action="partner_import.resumed", obj=partner_import,
                          detail={"rows_processed": partner_import.rows_processed})

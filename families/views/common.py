@@ -38,7 +38,7 @@ def confirmed_email_required(view: View) -> View:
     @login_required
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
-        if user.email_confirmed_at is None and not selectors.is_staff_reader(user):
+        if user.email_confirmed_at is None and not selectors.is_volunteer(user):
             messages.warning(request, _(
                 "Please confirm your email address first: click the link we sent you."
             ))
@@ -59,6 +59,8 @@ def local_next(request: HttpRequest, value: str | None) -> str:
 
 
 def no_store(response: HttpResponseBase) -> HttpResponseBase:
+    """The answer holds someone's private data: no browser or proxy keeps a copy (the one
+    helper for it, in both apps' views)."""
     response["Cache-Control"] = "private, no-store"
     return response
 

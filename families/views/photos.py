@@ -38,7 +38,7 @@ def photos_page(
     is_case = isinstance(owner_obj, MissingChildCase)
     form = forms.PhotoUploadForm(request.POST or None, request.FILES or None, owner_obj=owner_obj)
     if request.method == "POST":
-        if request.user.email_confirmed_at is None and not selectors.is_staff_reader(request.user):
+        if request.user.email_confirmed_at is None and not selectors.is_volunteer(request.user):
             messages.warning(request, _("Please confirm your email address first."))
             return redirect("families:dashboard")
         if form.is_valid():
@@ -65,7 +65,7 @@ def photos_page(
     return no_store(render(request, "families/photos.html", {
         "form": form, "obj": owner_obj, "is_case": is_case, "photos": photos,
         "can_delete": selectors.deletable_by(user=request.user, owner_id=owner_id),
-        "can_hide": selectors.is_staff_reader(request.user),
+        "can_hide": selectors.is_volunteer(request.user),
     }, status=status))
 
 

@@ -82,7 +82,7 @@ def tip_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _volunteer_only(request: HttpRequest) -> None:
-    if not selectors.is_staff_reader(request.user):
+    if not selectors.is_volunteer(request.user):
         raise Http404
 
 

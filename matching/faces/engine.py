@@ -1,7 +1,7 @@
 """The process's face engine: loaded once, kept warm.
 
 Loading the model costs seconds, and TensorFlow must not be loaded in a
-process that forks per job: the face worker (``matching.worker``) never forks.
+process that forks per job: the worker (``reunion.worker``) never forks.
 """
 
 from __future__ import annotations

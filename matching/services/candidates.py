@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from families.audit import audit_record
 from families.models import CaseStatus, MissingChildCase, SeekerPosting, User
+from families.selectors import is_volunteer
 from matching import notices
 from matching.models import Candidate
 
@@ -178,7 +179,7 @@ def people_status_refresh(candidate: Candidate) -> None:
 
 
 def require_volunteer(actor: User) -> None:
-    if not (actor.is_authenticated and actor.is_volunteer):
+    if not is_volunteer(actor):
         raise PermissionDenied("Only volunteers review candidates.")
 
 

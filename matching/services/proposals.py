@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from families.audit import audit_record
 from families.models import MissingChildCase, SeekerPosting, Tip, User
-from families.selectors import consent_changeable_by, is_staff_reader, tip_handleable_by
+from families.selectors import consent_changeable_by, is_volunteer, tip_handleable_by
 from matching import queueing, ranking, selectors
 from matching.faces import current_model_version
 from matching.models import Candidate, Side
@@ -32,7 +32,7 @@ def _may_propose(actor: User, case: MissingChildCase, posting: SeekerPosting,
     if source == Source.FAMILY:
         return case.family_id == actor.pk and posting.is_public
     if source in (Source.VOLUNTEER, Source.TIP):
-        return is_staff_reader(actor) and actor.pk not in (case.family_id, posting.owner_id)
+        return is_volunteer(actor) and actor.pk not in (case.family_id, posting.owner_id)
     return False
 
 

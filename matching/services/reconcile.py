@@ -5,7 +5,7 @@ flight. If Redis is emptied or restarted, or a worker dies mid-job, the rows
 still say what is unfinished, and ``reconcile_pending`` queues it again under
 the same job ids (derived from the rows), so queueing twice is harmless.
 
-Reconcile keeps a marker key in Redis (``REDIS_KEPT_MARKER``). When it is gone,
+Reconcile keeps a marker key in Redis (``reunion.queueing.REDIS_KEPT_MARKER``). When it is gone,
 Redis lost its data (a restart without persistence, a failover, a ``FLUSHALL``)
 and every piece of unfinished work must be found again: the next run then leaves
 no grace, and the face workers look for the marker between jobs and at least
@@ -18,7 +18,6 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-import django_rq
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -30,12 +29,10 @@ from families.notifications import notifications_requeue_unsent
 from matching import queueing
 from matching.models import Face, MatchJob
 from matching.services.match_jobs import face_schedule_matching, photo_schedule_processing
+from reunion.queueing import REDIS_KEPT_MARKER, job_alive, job_delete, redis_emptied
+from reunion.queueing import connection as queue_connection
 
 logger = logging.getLogger(__name__)
-
-
-#: The key whose absence says Redis was emptied since reconcile last ran.
-REDIS_KEPT_MARKER = "reunion:redis-kept"
 
 
 #: Runs of one match job after which it stays failed for an admin to look at.
@@ -59,14 +56,9 @@ def _job_enqueuer(job: MatchJob) -> tuple[Callable[[int, int], str], int, str]:
     return queueing.enqueue_photo_processing, job.photo_id, f"process-photo-{job.pk}"
 
 
-def redis_emptied(connection: Redis) -> bool:
-    """Whether Redis lost its data since reconcile last ran (its marker is gone)."""
-    return not connection.exists(REDIS_KEPT_MARKER)
-
-
 def _requeue(job: MatchJob, actor: User | None, connection: Redis) -> None:
     enqueue, object_id, rq_job_id = _job_enqueuer(job)
-    queueing.rq_job_delete(connection, rq_job_id)  # a dead or failed leftover
+    job_delete(connection, rq_job_id)  # a dead or failed leftover
     with transaction.atomic():
         MatchJob.objects.filter(pk=job.pk).update(
             status=MatchJob.Status.QUEUED, finished_at=None, rq_job_id=rq_job_id
@@ -92,7 +84,7 @@ def reconcile_pending(*, actor: User | None = None, grace: timedelta | None = No
     derives, so a job queued a moment ago whose id is not yet written on the row counts as
     queued. One run at a time (a Redis lock). Returns what it did, by kind.
     """
-    connection = django_rq.get_connection(settings.FACE_QUEUE)
+    connection = queue_connection()
     if grace is None:
         grace = timedelta(0) if redis_emptied(connection) else timedelta(
             seconds=settings.RECONCILE_GRACE_SECONDS)
@@ -111,7 +103,7 @@ def reconcile_pending(*, actor: User | None = None, grace: timedelta | None = No
             status__in=_PENDING_JOB, created_at__lt=settled_before
         ).order_by("pk"):
             rq_job_id = job.rq_job_id or _job_enqueuer(job)[2]
-            if queueing.rq_job_alive(connection, rq_job_id):
+            if job_alive(connection, rq_job_id):
                 report["in_queue"] += 1
             elif job.attempts >= RECONCILE_MAX_ATTEMPTS:
                 report["given_up"] += 1

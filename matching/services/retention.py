@@ -1,10 +1,11 @@
 """Retention: each kind of record is kept as long as ``RETENTION_DAYS`` says, then deleted.
 
-Run by the face worker's upkeep (``matching/worker.py``); docs/PRIVACY.md lists the kinds
-and their defaults. Deletions go through the ORM so that what goes with a row (a tip's
-photo, a candidate's reviews and DNA step) goes with it; one audit entry says how many of
-each kind went, never whose. The refused rows of partner imports follow the same setting
-(``partner_import_refusals``) and are deleted by the imports' upkeep.
+Run by the worker's upkeep (``reunion/worker.py``, registered in ``matching.apps``);
+docs/PRIVACY.md lists the kinds and their defaults. Deletions go through the ORM so
+that what goes with a row (a tip's photo, a candidate's reviews and DNA step) goes with
+it; one audit entry says how many of each kind went, never whose. The refused rows of
+partner imports follow the same setting (``partner_import_refusals``) and are deleted by
+the imports' upkeep.
 """
 
 from __future__ import annotations

@@ -15,15 +15,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import get_object_or_404
 
+from families.selectors import is_volunteer
+from families.views.common import no_store
 from matching import selectors
 from matching.models import Candidate
 
 View = Callable[..., HttpResponseBase]
-
-
-def private(response: HttpResponseBase) -> HttpResponseBase:
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def volunteer_required(view: View) -> View:
@@ -32,9 +29,9 @@ def volunteer_required(view: View) -> View:
     @wraps(view)
     @login_required
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_volunteer:
+        if not is_volunteer(request.user):
             raise Http404
-        return private(view(request, *args, **kwargs))
+        return no_store(view(request, *args, **kwargs))
 
     return wrapper
 

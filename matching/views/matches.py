@@ -24,7 +24,7 @@ from matching.models import Candidate, DnaTest, Face, Review
 from matching.services import ReviewRefused
 from matching.services.messages import MESSAGE_MAX_LENGTH
 from matching.services.messages import match_message_post as match_message_post_service
-from matching.views.common import candidate_or_404, private
+from matching.views.common import candidate_or_404, no_store
 
 
 @login_required
@@ -37,7 +37,7 @@ def match_detail(request: HttpRequest, reference: UUID) -> HttpResponse:
         ended = selectors.ended_match_side_of(user=request.user, candidate=candidate)
         if ended is None:
             raise Http404
-        return private(render(request, "matching/match_ended.html", {
+        return no_store(render(request, "matching/match_ended.html", {
             "side": ended,
             "own": candidate.case if ended == "family" else candidate.seeker_posting,
         }))
@@ -49,7 +49,7 @@ def match_detail(request: HttpRequest, reference: UUID) -> HttpResponse:
         ).select_related("reviewer").order_by("created_at").first()
     )
     dna_test = DnaTest.objects.filter(candidate=candidate).first()
-    return private(render(request, "matching/match_detail.html", {
+    return no_store(render(request, "matching/match_detail.html", {
         "candidate": candidate,
         "side": side,
         "case": candidate.case,
@@ -77,7 +77,7 @@ def _photo_for(request: HttpRequest, candidate: Candidate, photo_pk: int) -> Pho
 def _jpeg(content: bytes) -> HttpResponse:
     response = HttpResponse(content, content_type="image/jpeg")
     response["X-Content-Type-Options"] = "nosniff"
-    return private(response)
+    return no_store(response)
 
 
 @login_required

@@ -20,11 +20,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from families.models import MATCHABLE_STATUSES, MissingChildCase, SeekerPosting, Tip
-from families.selectors import is_staff_reader, tip_handleable_by
+from families.selectors import is_volunteer, tip_handleable_by
 from matching import forms
 from matching.models import Candidate
 from matching.services.proposals import candidate_propose
-from matching.views.common import private
+from matching.views.common import no_store
 from reunion.ratelimits import limit
 
 THANKS = gettext_lazy(
@@ -47,7 +47,7 @@ def _proposal_page(
             messages.success(request, str(THANKS))
             return redirect(target.get_public_url() if kind == "family"
                             else target.get_absolute_url())
-    return private(render(request, "matching/propose.html", {
+    return no_store(render(request, "matching/propose.html", {
         "form": form, "target": target, "kind": kind,
     }, status=400 if request.method == "POST" else 200))
 
@@ -99,7 +99,7 @@ def might_be_our_child(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def volunteer_propose(request: HttpRequest) -> HttpResponse:
     """A volunteer proposes two postings as one person, from a tip or their own reading."""
-    if not is_staff_reader(request.user):
+    if not is_volunteer(request.user):
         raise Http404
     form = forms.VolunteerProposalForm(request.POST or None, initial=request.GET.dict())
     if request.method == "POST" and form.is_valid():
@@ -125,6 +125,6 @@ def volunteer_propose(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The candidate is in the review queue."))
             return redirect("matching:queue")
-    return private(render(request, "matching/propose.html", {
+    return no_store(render(request, "matching/propose.html", {
         "form": form, "target": None, "kind": "volunteer",
     }, status=400 if request.method == "POST" else 200))

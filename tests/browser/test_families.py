@@ -138,7 +138,7 @@ def open_face_picker(page, photo):
     assert row.locator('[data-photo-state="several_faces"]').is_visible()
     axe_check(page)
     row.get_by_role("link", name="Pick the face").click()
-    page.wait_for_url(re.compile(rf"/photos/{photo.pk}/face/$"))
+    page.wait_for_url(re.compile(rf"/matching/photos/{photo.pk}/face/$"))
     assert image_loaded(page.locator("[data-face-picker-image]"))
 
 

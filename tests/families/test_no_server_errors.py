@@ -17,7 +17,7 @@ def test_a_face_crop_of_a_missing_photo_file_is_404(client, make_user, photo_byt
     photo = builders.photo(data=photo_bytes("img3.jpg"), case=case)
     face = Face.objects.create(photo=photo, box_x=10, box_y=10, box_w=60, box_h=60,
                                side="case", sex="M", birth_year_min=1986, birth_year_max=1986)
-    url = reverse("families:photo_face", args=[photo.pk, face.pk])
+    url = reverse("matching:photo_face", args=[photo.pk, face.pk])
     client.force_login(family)
     assert client.get(url).status_code == 200
     photo.image.storage.delete(photo.image.name)
@@ -37,7 +37,7 @@ def test_a_malformed_estimate_choice_is_a_form_error(client, make_user, photo_by
     case = builders.case(family=family)
     photo = builders.photo(data=photo_bytes("img1.jpg"), case=case)
     client.force_login(family)
-    url = reverse("families:photo_age_progression", args=[photo.pk])
+    url = reverse("matching:photo_age_progression", args=[photo.pk])
     response = client.post(url, {"estimate": estimate, "use_in_matching": "on"})
     assert response.status_code == 400
     page = response.content.decode()
@@ -53,7 +53,7 @@ def test_an_estimate_of_another_photo_is_refused(client, make_user, photo_bytes)
     other = builders.photo(data=photo_bytes("img2.jpg"), case=case)
     assert other.use_in_matching
     client.force_login(family)
-    url = reverse("families:photo_age_progression", args=[photo.pk])
+    url = reverse("matching:photo_age_progression", args=[photo.pk])
     response = client.post(url, {"estimate": other.pk})  # would take it out of matching
     assert response.status_code == 400
     assert "Choose one of the estimates on this page." in response.content.decode()

@@ -203,7 +203,7 @@ def test_face_states_update_and_the_owner_picks_a_face(
     detected = list(Face.objects.filter(photo=photo, embedding__isnull=True))
     assert len(detected) >= 2
 
-    picker = client.get(reverse("families:face_picker", args=[photo.pk]))
+    picker = client.get(reverse("matching:face_picker", args=[photo.pk]))
     assert picker.status_code == 200
     html = picker.content.decode()
     for face in detected:
@@ -211,7 +211,7 @@ def test_face_states_update_and_the_owner_picks_a_face(
         assert f'data-face-id="{face.pk}"' in html  # mouse: one box per detected face
     assert 'name="box_x"' in html and "js/face-picker.js" in html
 
-    response = client.post(reverse("families:face_picker", args=[photo.pk]),
+    response = client.post(reverse("matching:face_picker", args=[photo.pk]),
                            {"face": detected[0].pk})
     assert response.status_code == 302
     run_worker(("face",))
@@ -243,10 +243,10 @@ def test_an_admin_draws_a_box_on_a_seeker_photo(
     face = Face.objects.filter(photo=photo).order_by("box_x").first()
     for nobody in (make_user(), make_user(volunteer=True)):
         client.force_login(nobody)
-        assert client.get(reverse("families:face_picker", args=[photo.pk])).status_code == 404
+        assert client.get(reverse("matching:face_picker", args=[photo.pk])).status_code == 404
     client.force_login(django_user_model.objects.create_superuser(email="a@example.org",
                                                                   password="x"))
-    response = client.post(reverse("families:face_picker", args=[photo.pk]), {
+    response = client.post(reverse("matching:face_picker", args=[photo.pk]), {
         "box_x": face.box_x, "box_y": face.box_y, "box_w": face.box_w, "box_h": face.box_h})
     assert response.status_code == 302
     run_worker(("face",))
@@ -262,7 +262,7 @@ def test_face_crop_for_review_pages(client, everyone, photo_bytes):
     face = Face.objects.create(photo=photo, box_x=10, box_y=10, box_w=60, box_h=60,
                                side="seeker", sex="M", birth_year_min=1985,
                                birth_year_max=1987)
-    url = reverse("families:photo_face", args=[photo.pk, face.pk])
+    url = reverse("matching:photo_face", args=[photo.pk, face.pk])
     assert client.get(url).status_code == 404
     # A volunteer's review shows it through the candidate (matching:candidate_face).
     client.force_login(everyone["volunteer"])

@@ -242,7 +242,7 @@ def test_the_family_makes_an_estimate_sees_it_labelled_beside_the_original_and_d
     family = make_user(email_confirmed_at="2026-01-01T00:00:00Z")
     case = builders.case(family=family)
     photo = builders.photo(data=photo_bytes("img10.jpg"), case=case)
-    url = reverse("families:photo_age_progression", args=[photo.pk])
+    url = reverse("matching:photo_age_progression", args=[photo.pk])
 
     assert client.get(url).status_code == 302  # anonymous: log in first
     client.force_login(make_user())
@@ -268,5 +268,5 @@ def test_the_family_makes_an_estimate_sees_it_labelled_beside_the_original_and_d
     assert estimate.use_in_matching and not estimate.use_on_poster
     # An estimate has no estimates page of its own.
     assert client.get(
-        reverse("families:photo_age_progression", args=[estimate.pk])
+        reverse("matching:photo_age_progression", args=[estimate.pk])
     ).status_code == 404

@@ -13,7 +13,7 @@ from rq.registry import StartedJobRegistry
 from families.models import AuditEntry, Photo, Sex
 from matching import queueing, services
 from matching.models import Candidate, Face, MatchJob
-from matching.worker import FaceWorker
+from reunion.worker import PortalWorker
 from tests import builders
 from tests.waiting import make_due
 
@@ -137,7 +137,7 @@ def test_a_worker_killed_during_a_match_job_loses_nothing(
     started.cleanup(timestamp=time.time() + heartbeat_ttl + 1)
     assert running.rq_job_id in match_queue.scheduled_job_registry.get_job_ids()
     make_due(match_queue.scheduled_job_registry, running.rq_job_id)
-    FaceWorker([match_queue], connection=match_queue.connection).work(
+    PortalWorker([match_queue], connection=match_queue.connection).work(
         burst=True, with_scheduler=True
     )
     run_worker(("match",))

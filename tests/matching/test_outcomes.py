@@ -29,7 +29,7 @@ from families.models import AuditEntry, CaseStatus, MissingChildCase, SeekerPost
 from matching import outcomes, services, statistics
 from matching.models import Candidate, DnaTest, OutcomeCalibration, Review
 from matching.services.calibration import REFIT_CLOCK_KEY
-from matching.worker import FaceWorker
+from reunion.worker import PortalWorker
 from tests import builders
 
 #: How far a fitted chance (averaged over a bin's candidates) may be from the set share.
@@ -384,7 +384,7 @@ def test_the_workers_maintenance_refits_once_a_period(make_user, volunteer, redi
     cache.delete(REFIT_CLOCK_KEY)
     rows = Rows(make_user(), volunteer, size=3)
     rows.candidate(distance=0.05, gap=3.0, outcome="confirm")
-    worker = FaceWorker([redis_queues["match"]], connection=django_rq.get_connection("match"))
+    worker = PortalWorker([redis_queues["match"]], connection=django_rq.get_connection("match"))
     worker.run_maintenance_tasks()
     assert OutcomeCalibration.objects.get().labels == 1
     rows.candidate(distance=0.09, gap=3.0, outcome="reject")

@@ -339,7 +339,7 @@ def test_every_look_at_private_data_by_a_volunteer_is_audited(make_user, photo_b
         reverse("families:case_photos", args=[draft.pk]): "case.private_viewed",
         reverse("families:photo_image", args=[photo.pk]): "photo.private_viewed",
         reverse("families:photo_edit", args=[photo.pk]): "photo.private_viewed",
-        reverse("families:face_picker", args=[photo.pk]): "photo.private_viewed",
+        reverse("matching:face_picker", args=[photo.pk]): "photo.private_viewed",
     }
     for url, action in looks.items():
         before = AuditEntry.objects.filter(actor=volunteer, action=action).count()

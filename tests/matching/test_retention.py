@@ -16,7 +16,7 @@ from families import services as family_services
 from families.models import AuditEntry, Tip
 from matching.models import Candidate, DnaTest, Review
 from matching.services import candidate_claim, candidate_review, retention_apply
-from matching.worker import FaceWorker
+from reunion.worker import PortalWorker
 from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -105,6 +105,6 @@ def test_the_periods_are_the_settings_and_the_worker_upkeep_applies_them(
         settings.PARTNER_IMPORT_REFUSALS_KEEP_DAYS
     settings.RETENTION_DAYS = {**settings.RETENTION_DAYS, "withdrawn_case_tips": 10}
     tip = _tip_of_withdrawn_case(make_user, 11)
-    worker = FaceWorker([redis_queues["match"]], connection=django_rq.get_connection("match"))
+    worker = PortalWorker([redis_queues["match"]], connection=django_rq.get_connection("match"))
     worker.run_maintenance_tasks()
     assert not Tip.objects.filter(pk=tip.pk).exists()

@@ -19,7 +19,7 @@ from rq.job import Job
 from families.models import Photo, Sex
 from matching import services
 from matching.models import MatchJob
-from matching.worker import FaceWorker
+from reunion.worker import PortalWorker
 from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -130,9 +130,9 @@ def test_an_outage_during_reconcile_is_logged_and_the_next_run_catches_up(
     and the next maintenance queues the lost job again."""
     job = _lost_photo_job(make_user, photo_bytes, redis_queues)
     redis = django_rq.get_connection("match")
-    worker = FaceWorker([redis_queues["match"]], connection=redis)
+    worker = PortalWorker([redis_queues["match"]], connection=redis)
 
-    with database_outage(), caplog.at_level(logging.ERROR, logger="matching.worker"):
+    with database_outage(), caplog.at_level(logging.ERROR, logger="reunion.worker"):
         worker.run_maintenance_tasks()
     assert "reconcile failed; it runs again at the next maintenance" in caplog.text
     assert not redis.exists(RECONCILE_LOCK)

@@ -32,7 +32,7 @@ def _start_worker(folder: Path, media_root: Path) -> subprocess.Popen:
     env["TMPDIR"] = str(folder / "tmp")
     return subprocess.Popen(
         [sys.executable, str(BASE_DIR / "manage.py"), "rqworker",
-         "--worker-class", "matching.worker.FaceWorker", "face"],
+         "--worker-class", "reunion.worker.PortalWorker", "face"],
         env=env, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
 

@@ -40,9 +40,8 @@ def test_the_sample_photos_are_real_faces_of_one_person_altered_plainly():
 
 
 def test_the_demo_is_matched_by_a_running_worker_and_a_volunteer_can_review_it(
-    debug_on, worker_process, client, media_root
+    debug_on, warm_worker, client
 ):
-    worker = worker_process(burst=False)
     output = _demo(wait=300)
 
     candidate = Candidate.objects.get()
@@ -83,10 +82,8 @@ def test_the_demo_is_matched_by_a_running_worker_and_a_volunteer_can_review_it(
     assert page.status_code == 200
     assert "[sample] Lin Xiaomei" in page.content.decode()
     assert reverse("matching:review", args=[candidate.reference]) in output
-    worker.terminate()
-    worker.wait(timeout=30)
 
-    files = list(media_root.rglob("*.jpg"))
+    files = list(warm_worker.media_root.rglob("*.jpg"))
     assert len(files) == 3
     removed = _demo(remove=True)
     assert "3 cases, 2 seeker postings, 3 photos" in removed

@@ -47,9 +47,9 @@ def _unfinished() -> dict[str, int]:
 
 def _work(*, queues: tuple[str, ...] = ("face", "match", "notify"), scheduler: bool = False):
     """A real face worker in this process, until the queues are empty."""
-    from matching.worker import FaceWorker
+    from reunion.worker import PortalWorker
 
-    worker = FaceWorker([django_rq.get_queue(name) for name in queues],
+    worker = PortalWorker([django_rq.get_queue(name) for name in queues],
                         connection=django_rq.get_connection("face"))
     worker.work(burst=True, with_scheduler=scheduler)
 

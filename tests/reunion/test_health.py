@@ -34,33 +34,28 @@ def _with_token(client, url: str = "/healthz", token: str = TOKEN):
     return client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
-def test_all_parts_ok_with_a_live_worker(client, worker_process, make_user):
-    worker = worker_process(burst=False, queues=("face", "match", "notify"))
+def test_all_parts_ok_with_a_live_worker(client, warm_worker, make_user):
     _wait_for_worker()
-    try:
-        public = client.get("/healthz")
-        assert public.status_code == 200
-        assert public.json() == {"status": "ok"}
-        assert public["Cache-Control"] == "no-store"
+    public = client.get("/healthz")
+    assert public.status_code == 200
+    assert public.json() == {"status": "ok"}
+    assert public["Cache-Control"] == "no-store"
 
-        response = _with_token(client)
-        body = response.json()
-        assert response.status_code == 200, body
-        assert body["status"] == "ok"
-        for part in PARTS:
-            assert body[part]["ok"] is True, part
-        assert body["pgvector"]["version"]
-        assert body["workers"]["face"] >= 1
-        assert set(body["queues"]["lengths"]) == {"face", "match", "notify"}
+    response = _with_token(client)
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["status"] == "ok"
+    for part in PARTS:
+        assert body[part]["ok"] is True, part
+    assert body["pgvector"]["version"]
+    assert body["workers"]["face"] >= 1
+    assert set(body["queues"]["lengths"]) == {"face", "match", "notify"}
 
-        # A signed-in volunteer sees the same details; a family only the verdict.
-        client.force_login(make_user(volunteer=True))
-        assert set(client.get("/healthz").json()) == {"status", *PARTS}
-        client.force_login(make_user())
-        assert client.get("/healthz").json() == {"status": "ok"}
-    finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+    # A signed-in volunteer sees the same details; a family only the verdict.
+    client.force_login(make_user(volunteer=True))
+    assert set(client.get("/healthz").json()) == {"status", *PARTS}
+    client.force_login(make_user())
+    assert client.get("/healthz").json() == {"status": "ok"}
 
 
 def test_no_worker_answers_503_and_only_the_token_names_the_part(client, redis_queues):

@@ -105,7 +105,7 @@ def test_a_photo_accepted_while_workers_were_down_is_processed_within_a_minute(
 
 
 def test_a_running_worker_notices_redis_emptied_and_queues_the_lost_photo(
-    client, family, photo_bytes, redis_queues, worker_process
+    client, family, photo_bytes, redis_queues, warm_worker
 ):
     """A worker busy with one photo while another waits in the queue; Redis is emptied. When
     the worker is free it finds reconcile's marker gone and queues the lost photo at once
@@ -113,7 +113,6 @@ def test_a_running_worker_notices_redis_emptied_and_queues_the_lost_photo(
     first = _upload(client, family, photo_bytes("img1.jpg"))
     holder = lock_row("families_photo", first.pk)
     try:
-        worker_process(burst=False, queues=("face", "match", "notify"))
         wait_for(someone_waits_for_a_lock, timeout=240, what="the worker to reach the photo")
         second = _upload(client, family, photo_bytes("img2.jpg"))
         redis = django_rq.get_connection("face")
@@ -135,12 +134,11 @@ def _workers_idle(redis) -> bool:
 
 
 def test_an_idle_worker_notices_redis_emptied_within_its_check_interval(
-    settings, redis_queues, worker_process
+    settings, redis_queues, warm_worker
 ):
     """An idle worker blocked on the queues looks again at least every
     RECONCILE_REDIS_CHECK_SECONDS, so an emptied Redis is noticed (the marker comes back)."""
     redis = django_rq.get_connection("face")
-    worker_process(burst=False, queues=("face", "match", "notify"))
     wait_for(lambda: redis.exists(REDIS_KEPT_MARKER) and _workers_idle(redis), timeout=240,
              what="the worker to finish its start-up and wait on the queues")
     redis.flushdb()

@@ -162,7 +162,7 @@ def test_a_backup_restores_into_a_fresh_portal_that_answers_and_works_alike(
             "print(posting.pk)", env))
         worker = subprocess.run(
             [sys.executable, "manage.py", "rqworker", "--worker-class",
-             "matching.worker.FaceWorker", "--burst", "face", "match"],
+             "reunion.worker.PortalWorker", "--burst", "face", "match"],
             env=env, cwd=BASE_DIR, capture_output=True, text=True, timeout=600,
         )
         assert worker.returncode == 0, worker.stdout[-3000:] + worker.stderr[-3000:]

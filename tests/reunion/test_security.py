@@ -542,7 +542,7 @@ def test_the_poster_and_the_age_progression_are_rate_limited(
     photo = builders.photo(data=photo_bytes("img1.jpg"), case=case)
     client = Client()
     client.force_login(family)
-    url = reverse("families:photo_age_progression", args=[photo.pk])
+    url = reverse("matching:photo_age_progression", args=[photo.pk])
     assert [client.post(url, {"target_age": "0"}).status_code for _ in range(3)] == [
         400, 400, 429]
     assert client.get(url).status_code == 200, "the page itself still shows"

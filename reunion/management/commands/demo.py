@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import time
 
-import django_rq
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 from redis.exceptions import RedisError
-from rq import Worker
 
-from reunion import demo
+from reunion import demo, queueing
 
 
 class Command(BaseCommand):
@@ -95,9 +93,6 @@ class Command(BaseCommand):
 
 def _worker_running() -> bool:
     try:
-        return any(
-            "face" in worker.queue_names()
-            for worker in Worker.all(connection=django_rq.get_connection("face"))
-        )
+        return bool(queueing.face_workers())
     except RedisError:  # Redis down: the wait that follows says what to do
         return False
