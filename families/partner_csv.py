@@ -460,6 +460,22 @@ _ZIP64_END_SIGNATURE = b"PK\x06\x06"
 _MAX_COMMENT = 0xFFFF
 
 
+def _end_record_at(tail: bytes) -> int | None:
+    """Where the end record starts in the file's last bytes: the last signature whose
+    comment length reaches exactly the end (a comment may itself hold the signature),
+    else the last one with a whole record after it, as zipfile would take."""
+    whole = None
+    at = tail.rfind(_END_SIGNATURE)
+    while at >= 0:
+        if at + _END_RECORD.size <= len(tail):
+            comment = _END_RECORD.unpack_from(tail, at)[-1]
+            if at + _END_RECORD.size + comment == len(tail):
+                return at
+            whole = at if whole is None else whole
+        at = tail.rfind(_END_SIGNATURE, 0, at)
+    return whole
+
+
 def zip_declared_entries(handle: IO[bytes]) -> int | None:
     """The number of entries a zip's end record declares (its Zip64 form when there is
     one); ``None`` when no end record is found. Reads at most the file's last 64 KiB.
@@ -472,18 +488,11 @@ def zip_declared_entries(handle: IO[bytes]) -> int | None:
     tail_start = max(0, size - _END_RECORD.size - _MAX_COMMENT)
     handle.seek(tail_start)
     tail = handle.read()
-    # The true record is the one whose comment runs exactly to the file's end: a comment
-    # may itself hold the signature.
-    at = tail.rfind(_END_SIGNATURE)
-    while at >= 0:
-        if at + _END_RECORD.size <= len(tail):
-            (_signature, _disk, _index_disk, on_disk, in_all, _index_size, _index_offset,
-             comment_size) = _END_RECORD.unpack_from(tail, at)
-            if at + _END_RECORD.size + comment_size == len(tail):
-                break
-        at = tail.rfind(_END_SIGNATURE, 0, at)
-    if at < 0:
+    at = _end_record_at(tail)
+    if at is None:
         return None
+    (_signature, _disk, _index_disk, on_disk, in_all, _index_size, _index_offset,
+     _comment) = _END_RECORD.unpack_from(tail, at)
     record_at = tail_start + at
     locator_at = record_at - _ZIP64_LOCATOR.size
     if locator_at >= 0:
