@@ -245,29 +245,34 @@ TYPO_FORGIVEN_FROM = 5
 
 
 def by_name(queryset: QuerySet[Any], query: str) -> QuerySet[Any]:
-    """Whom a name typed in a search box finds, by ``search_terms`` (families/names.py): the
-    query folded whole (xiao mei → xiaomei), or its hanzi's pinyin, found in the terms, or
-    every word of it. Only when that finds no one are typos forgiven (trigram word
-    similarity, pg_trgm): xiaomai finds Xiaomei, but a search for Xiaomei does not list every
-    Xiaoming, as near in trigrams as a typo is."""
+    """Whom a name typed in a search box finds, by ``search_terms`` (families/names.py), the
+    first of these that finds anyone: the query folded whole (xiao mei → xiaomei), or its
+    hanzi's pinyin, found in the terms; every word of it found (Anna Smith finds Anna Maria
+    Smith); typos forgiven (trigram word similarity, pg_trgm). So xiaomai finds Xiaomei, but
+    a search for Xiaomei does not list every Xiaoming, as near in trigrams as a typo is."""
     forms = names.fold_query(query)
-    exact = Q(pk__in=[])
+    whole = Q(pk__in=[])
     for form in forms:
-        exact |= Q(search_terms__contains=form)
+        whole |= Q(search_terms__contains=form)
+    found = queryset.filter(whole)
+    if found.exists():
+        return found
     words = [names.fold(word) for word in query.split()]
     if len(words) > 1 and all(words):
         every = Q()
         for word in words:
             every &= Q(search_terms__contains=word)
-        exact |= every
-    found = queryset.filter(exact)
-    if found.exists():
-        return found
+        found = queryset.filter(every)
+        if found.exists():
+            return found
     similar = Q(pk__in=[])
     for form in forms:
         if len(form) >= TYPO_FORGIVEN_FROM and form.isascii():
             similar |= Q(search_terms__trigram_word_similar=form)
-    return queryset.filter(similar)
+    # Through the trigram index alone: with the other filters beside it, the planner reads
+    # every row and computes the similarity of each (a second for 50,000 cases, not 0.1 s).
+    near = queryset.model.objects.filter(similar).values("pk")
+    return queryset.filter(pk__in=near)
 
 
 

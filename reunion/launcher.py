@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from reunion import embedded_redis
-from reunion.embedded_postgres import PGDATA_FOLDER
+from reunion.embedded_postgres import PGDATA_FOLDER, repair_handle_list
 
 #: ``settings.WORKER_QUEUES``, in its order (Django is not loaded here).
 WORKER_QUEUES = ("face", "match", "notify", "import", "face-bulk")
@@ -58,6 +58,7 @@ def _start_postgres() -> object | None:
               f"not open; a new one starts in {pgdata}. To carry the data over, back it up "
               "with the earlier version and restore it here (docs/OPERATIONS.md).", flush=True)
     was_running = (pgdata / "postmaster.pid").exists()
+    repair_handle_list(pgdata)
     server = pgserver.get_server(pgdata, cleanup_mode=None)
     return None if was_running else server  # someone else's: leave it running
 

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.postgresql import base as postgresql
 
+from reunion.embedded_postgres import repair_handle_list
+
 _lock = threading.Lock()
 _socket_dirs: dict[str, str] = {}
 
@@ -31,6 +33,7 @@ def ensure_server(pgdata: str, database: str) -> str:
         import pgserver
 
         Path(pgdata).parent.mkdir(parents=True, exist_ok=True)
+        repair_handle_list(pgdata)
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset; /tmp is fine for a lock file.
             warnings.simplefilter("ignore")

@@ -1,0 +1,26 @@
+"""The embedded server's package keeps a JSON list of the processes using the server; a
+process killed while writing it leaves it empty, and every later start would fail on it."""
+
+from __future__ import annotations
+
+from reunion.embedded_postgres import HANDLE_LIST, PGDATA_FOLDER, repair_handle_list
+
+
+def test_a_list_left_empty_or_cut_is_emptied_and_a_good_one_kept(tmp_path):
+    pgdata = tmp_path / PGDATA_FOLDER
+    assert repair_handle_list(pgdata) is False  # no data folder yet: nothing to do
+    pgdata.mkdir()
+    handles = pgdata / HANDLE_LIST
+    for broken in ("", "[12, 3", "\x00\x00"):
+        handles.write_text(broken)
+        assert repair_handle_list(pgdata) is True
+        assert handles.read_text() == "[]"
+    handles.write_text("[12, 34]")
+    assert repair_handle_list(pgdata) is False
+    assert handles.read_text() == "[12, 34]"
+
+
+def test_the_data_folder_is_named_for_the_server_that_made_it(settings):
+    assert settings.DATABASES["default"].get("PGDATA", "").endswith(f"/{PGDATA_FOLDER}") or (
+        settings.DATABASES["default"]["ENGINE"] != "reunion.embedded_postgres")
+    assert PGDATA_FOLDER == "pgdata-search"
