@@ -104,8 +104,10 @@ def label(code: str, *, language: str | None = None) -> str:
 
 def place_label(*, code: str, province: str, city: str = "", district: str = "",
                 country: str = "") -> str:
-    """A place as shown: by its code in the reader's language, else as written."""
-    if code and divisions.get(code):
+    """A place as shown: by its code in the reader's language when the code says all that was
+    written, else as written (a city not in the list is not left out)."""
+    written = [p for p in (province, city, district) if p.strip()]
+    if code and divisions.get(code) and len(written) <= len(divisions.ancestry(code)):
         return label(code)
     zh = _language().startswith("zh")
     parts = [province, city, district] if zh else [district, city, province]
