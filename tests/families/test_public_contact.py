@@ -101,3 +101,17 @@ def test_the_migration_numbers_existing_cases_and_keeps_their_phones_private(mak
     assert all(NUMBER.match(number) for number in numbers), numbers
     assert {case.public_contact for case in cases} == {"hotline"}
     assert {case.public_phone(None) for case in cases} == {""}
+
+
+def test_searching_a_case_number_opens_the_case_and_only_a_public_one(client, make_user):
+    family = make_user()
+    case = builders.case(family=family)
+    draft = builders.case(family=family, publish=False)
+    url = reverse("families:case_list")
+    typed = case.public_number.lower().replace("-", " ")
+    response = client.get(url, {"name": typed})
+    assert response.status_code == 302 and response["Location"] == case.get_absolute_url()
+    response = client.get(url, {"name": draft.public_number})
+    assert response.status_code == 200  # an ordinary search: a draft is never found
+    assert f'href="{draft.get_absolute_url()}"' not in response.content.decode()
+    assert client.get(url, {"name": "Ming"}).status_code == 200
