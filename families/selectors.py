@@ -21,6 +21,7 @@ from django.db.models.functions import Concat, ExtractYear, Trim
 from families import names
 from families.models import (
     MATCHABLE_STATUSES,
+    PUBLIC_NUMBER_ALPHABET,
     CaseStatus,
     MissingChildCase,
     PartnerAPIKey,
@@ -443,3 +444,13 @@ def partner_organisations_left_alone(user: AnyUser) -> QuerySet[PartnerOrganisat
                                  ).exclude(pk=user.pk)
     return PartnerOrganisation.objects.filter(
         postings__owner=user.pk).exclude(models.Exists(others)).distinct()
+
+
+def public_case_by_number(text: str) -> MissingChildCase | None:
+    """The public case whose case number is ``text`` (as read out or typed: any case, with or
+    without the hyphen or spaces); ``None`` for anything else, a draft's number included."""
+    code = "".join(text.split()).replace("-", "").upper()
+    if len(code) != 8 or any(char not in PUBLIC_NUMBER_ALPHABET for char in code):
+        return None
+    return MissingChildCase.objects.filter(
+        status__in=PUBLIC_STATUSES, public_number=f"{code[:4]}-{code[4:]}").first()

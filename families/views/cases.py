@@ -40,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
+    # A case number read from a poster or given on the phone opens its case at once.
+    numbered = selectors.public_case_by_number(request.GET.get("name", ""))
+    if numbered is not None:
+        return redirect(numbered)
     form = forms.CaseSearchForm(request.GET or None)
     if not form.is_bound:
         cases = selectors.public_cases()

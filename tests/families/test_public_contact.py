@@ -70,3 +70,48 @@ def test_choosing_the_own_phone_needs_a_phone():
                      "contact_email": "li.hua@example.org"})
     assert not form.is_valid()
     assert "give it above" in form.errors["public_contact"][0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_numbers_existing_cases_and_keeps_their_phones_private(make_user):
+    """Cases posted before case numbers get one each (random, unique); their number to call
+    is the hotline, whatever contact phone they have."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("families")
+    before = [("families", "0013_found_people_never_public")]
+    executor.migrate(before)
+    try:
+        Case = executor.loader.project_state(before).apps.get_model(
+            "families", "MissingChildCase")
+        family_id = make_user().pk
+        old = [Case.objects.create(
+            family_id=family_id, given_name=f"Child {n}", sex="F", birth_year_min=1986,
+            birth_year_max=1986, missing_date="1988-03-01", missing_province="Shaanxi",
+            contact_name="Li Hua", contact_phone="+86 139 0000 0000").pk for n in range(3)]
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(latest)
+    cases = MissingChildCase.objects.filter(pk__in=old)
+    numbers = [case.public_number for case in cases]
+    assert len(numbers) == 3 and len(set(numbers)) == 3
+    assert all(NUMBER.match(number) for number in numbers), numbers
+    assert {case.public_contact for case in cases} == {"hotline"}
+    assert {case.public_phone(None) for case in cases} == {""}
+
+
+def test_searching_a_case_number_opens_the_case_and_only_a_public_one(client, make_user):
+    family = make_user()
+    case = builders.case(family=family)
+    draft = builders.case(family=family, publish=False)
+    url = reverse("families:case_list")
+    typed = case.public_number.lower().replace("-", " ")
+    response = client.get(url, {"name": typed})
+    assert response.status_code == 302 and response["Location"] == case.get_absolute_url()
+    response = client.get(url, {"name": draft.public_number})
+    assert response.status_code == 200  # an ordinary search: a draft is never found
+    assert f'href="{draft.get_absolute_url()}"' not in response.content.decode()
+    assert client.get(url, {"name": "Ming"}).status_code == 200
