@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from rest_framework_api_key.models import AbstractAPIKey
 
 from families import ages, divisions, names
@@ -891,6 +892,10 @@ class PartnerImport(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The people its rows created, updated or found up to date (the organisation's list
+    # filters by import).
+    postings = models.ManyToManyField(
+        SeekerPosting, blank=True, related_name="partner_imports", verbose_name=_("postings"))
     # The refused rows hold people's details: they go ``PARTNER_IMPORT_REFUSALS_KEEP_DAYS``
     # after the import ends.
     refusals_deleted_at = models.DateTimeField(null=True, blank=True)
@@ -906,6 +911,22 @@ class PartnerImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def status_words(self) -> str:
+        """The status as the member reads it: a finished import with refused rows says so."""
+        if self.status == self.Status.DONE and self.rows_refused:
+            return ngettext("finished with %(n)d row refused", "finished with %(n)d rows refused",
+                            self.rows_refused) % {"n": self.rows_refused}
+        return str(self.get_status_display())
+
+    @property
+    def tone(self) -> str:
+        """The bar's colour: ``ok`` (running or all in), ``warning`` (rows refused),
+        ``error`` (stopped)."""
+        if self.status == self.Status.FAILED:
+            return "error"
+        return "warning" if self.rows_refused else "ok"
 
 
 class PartnerImportRefusal(models.Model):

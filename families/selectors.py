@@ -118,7 +118,11 @@ def seeker_posting_visible_to(*, user: AnyUser, posting: SeekerPosting) -> bool:
     """
     if not user.is_authenticated:
         return False
-    return posting.owner_id == user.pk or user.is_superuser
+    if posting.owner_id == user.pk or user.is_superuser:
+        return True
+    # A partner's found person: every active member of its active organisation.
+    return bool(posting.organisation_id) and partner_organisations_of(user).filter(
+        pk=posting.organisation_id).exists()
 
 
 def consent_changeable_by(*, user: AnyUser, posting: SeekerPosting) -> bool:
@@ -317,7 +321,27 @@ def cases_of(user: User) -> QuerySet[MissingChildCase]:
 
 
 def seeker_postings_of(user: User) -> QuerySet[SeekerPosting]:
-    return SeekerPosting.objects.filter(owner=user).order_by("-created_at", "-pk")
+    """The member's own postings: never the people a partner organisation posted through
+    them (those are the organisation's, in ``partner_postings_of``)."""
+    return SeekerPosting.objects.filter(owner=user, organisation__isnull=True).order_by(
+        "-created_at", "-pk")
+
+
+def partner_postings_of(
+    user: AnyUser, *, query: str = "", partner_import: int | None = None,
+) -> QuerySet[SeekerPosting]:
+    """The postings of the organisations ``user`` is an active member of, newest first:
+    searched by name or reference, filtered by the import that brought them, each with
+    its count of photos needing a face picked by hand."""
+    postings = SeekerPosting.objects.filter(
+        organisation__in=partner_organisations_of(user)).select_related("organisation")
+    for word in query.split():
+        postings = postings.filter(
+            models.Q(display_name__icontains=word) | models.Q(partner_reference__icontains=word))
+    if partner_import is not None:
+        postings = postings.filter(partner_imports=partner_import)
+    return postings.annotate(needs_pick=models.Count("photos", filter=models.Q(
+        photos__face_state__in=Photo.NEEDS_PICK))).order_by("-created_at", "-pk")
 
 
 def photos_of_case(case: MissingChildCase) -> QuerySet[Photo]:

@@ -61,6 +61,7 @@ urlpatterns = [
     path("tips/<uuid:reference>/", tips.tip_detail, name="tip_detail"),
     path("tips/<uuid:reference>/photo/", tips.tip_photo, name="tip_photo"),
     path("partners/imports/", partner_imports.partner_imports, name="partner_imports"),
+    path("partners/postings/", partner_imports.partner_postings, name="partner_postings"),
     path("partners/imports/<int:pk>/", partner_imports.partner_import_detail,
          name="partner_import_detail"),
     path("partners/imports/<int:pk>/progress/", partner_imports.partner_import_progress,

@@ -455,6 +455,8 @@ MATRIX: dict[str, list[Probe]] = {
     # --- partners' bulk imports (a member of another organisation: a test of its own) ---
     "partners/imports/": [Probe(_r("families:partner_imports"), IMPORTERS,
                                 label="an admin who is no member has nothing to import")],
+    "partners/postings/": [Probe(_r("families:partner_postings"), IMPORTERS,
+                                 label="the organisation's postings, for its members only")],
     "partners/imports/<int:pk>/": [
         Probe(_r("families:partner_import_detail", pk=partner_import), IMPORT_READERS)],
     "partners/imports/<int:pk>/progress/": [

@@ -38,5 +38,10 @@ class Migration(migrations.Migration):
             name='remembered_names',
             field=models.CharField(blank=True, max_length=200, verbose_name='names you remember being called'),
         ),
+        migrations.AddField(
+            model_name='partnerimport',
+            name='postings',
+            field=models.ManyToManyField(blank=True, related_name='partner_imports', to='families.seekerposting', verbose_name='postings'),
+        ),
         migrations.RunPython(dialects_as_codes, migrations.RunPython.noop),
     ]

@@ -25,7 +25,7 @@ from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
@@ -153,7 +153,10 @@ def partner_import_run(
     first_line = _first_lines(table)
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
     try:
-        with _photo_source(partner_import) as photos:
+        # Refusals are written in the member's language, as they read the import's page.
+        with _photo_source(partner_import) as photos, translation.override(
+            actor.preferred_language or "en"
+        ):
             # At least one row per run, however short the time: every run moves on.
             while _import_next_row(partner_import.pk, actor, table, first_line, photos):
                 if deadline is not None and time.monotonic() >= deadline:
@@ -244,6 +247,8 @@ def _import_row(
                 actor=actor, organisation=partner_import.organisation,
                 reference=row.reference, fields=row.fields, via="import",
             )
+            # The import keeps the people it brought, for the organisation's list.
+            partner_import.postings.add(posting)
             held = set(posting.photos.values_list("sha256", flat=True))
             added = 0
             for image in images:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import (
     Http404,
     HttpRequest,
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from families import forms, partner_csv, selectors, services
 from families.audit import audit_record
-from families.models import PartnerImport
+from families.models import PartnerImport, Photo
 from families.views.common import no_store
 from reunion.ratelimits import limit
 
@@ -77,7 +78,8 @@ def _visible_import(request: HttpRequest, pk: int) -> PartnerImport:
 def _progress(partner_import: PartnerImport) -> dict[str, object]:
     return {
         "status": partner_import.status,
-        "status_label": partner_import.get_status_display(),
+        "status_label": partner_import.status_words,
+        "tone": partner_import.tone,
         "finished": partner_import.is_finished,
         "error": partner_import.error,
         **{name: getattr(partner_import, name) for name in (
@@ -100,6 +102,10 @@ def partner_import_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
         "partner_import": partner_import, "progress": _progress(partner_import),
         "refusals": refusals, "more_refusals": partner_import.rows_refused > len(refusals),
         "refusals_keep_days": settings.PARTNER_IMPORT_REFUSALS_KEEP_DAYS,
+        "needs_pick": list(partner_import.photos.filter(
+            face_state__in=Photo.NEEDS_PICK).select_related("seeker_posting").order_by(
+            "pk")[:REFUSALS_SHOWN]),
+        "people": partner_import.postings.count(),
     }))
 
 
@@ -127,3 +133,27 @@ def partner_import_refused(request: HttpRequest, pk: int) -> HttpResponseBase:
     response["Content-Disposition"] = (
         f'attachment; filename="refused-rows-import-{partner_import.pk}.csv"')
     return no_store(response)
+
+
+@login_required
+@never_cache
+@require_GET
+def partner_postings(request: HttpRequest) -> HttpResponse:
+    """The organisation's postings, for every member: searched by name or reference and
+    filtered by import (a shelter's thousands, apart from the member's own postings)."""
+    if not selectors.partner_organisations_of(request.user).exists():
+        raise Http404
+    imports = list(selectors.partner_imports_of(request.user)[:200])
+    query = request.GET.get("q", "").strip()[:100]
+    chosen = request.GET.get("import", "")
+    import_pk = int(chosen) if chosen.isdigit() and any(
+        str(item.pk) == chosen for item in imports) else None
+    postings = selectors.partner_postings_of(request.user, query=query,
+                                             partner_import=import_pk)
+    page = Paginator(postings, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return no_store(render(request, "families/partner_postings.html", {
+        "page": page, "imports": imports, "query": query, "import_pk": import_pk,
+        "params": params.urlencode(),
+    }))

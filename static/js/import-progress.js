@@ -25,7 +25,12 @@
       element.textContent = String(value);
       if (element.hasAttribute("hidden") && value) { element.removeAttribute("hidden"); }
     });
-    if (bar) { bar.max = data.rows_total; bar.value = data.rows_processed; }
+    if (bar) {
+      bar.max = data.rows_total; bar.value = data.rows_processed;
+      bar.className = "bar-" + data.tone;
+    }
+    var badge = section.querySelector("[data-progress-tone]");
+    if (badge) { badge.className = "badge badge-" + data.tone; }
   }
 
   function poll() {
