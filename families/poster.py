@@ -274,7 +274,8 @@ def case_poster_png(case: MissingChildCase) -> bytes:
     finally:
         document.close()
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    # A light compression: Pillow's "optimize" takes ten times as long for 4% less.
+    image.save(buffer, format="PNG", compress_level=3)
     return buffer.getvalue()
 
 
