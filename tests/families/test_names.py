@@ -112,6 +112,11 @@ def test_li_xiaomei_is_found_by_hanzi_pinyin_and_nickname(xiaomei, make_user):
     assert found("李晓梅") == {xiaomei.pk}
     assert found("wang xiaoming") == {other.pk}
     assert found("Anna Smith") == found("smith anna") == {western.pk}
+    # Every word apart only when the whole finds no one.
+    maria = builders.case(family=make_user(), family_name="Smith", given_name="Anna Maria")
+    assert found("Anna Smith") == {western.pk}
+    assert found("Maria Smith") == {maria.pk}
+    assert found("Smith Maria") == {maria.pk}
     assert found("zhang") == set()
     assert found("li") == {xiaomei.pk}  # not "lin": under five letters nothing is a typo
 
