@@ -136,6 +136,20 @@ def test_the_case_form_says_which_part_of_the_place_is_not_in_the_list():
     assert abroad.is_valid(), abroad.errors
 
 
+def test_the_seeker_form_checks_where_they_grew_up_the_same_way():
+    from families.forms import SeekerPostingForm
+
+    data = {"posted_for": "self", "display_name": "Wang Jun", "sex": "M",
+            "birth_year_min": 1985, "birth_year_max": 1987, "grew_up_city": "",
+            "grew_up_district": "", "grew_up_country": "", "consent_to_matching": "on",
+            "contact_phone": "13800000000"}
+    assert SeekerPostingForm(data={**data, "grew_up_province": "河北 保定"}).is_valid()
+    wrong = SeekerPostingForm(data={**data, "grew_up_province": "Hebie"})
+    assert not wrong.is_valid()
+    assert "Hebie" in wrong.errors["grew_up_province"][0]
+    assert SeekerPostingForm(data={**data, "grew_up_province": ""}).is_valid()  # optional
+
+
 # --- Search ------------------------------------------------------------------------------
 
 
