@@ -96,7 +96,7 @@ def test_the_import_page_links_its_people_and_the_photos_needing_a_face(
     page = _client(member).get(
         reverse("families:partner_import_detail", args=[done.pk])).content.decode()
     assert f"{reverse('families:partner_postings')}?import={done.pk}" in page
-    assert reverse("families:face_picker", args=[photo.pk]) in page
+    assert reverse("matching:face_picker", args=[photo.pk]) in page
     assert "HS-1, Xiao Hong" in page
 
 
