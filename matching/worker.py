@@ -31,6 +31,7 @@ from rq.queue import Queue
 from families.services.partner_imports import partner_imports_upkeep
 from matching import faces
 from matching.services import (
+    centring_update,
     outcome_calibrations_refit_if_due,
     reconcile_pending,
     retention_apply,
@@ -87,6 +88,7 @@ class FaceWorker(SimpleWorker):
             ("the retention periods", lambda: retention_apply(actor=None)),
             ("the outcome calibration's refit",
              lambda: outcome_calibrations_refit_if_due(actor=None)),
+            ("the centring", lambda: centring_update(actor=None)),
         )
         for name, step in steps:
             try:

@@ -14,7 +14,8 @@ The flow, module by module:
 - ``candidates``: recording and ending candidates, and who may act on one;
 - ``review``: claim, release, decide; ``dna``: DNA tests and reunions;
 - ``estimates``: Reunion's age-progressed estimates; ``reconcile``: lost work queued again;
-- ``calibration``: the outcome calibration refitted from decisions and DNA results.
+- ``calibration``: the outcome calibration refitted from decisions and DNA results;
+- ``centring``: the age groups' mean embeddings, and faces re-centred on them.
 """
 
 from matching.services.calibration import (
@@ -28,6 +29,12 @@ from matching.services.candidates import (
     ReviewRefused,
     candidate_record,
     candidates_end,
+)
+from matching.services.centring import (
+    centring_apply,
+    centring_update,
+    faces_recentre,
+    faces_waiting_for_recentre,
 )
 from matching.services.dna import (
     case_mark_reunited,
@@ -50,9 +57,10 @@ __all__ = [
     "END_REASONS", "OPEN_CANDIDATE_STATUSES", "RECONCILE_MAX_ATTEMPTS", "ReviewRefused",
     "candidate_announce_proposal", "candidate_claim", "candidate_record", "candidate_release",
     "candidate_review", "candidates_end", "case_mark_reunited", "case_rematch",
-    "dna_guidance_save", "dna_test_record_result",
+    "centring_apply", "centring_update", "dna_guidance_save", "dna_test_record_result",
     "dna_test_record_samples", "dna_test_request", "face_embed", "face_match", "face_pick",
-    "face_reembed", "face_schedule_matching", "faces_refresh_facts", "faces_rematch_all",
+    "face_reembed", "face_schedule_matching", "faces_recentre", "faces_refresh_facts",
+    "faces_rematch_all", "faces_waiting_for_recentre",
     "outcome_calibrations_refit", "outcome_calibrations_refit_if_due",
     "outcome_calibrations_schedule_refit",
     "photo_estimate_age_progression", "photo_process", "photo_schedule_processing",

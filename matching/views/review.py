@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -97,6 +98,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         "case_photos": list(case.photos.order_by("uploaded_at", "pk")),
         "seeker_photos": list(posting.photos.order_by("uploaded_at", "pk")),
         "pairs": selectors.candidate_photo_pairs(candidate),
+        "fusion": settings.MATCH_FUSION,
         "chance": statistics.candidate_chance(candidate),
         "facts": selectors.candidate_facts(candidate),
         "reviews": candidate.reviews.select_related("reviewer"),
