@@ -95,7 +95,7 @@ def test_a_group_under_30_people_stays_plain(make_user, photo_bytes, run_worker,
 
 
 def test_a_centred_embedding_is_raw_minus_its_groups_mean_normalised(
-    settings, make_user, photo_bytes, run_worker, identities
+    settings, admin_client, make_user, photo_bytes, run_worker, identities
 ):
     small_groups(settings)
     add_seekers(make_user, photo_bytes, identities)
@@ -124,6 +124,10 @@ def test_a_centred_embedding_is_raw_minus_its_groups_mean_normalised(
                 atol=1e-5,
             )
             assert not np.allclose(getattr(face, name), getattr(face, raw_name), atol=1e-3)
+    # The admin shows a centring's counts, never its means.
+    page = admin_client.get(reverse("admin:matching_centring_change", args=[centring.pk]))
+    assert page.status_code == 200
+    assert str(centring.means["sface"]["adult"][0]) not in page.content.decode()
     young = Face.objects.get(side=Side.CASE)
     assert young.centring_version == centring.pk
     np.testing.assert_allclose(young.embedding, young.embedding_raw, atol=1e-6)
