@@ -1,7 +1,7 @@
 """``make bench``: every benchmark, one after the other; results in var/bench/.
 
 Face pipeline, HNSW against exact search, the exact search's layouts, the cross-age
-evaluation's ranking and cache, ingest throughput.
+evaluation's ranking and cache, ingest throughput, ingest time per face of each model.
 
     .venv/bin/python bench/run_all.py            # face pipeline, then 1,000,000 faces
     BENCH_FACES=200000 .venv/bin/python bench/run_all.py
@@ -38,6 +38,7 @@ def main() -> None:
     )
     run("crossage_ranking.py")
     run("ingest.py")
+    run("ingest_models.py")
 
 
 if __name__ == "__main__":

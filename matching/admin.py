@@ -19,6 +19,7 @@ from families.admin import AuditedViewMixin, DeletionMixin
 from families.models import Photo
 from matching.models import (
     Candidate,
+    Centring,
     DnaGuidance,
     DnaTest,
     Face,
@@ -54,14 +55,17 @@ class FaceAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
                     "picked_by", "created_at")
     list_filter = ("side", "searchable", "sex", "model_name", "model_version")
     search_fields = ("photo__pk", "model_version")
-    exclude = ("embedding", "embedding_dlib")
-    readonly_fields = ("embedding_dimensions", "model_name", "model_version", "created_at")
+    exclude = ("embedding", "embedding_dlib", "embedding_raw", "embedding_dlib_raw")
+    readonly_fields = ("embedding_dimensions", "model_name", "model_version",
+                       "centring_version", "created_at")
     raw_id_fields = ("photo", "picked_by")
     actions = [reindex_face_photos]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # Load no vectors in the list; the dimensions are counted by the database.
-        return super().get_queryset(request).defer("embedding", "embedding_dlib").annotate(
+        return super().get_queryset(request).defer(
+            "embedding", "embedding_dlib", "embedding_raw", "embedding_dlib_raw"
+        ).annotate(
             dimensions=RawSQL(
                 "vector_dims(matching_face.embedding)", [], output_field=IntegerField()
             )
@@ -160,6 +164,26 @@ class DnaTestAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
                        "samples_collected_at", "result_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Centring)
+class CentringAdmin(admin.ModelAdmin):
+    """Read-only: a centring is taken from the faces by the workers' upkeep (or ``manage.py
+    reindex --recentre --apply``); its means stay out of the page."""
+
+    list_display = ("pk", "model_version", "created_at", "counts")
+    list_filter = ("model_version",)
+    exclude = ("means",)
+    readonly_fields = ("model_version", "created_at", "counts")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 

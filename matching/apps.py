@@ -15,6 +15,7 @@ class MatchingConfig(AppConfig):
         from matching import faces, signals  # noqa: F401
         from matching.faces.deepface_engine import missing_weight_files
         from matching.services import (
+            centring_update,
             outcome_calibrations_refit_if_due,
             reconcile_pending,
             retention_apply,
@@ -35,6 +36,9 @@ class MatchingConfig(AppConfig):
                         order=30)
         register_upkeep("the outcome calibration's refit",
                         lambda grace: outcome_calibrations_refit_if_due(actor=None), order=40)
+        # A new centring when an age group first holds enough people or has doubled, then
+        # a slice of re-centring (matching/services/centring.py).
+        register_upkeep("the centring", lambda grace: centring_update(actor=None), order=50)
 
         def model_files() -> dict[str, object]:
             missing = missing_weight_files()

@@ -63,6 +63,13 @@ class Face(models.Model):
     # The second model's vector (Dlib on dlib's own chip), of the same model version: read
     # only to re-rank what the SFace search found (fusion, docs/MATCHING.md), never searched.
     embedding_dlib = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
+    # What the models gave, unit length: ``embedding`` and ``embedding_dlib`` are these
+    # centred on the face's age group (``Centring``), so re-centring needs no model.
+    embedding_raw = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
+    embedding_dlib_raw = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
+    # The ``Centring`` (its id) the searched vectors were centred with; 0 before any centring.
+    # Part of the embedding's version: faces of two centrings are never compared.
+    centring_version = models.PositiveIntegerField(default=0)
     model_name = models.CharField(max_length=40, blank=True)
     # The pipeline that made the embedding (library, model, detector, how the vector is
     # made, revision): matching compares only faces of the current version.
@@ -102,7 +109,8 @@ class Face(models.Model):
             # allow lie next to each other, with what the search needs beside them.
             *[
                 models.Index(
-                    fields=["side", "sex", "model_version", "birth_year_min"],
+                    fields=["side", "sex", "model_version", "centring_version",
+                            "birth_year_min"],
                     include=["birth_year_max", "id", "embedding_half"],
                     name=f"face_search_w{low}_{high}",
                     condition=models.Q(searchable=True)
@@ -112,7 +120,7 @@ class Face(models.Model):
                 for low, high in SEARCH_WIDTH_CLASSES
             ],
             models.Index(
-                fields=["side", "sex", "model_version", "birth_year_min"],
+                fields=["side", "sex", "model_version", "centring_version", "birth_year_min"],
                 include=["birth_year_max", "id", "embedding_half"],
                 name="face_search_wide",
                 condition=models.Q(searchable=True)
@@ -123,6 +131,41 @@ class Face(models.Model):
 
     def __str__(self) -> str:
         return f"face #{self.pk} of photo #{self.photo_id}"
+
+
+class Centring(models.Model):
+    """The age groups' mean embeddings the searched vectors are centred with: one version.
+
+    Written by ``matching.services.centring`` from the portal's own faces of one model
+    version; a group with fewer than 30 faces of 30 people has no mean (its faces stay
+    plain). A face carries the id of the centring its vectors were made with
+    (``Face.centring_version``); the newest row of the current model version is current.
+    """
+
+    model_version = models.CharField(max_length=80)
+    #: {"sface": {"young": [128 numbers] or null, "adult": ...}, "dlib": {...}}
+    means = models.JSONField(default=dict)
+    #: {"young": {"faces": n, "people": m}, "adult": {...}}: what the means were taken over.
+    counts = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("centring")
+        verbose_name_plural = _("centrings")
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["model_version", "-id"], name="centring_current")]
+
+    def __str__(self) -> str:
+        return f"centring {self.pk} of {self.model_version}"
+
+    def centres(self, group: str) -> bool:
+        """Whether this centring has a mean for ``group`` (else that group stays plain)."""
+        return (self.means.get("sface") or {}).get(group) is not None
+
+    @property
+    def centres_any(self) -> bool:
+        """Whether any group is centred: the centred thresholds apply (``ranking``)."""
+        return any(self.centres(group) for group in ("young", "adult"))
 
 
 class MatchJob(models.Model):

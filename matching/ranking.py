@@ -33,7 +33,16 @@ class RankingParameters:
     top_k: int
 
     @classmethod
-    def from_settings(cls) -> RankingParameters:
+    def from_settings(cls, *, centred: bool = False) -> RankingParameters:
+        """The plain distances' numbers, or (``centred``: the current centring centres an
+        age group) the centred ones: centring spreads distances out (docs/MATCHING.md)."""
+        if centred:
+            return cls(
+                distance_base=settings.MATCH_CENTRED_DISTANCE_BASE,
+                distance_per_year=settings.MATCH_CENTRED_DISTANCE_PER_YEAR,
+                distance_max=settings.MATCH_CENTRED_DISTANCE_MAX,
+                top_k=settings.MATCH_TOP_K,
+            )
         return cls(
             distance_base=settings.MATCH_DISTANCE_BASE,
             distance_per_year=settings.MATCH_DISTANCE_PER_YEAR,

@@ -33,6 +33,7 @@ from matching.faces import current_model_version
 from matching.models import (
     SEARCH_WIDTH_CLASSES,
     Candidate,
+    Centring,
     DnaGuidance,
     DnaTest,
     Face,
@@ -80,6 +81,7 @@ def vector_literal(embedding: Sequence[float] | np.ndarray) -> str:
 _FACTS = """
       face.searchable
       AND face.model_version = %(model_version)s
+      AND face.centring_version = %(centring_version)s
       AND face.side = %(side)s
       AND face.sex = ANY(%(sexes)s)
       AND face.birth_year_min <= %(born_max)s
@@ -147,6 +149,28 @@ _EXACT_SQL = _EXACT_TEMPLATE.format(branches=" UNION ALL ".join(
 ))
 
 
+def centring_current(model_version: str | None = None) -> Centring | None:
+    """The centring faces of ``model_version`` (by default the current one) are searched
+    with: the newest of that version, ``None`` before the first."""
+    return Centring.objects.filter(
+        model_version=model_version or current_model_version()
+    ).order_by("-pk").first()
+
+
+def centring_version_current(model_version: str | None = None) -> int:
+    """The current centring's id (``Face.centring_version``), 0 before the first."""
+    centring = centring_current(model_version)
+    return centring.pk if centring is not None else 0
+
+
+def ranking_parameters(model_version: str | None = None) -> ranking.RankingParameters:
+    """The candidate rules for the distances of the current centring (centred or plain)."""
+    centring = centring_current(model_version)
+    return ranking.RankingParameters.from_settings(
+        centred=centring is not None and centring.centres_any
+    )
+
+
 def faces_nearest(
     *,
     embedding: Sequence[float] | np.ndarray,
@@ -154,12 +178,13 @@ def faces_nearest(
     max_distance: float,
     limit: int | None = None,
     model_version: str | None = None,
+    centring_version: int | None = None,
 ) -> list[Neighbour]:
     """Searchable faces on ``facts.side`` that could be the person described by ``facts``.
 
     Closest first, at most ``limit`` (``MATCH_SEARCH_LIMIT``) faces within
-    ``max_distance``, only of ``model_version`` (the query's; by default the
-    current pipeline's): distances between versions mean nothing.
+    ``max_distance``, only of ``model_version`` and ``centring_version`` (the query's; by
+    default the current ones): distances between versions mean nothing.
     ``MATCH_VECTOR_SEARCH`` chooses exact search over the filtered faces (the
     default: it never misses a face) or the HNSW index with iterative scans
     (``relaxed_order``: rows removed by the filters are replaced by further
@@ -175,6 +200,10 @@ def faces_nearest(
         "max_distance": max_distance,
         "model_version": model_version or current_model_version(),
     }
+    params["centring_version"] = (
+        centring_version_current(params["model_version"]) if centring_version is None
+        else centring_version
+    )
     mode = settings.MATCH_VECTOR_SEARCH
     with transaction.atomic(), connection.cursor() as cursor:
         if mode == "hnsw":
@@ -193,14 +222,17 @@ def faces_nearest(
 
 
 def faces_of_person(
-    *, side: str, owner_id: int, searchable_only: bool = True, model_version: str | None = None
+    *, side: str, owner_id: int, searchable_only: bool = True, model_version: str | None = None,
+    centring_version: int | None = None,
 ) -> dict[int, tuple[np.ndarray, float | None]]:
     """Face id → (embedding, age in photo) for every embedded face of one case or posting
-    of ``model_version`` (by default the current pipeline's)."""
+    of ``model_version`` and ``centring_version`` (by default the current ones)."""
     owner_field = "photo__case_id" if side == Side.CASE else "photo__seeker_posting_id"
+    model_version = model_version or current_model_version()
     faces = Face.objects.filter(
-        **{owner_field: owner_id}, embedding__isnull=False,
-        model_version=model_version or current_model_version(),
+        **{owner_field: owner_id}, embedding__isnull=False, model_version=model_version,
+        centring_version=(centring_version_current(model_version) if centring_version is None
+                          else centring_version),
     )
     if searchable_only:
         faces = faces.filter(searchable=True)
@@ -211,14 +243,18 @@ def faces_of_person(
 
 
 def faces_of_people(
-    *, side: str, owner_ids: Iterable[int], model_version: str | None = None
+    *, side: str, owner_ids: Iterable[int], model_version: str | None = None,
+    centring_version: int | None = None,
 ) -> dict[int, dict[int, tuple[np.ndarray, float | None]]]:
     """``faces_of_person`` for many people in one query: owner id → faces."""
     owner_field = "photo__case_id" if side == Side.CASE else "photo__seeker_posting_id"
     result: dict[int, dict[int, tuple[np.ndarray, float | None]]] = {}
+    model_version = model_version or current_model_version()
     rows = Face.objects.filter(
         **{f"{owner_field}__in": list(owner_ids)}, embedding__isnull=False, searchable=True,
-        model_version=model_version or current_model_version(),
+        model_version=model_version,
+        centring_version=(centring_version_current(model_version) if centring_version is None
+                          else centring_version),
     ).values_list(owner_field, "id", "embedding", "age_in_photo")
     for owner_id, face_id, embedding, age in rows:
         result.setdefault(owner_id, {})[face_id] = (np.asarray(embedding, dtype=np.float64), age)
@@ -235,25 +271,32 @@ def dlib_embeddings(face_ids: Iterable[int]) -> dict[int, np.ndarray]:
 
 
 def fusion_pool(
-    *, embedding: Sequence[float] | np.ndarray, facts: PersonFacts, model_version: str
+    *, embedding: Sequence[float] | np.ndarray, facts: PersonFacts, model_version: str,
+    centring_version: int | None = None,
 ) -> list[Neighbour]:
     """The query's search pool for fusion: its ``MATCH_FUSION_POOL`` closest faces on the
     SFace column, at any distance (the z-scores are taken against them)."""
     return faces_nearest(
         embedding=embedding, facts=facts, max_distance=2.0,
         limit=settings.MATCH_FUSION_POOL, model_version=model_version,
+        centring_version=centring_version,
     )
 
 
 def owners_waiting_for_reindex(
-    *, side: str, owner_ids: Iterable[int], model_version: str
+    *, side: str, owner_ids: Iterable[int], model_version: str,
+    centring_version: int | None = None,
 ) -> set[int]:
     """The cases (or postings) among ``owner_ids`` with a searchable face of another version
-    than ``model_version``: a person is matched once all their faces are on one version."""
+    than ``model_version`` or of another centring (re-centring reaches it soon): a person is
+    matched once all their faces are on one version."""
     owner_field = "photo__case_id" if side == Side.CASE else "photo__seeker_posting_id"
+    if centring_version is None:
+        centring_version = centring_version_current(model_version)
     return set(Face.objects.filter(
         **{f"{owner_field}__in": list(owner_ids)}, embedding__isnull=False, searchable=True
-    ).exclude(model_version=model_version).values_list(owner_field, flat=True).distinct())
+    ).exclude(model_version=model_version, centring_version=centring_version).values_list(
+        owner_field, flat=True).distinct())
 
 
 def faces_needing_embedding(*, model_version: str, after_id: int = 0, limit: int | None = 100):
@@ -339,6 +382,26 @@ class PhotoPair:
     score: float
     age_gap_years: float | None
     is_best: bool
+    #: With ``MATCH_FUSION`` on: the second model's (Dlib) distance, when both faces have
+    #: one, and the fused distance against the case face's pool (``score`` is then minus it).
+    dlib_distance: float | None = None
+    fused: float | None = None
+
+
+def _case_face_pool_stats(face: Face, version: str, centring_version: int
+                          ) -> ranking.PoolStats:
+    """A case face's fusion pool statistics, as its match job takes them."""
+    facts = PersonFacts(side=Side.SEEKER, sex=face.sex, birth_year_min=face.birth_year_min,
+                        birth_year_max=face.birth_year_max)
+    pool = fusion_pool(embedding=face.embedding, facts=facts, model_version=version,
+                       centring_version=centring_version)
+    dlib = dlib_embeddings({face.pk, *(n.face_id for n in pool)})
+    query = dlib.get(face.pk)
+    return ranking.pool_stats(
+        [n.distance for n in pool],
+        [ranking.cosine_distance(query, dlib[n.face_id]) for n in pool
+         if query is not None and n.face_id in dlib],
+    )
 
 
 def candidate_photo_pairs(candidate: Candidate) -> list[PhotoPair]:
@@ -346,20 +409,24 @@ def candidate_photo_pairs(candidate: Candidate) -> list[PhotoPair]:
 
     Distances are computed here from the stored embeddings (cosine, as the
     search does) with the same score as ranking, so each pair can be judged;
-    only faces of the current pipeline version, as matching compares them (a
-    face waiting for ``reindex`` shows no distance).
+    only faces of the current pipeline version and centring, as matching compares
+    them (a face waiting for ``reindex`` shows no distance). With ``MATCH_FUSION`` on,
+    each pair also shows its Dlib distance and is scored and ordered by its fused
+    distance against the case face's pool, as matching ranks it.
     """
-    params = ranking.RankingParameters.from_settings()
     version = current_model_version()
+    params = ranking_parameters(version)
+    centring_version = centring_version_current(version)
     case_faces = list(
         Face.objects.filter(
-            photo__case=candidate.case, embedding__isnull=False, model_version=version
+            photo__case=candidate.case, embedding__isnull=False, model_version=version,
+            centring_version=centring_version,
         ).select_related("photo").order_by("photo__uploaded_at", "pk")
     )
     seeker_faces = list(
         Face.objects.filter(
             photo__seeker_posting=candidate.seeker_posting, embedding__isnull=False,
-            model_version=version,
+            model_version=version, centring_version=centring_version,
         ).select_related("photo").order_by("photo__uploaded_at", "pk")
     )
     if not case_faces or not seeker_faces:
@@ -369,17 +436,32 @@ def candidate_photo_pairs(candidate: Candidate) -> list[PhotoPair]:
     a /= np.linalg.norm(a, axis=1, keepdims=True)
     b /= np.linalg.norm(b, axis=1, keepdims=True)
     distances = 1.0 - a @ b.T
+    fusion = settings.MATCH_FUSION
     pairs = []
     for i, case_face in enumerate(case_faces):
+        stats = _case_face_pool_stats(case_face, version, centring_version) if fusion else None
         for j, seeker_face in enumerate(seeker_faces):
             distance = max(0.0, float(distances[i, j]))
             gap = ranking.age_gap(case_face.photo.age_years(), seeker_face.photo.age_years())
+            dlib_distance = fused = None
+            if stats is not None:
+                if case_face.embedding_dlib is not None and seeker_face.embedding_dlib is not None:
+                    dlib_distance = ranking.cosine_distance(
+                        np.asarray(case_face.embedding_dlib, dtype=np.float64),
+                        np.asarray(seeker_face.embedding_dlib, dtype=np.float64),
+                    )
+                fused = ranking.fused_distance(distance, dlib_distance, stats)
             pairs.append(PhotoPair(
                 case_face=case_face, seeker_face=seeker_face, distance=distance,
-                score=ranking.score(distance, gap, params), age_gap_years=gap,
+                score=(ranking.fused_score(fused) if fused is not None
+                       else ranking.score(distance, gap, params)),
+                age_gap_years=gap,
                 is_best=(case_face.pk, seeker_face.pk)
                 == (candidate.case_face_id, candidate.seeker_face_id),
+                dlib_distance=dlib_distance, fused=fused,
             ))
+    if fusion:
+        return sorted(pairs, key=lambda p: (p.fused, p.case_face.pk, p.seeker_face.pk))
     return sorted(pairs, key=lambda p: (p.distance, p.case_face.pk, p.seeker_face.pk))
 
 

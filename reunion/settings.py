@@ -458,6 +458,14 @@ MATCH_DISTANCE_BASE = env.float("MATCH_DISTANCE_BASE", default=0.655)
 MATCH_DISTANCE_PER_YEAR = env.float("MATCH_DISTANCE_PER_YEAR", default=0.0066)
 MATCH_DISTANCE_MAX = env.float("MATCH_DISTANCE_MAX", default=0.82)
 MATCH_TOP_K = env.int("MATCH_TOP_K", default=5)
+# The same rules for centred distances (once the current centring centres an age group), by
+# the same measurements on the same set with its photos centred on their own mean (100 %
+# from 0.600 to 0.700; every true pair and 1.05 % of false pairs within 0.805; 27.8 % of
+# false pairs within 1.006): docs/MATCHING.md, "Thresholds for centred distances".
+MATCH_CENTRED_SAME_AGE_THRESHOLD = env.float("MATCH_CENTRED_SAME_AGE_THRESHOLD", default=0.65)
+MATCH_CENTRED_DISTANCE_BASE = env.float("MATCH_CENTRED_DISTANCE_BASE", default=0.805)
+MATCH_CENTRED_DISTANCE_PER_YEAR = env.float("MATCH_CENTRED_DISTANCE_PER_YEAR", default=0.008)
+MATCH_CENTRED_DISTANCE_MAX = env.float("MATCH_CENTRED_DISTANCE_MAX", default=1.005)
 # Vector search (matching/selectors.py): "exact" over the faces the facts allow (measured
 # best: docs/BENCHMARKS.md) or "hnsw"; faces read per query; HNSW search depth.
 MATCH_VECTOR_SEARCH = env.str("MATCH_VECTOR_SEARCH", default="exact")
@@ -468,6 +476,13 @@ MATCH_HNSW_EF_SEARCH = env.int("MATCH_HNSW_EF_SEARCH", default=100)
 # and Dlib on its chip, equal weights). Off until held-out cross-age data confirms it.
 MATCH_FUSION = env.bool("MATCH_FUSION", default=False)
 MATCH_FUSION_POOL = env.int("MATCH_FUSION_POOL", default=300)
+# Centred embeddings (matching/centring.py, docs/MATCHING.md "Centred embeddings"): an age
+# group (young under 18, adult) is centred on its mean once it holds this many faces of this
+# many different people; the upkeep takes new means when a group has doubled, and re-centres
+# at most this many faces a batch.
+CENTRING_MIN_FACES = env.int("CENTRING_MIN_FACES", default=30)
+CENTRING_MIN_PEOPLE = env.int("CENTRING_MIN_PEOPLE", default=30)
+CENTRING_BATCH = env.int("CENTRING_BATCH", default=500)
 # Reunion's own age-progressed estimates (matching/age_progression.py) start out of
 # matching until the family decides: no measurement so far shows they help
 # (docs/MATCHING.md, "Cross-age matching and age progression"). They never start

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('matching', '0010_candidate_ref'),
+        ('matching', '0011_centring'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

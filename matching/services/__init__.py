@@ -14,7 +14,8 @@ The flow, module by module:
 - ``candidates``: recording and ending candidates, and who may act on one;
 - ``review``: claim, release, decide; ``dna``: DNA tests and reunions;
 - ``estimates``: Reunion's age-progressed estimates; ``reconcile``: lost work queued again;
-- ``calibration``: the outcome calibration refitted from decisions and DNA results.
+- ``calibration``: the outcome calibration refitted from decisions and DNA results;
+- ``centring``: the age groups' mean embeddings, and faces re-centred on them.
 """
 
 from matching.services.calibration import (
@@ -28,6 +29,12 @@ from matching.services.candidates import (
     ReviewRefused,
     candidate_record,
     candidates_end,
+)
+from matching.services.centring import (
+    centring_apply,
+    centring_update,
+    faces_recentre,
+    faces_waiting_for_recentre,
 )
 from matching.services.dna import (
     case_mark_reunited,
@@ -63,6 +70,8 @@ __all__ = [
     "case_mark_reunited",
     "case_rematch",
     "case_report_found",
+    "centring_apply",
+    "centring_update",
     "dna_guidance_save",
     "dna_test_record_result",
     "dna_test_record_samples",
@@ -72,8 +81,10 @@ __all__ = [
     "face_pick",
     "face_reembed",
     "face_schedule_matching",
+    "faces_recentre",
     "faces_refresh_facts",
     "faces_rematch_all",
+    "faces_waiting_for_recentre",
     "match_message_post",
     "outcome_calibrations_refit",
     "outcome_calibrations_refit_if_due",

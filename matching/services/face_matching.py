@@ -49,6 +49,7 @@ def _rank_among(
     exclude_owner: int,
     top_k: int,
     model_version: str,
+    centring_version: int,
 ) -> int:
     """The rank the other person at ``distance`` has among everyone ``person_faces`` could be.
 
@@ -60,6 +61,7 @@ def _rank_among(
         for neighbour in selectors.faces_nearest(
             embedding=embedding, facts=facts, max_distance=distance,
             limit=max(settings.MATCH_SEARCH_LIMIT, 4 * top_k), model_version=model_version,
+            centring_version=centring_version,
         ):
             if neighbour.distance < distance and neighbour.owner_id != exclude_owner:
                 closer.add(neighbour.owner_id)
@@ -85,12 +87,14 @@ def _fused_pairs(
     their_faces: dict[int, dict[int, tuple[np.ndarray, float | None]]],
     facts: selectors.PersonFacts,
     model_version: str,
+    centring_version: int,
 ) -> dict[int, ranking.FusedPair]:
     """Each other person's photo pair closest under fusion, z-scored against each of my
     faces' own pool (its closest ``MATCH_FUSION_POOL`` faces on the SFace column)."""
     pools = {
         face_id: selectors.fusion_pool(embedding=embedding, facts=facts,
-                                       model_version=model_version)
+                                       model_version=model_version,
+                                       centring_version=centring_version)
         for face_id, (embedding, _age) in my_faces.items()
     }
     ids = set(my_faces) | {n.face_id for pool in pools.values() for n in pool}
@@ -114,6 +118,7 @@ def _fused_rank_among(
     *,
     exclude_owner: int,
     model_version: str,
+    centring_version: int,
 ) -> int:
     """``_rank_among`` under fusion: the rank ``exclude_owner`` (whose faces are ``my_faces``)
     has among the people in the fusion pools of ``person_faces``, by fused distance."""
@@ -121,7 +126,8 @@ def _fused_rank_among(
     mine = float("inf")
     for face_id, (embedding, _age) in person_faces.items():
         pool = selectors.fusion_pool(embedding=embedding, facts=facts,
-                                     model_version=model_version)
+                                     model_version=model_version,
+                                     centring_version=centring_version)
         dlib = selectors.dlib_embeddings({face_id, *my_faces, *(n.face_id for n in pool)})
         stats = _pool_stats_of(face_id, pool, dlib)
         query_dlib = dlib.get(face_id)
@@ -162,7 +168,6 @@ def face_match(*, match_job_id: int, face_id: int) -> list[int]:
 
 
 def _face_match(job: MatchJob, face_id: int) -> list[int]:
-    params = ranking.RankingParameters.from_settings()
     face = Face.objects.select_related("photo").filter(pk=face_id).first()
     if face is None or face.embedding is None or not face.searchable:
         job_done(job)
@@ -170,11 +175,21 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
     side = face.side
     owner_id = face.photo.case_id if side == Side.CASE else face.photo.seeker_posting_id
     version = current_model_version()
-    if face.model_version != version or selectors.owners_waiting_for_reindex(
-        side=side, owner_ids=[owner_id], model_version=version
+    centring = selectors.centring_current(version)
+    centring_version = centring.pk if centring is not None else 0
+    params = ranking.RankingParameters.from_settings(
+        centred=centring is not None and centring.centres_any
+    )
+    if face.model_version != version or face.centring_version != centring_version or (
+        selectors.owners_waiting_for_reindex(
+            side=side, owner_ids=[owner_id], model_version=version,
+            centring_version=centring_version,
+        )
     ):
-        # Distances between versions mean nothing: reindexing the faces queues this again.
-        logger.info("face %s: waits for reindex to %s", face.pk, version)
+        # Distances between versions mean nothing: reindexing (or re-centring) the faces
+        # queues this again.
+        logger.info("face %s: waits for reindex to %s, centring %s", face.pk, version,
+                    centring_version)
         job_done(job)
         return []
     there = selectors.other_side(side)
@@ -183,15 +198,17 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
     # Who this face brings closer: everyone within the loosest distance.
     neighbours = selectors.faces_nearest(
         embedding=face.embedding, facts=my_facts, max_distance=params.distance_max,
-        model_version=version,
+        model_version=version, centring_version=centring_version,
     )
     # People with a face still of another version wait too: their reindex matches them.
     near = {n.owner_id for n in neighbours}
     waiting = selectors.owners_waiting_for_reindex(
-        side=there, owner_ids=near, model_version=version
+        side=there, owner_ids=near, model_version=version, centring_version=centring_version
     )
     touched = sorted(near - waiting)
-    my_faces = selectors.faces_of_person(side=side, owner_id=owner_id, model_version=version)
+    my_faces = selectors.faces_of_person(
+        side=side, owner_id=owner_id, model_version=version, centring_version=centring_version
+    )
     if face.pk not in my_faces or not touched:
         job_done(job)
         return []
@@ -202,14 +219,15 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
             near_me.update(
                 n.owner_id for n in selectors.faces_nearest(
                     embedding=embedding, facts=my_facts, max_distance=params.distance_max,
-                    model_version=version,
+                    model_version=version, centring_version=centring_version,
                 )
             )
     near_me -= selectors.owners_waiting_for_reindex(
-        side=there, owner_ids=near_me - near, model_version=version
+        side=there, owner_ids=near_me - near, model_version=version,
+        centring_version=centring_version,
     ) | waiting
     their_faces = selectors.faces_of_people(
-        side=there, owner_ids=near_me, model_version=version
+        side=there, owner_ids=near_me, model_version=version, centring_version=centring_version
     )
     pairs = {
         other: ranking.closest_pair(my_faces, faces_of_other)
@@ -219,7 +237,10 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
     # With fusion on, people are ranked (and candidates recorded) by their photo pair
     # closest under fusion; the loose SFace distance still decides who may be one at all.
     fusion = settings.MATCH_FUSION
-    fused = _fused_pairs(my_faces, their_faces, my_facts, version) if fusion else {}
+    fused = (
+        _fused_pairs(my_faces, their_faces, my_facts, version, centring_version) if fusion
+        else {}
+    )
     my_distances = (
         {other: pair.fused for other, pair in fused.items()} if fusion
         else {other: pair.distance for other, pair in pairs.items()}
@@ -242,11 +263,13 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
                 rank_for_them = _fused_rank_among(
                     their_faces[other], _facts_of(other_face_any, side), my_faces,
                     exclude_owner=owner_id, model_version=version,
+                    centring_version=centring_version,
                 )
             else:
                 rank_for_them = _rank_among(
                     their_faces[other], _facts_of(other_face_any, side), pair.distance,
                     exclude_owner=owner_id, top_k=params.top_k, model_version=version,
+                    centring_version=centring_version,
                 )
         if ranking.is_candidate(
             pair=pair, rank_for_a=rank_for_me, rank_for_b=rank_for_them, params=params

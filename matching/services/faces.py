@@ -16,7 +16,7 @@ from django.db import transaction
 from families.audit import audit_record
 from families.models import Photo, User
 from families.selectors import photo_manageable_by
-from matching import queueing
+from matching import queueing, selectors
 from matching.faces import (
     Box,
     Embeddings,
@@ -26,6 +26,7 @@ from matching.faces import (
     get_engine,
 )
 from matching.models import Face, MatchJob
+from matching.services.centring import centring_fields
 from matching.services.facts import face_facts
 from matching.services.match_jobs import (
     enqueue_match_job,
@@ -75,6 +76,12 @@ def photo_process(*, match_job_id: int, photo_id: int) -> list[int]:
         # A face a person picked wins over the detector: its boxes are not brought back.
         picked = photo.faces.filter(picked_by__isnull=False).exists()
         created = []
+        facts = face_facts(photo, embedded=embedding is not None)
+        # Centred with the current centring as it is stored (raw kept beside it).
+        vectors = {} if embedding is None else centring_fields(
+            sface=embedding.sface, dlib=embedding.dlib, age_in_photo=facts["age_in_photo"],
+            side=facts["side"], centring=selectors.centring_current(engine.model_version),
+        )
         for face in [] if picked else detected:
             embed_this = embedding is not None
             created.append(Face.objects.create(
@@ -83,11 +90,10 @@ def photo_process(*, match_job_id: int, photo_id: int) -> list[int]:
                 landmarks={k: list(v) for k, v in face.landmarks.items()},
                 rotation=face.rotation,
                 detector_confidence=face.confidence,
-                embedding=embedding.sface if embed_this else None,
-                embedding_dlib=embedding.dlib if embed_this else None,
+                **vectors,
                 model_name=engine.model_name if embed_this else "",
                 model_version=engine.model_version if embed_this else "",
-                **face_facts(photo, embedded=embed_this),
+                **facts,
             ))
         if picked or len(detected) == 1:
             state, detail = Photo.FaceState.FACE_FOUND, ""
@@ -192,10 +198,13 @@ def _embedding_store(
     if face is None:
         return None
     photo = Photo.objects.select_related("case", "seeker_posting").get(pk=face.photo_id)
-    for name, value in face_facts(photo, embedded=True).items():
+    facts = face_facts(photo, embedded=True)
+    vectors = centring_fields(
+        sface=embedding.sface, dlib=embedding.dlib, age_in_photo=facts["age_in_photo"],
+        side=facts["side"], centring=selectors.centring_current(engine.model_version),
+    )
+    for name, value in {**facts, **vectors}.items():
         setattr(face, name, value)
-    face.embedding = embedding.sface
-    face.embedding_dlib = embedding.dlib
     face.model_name = engine.model_name
     face.model_version = engine.model_version
     face.save()

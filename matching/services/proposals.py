@@ -76,7 +76,7 @@ def candidate_propose(
         ).first()
         created = candidate is None
         if created:
-            params = ranking.RankingParameters.from_settings()
+            params = selectors.ranking_parameters()
             candidate = Candidate.objects.create(
                 case=case, seeker_posting=seeker_posting, source=source, proposed_by=actor,
                 proposal_note=note,

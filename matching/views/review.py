@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -100,6 +101,7 @@ def review(request: HttpRequest, reference: UUID) -> HttpResponse:
         "case_photos": list(case.photos.order_by("uploaded_at", "pk")),
         "seeker_photos": list(posting.photos.order_by("uploaded_at", "pk")),
         "pairs": selectors.candidate_photo_pairs(candidate),
+        "fusion": settings.MATCH_FUSION,
         "chance": statistics.candidate_chance(candidate, viewer=request.user),
         "facts": selectors.candidate_facts(candidate),
         "reviews": candidate.reviews.select_related("reviewer"),

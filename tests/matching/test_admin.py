@@ -89,11 +89,13 @@ def test_the_admin_never_shows_a_raw_embedding(admin_client, photo_bytes, run_wo
         assert "128 numbers" in text
         assert face.model_version in text
         assert 'name="embedding"' not in text and 'name="embedding_dlib"' not in text
+        assert 'name="embedding_raw"' not in text and 'name="embedding_dlib_raw"' not in text
         shown = sorted(number for number in printed if number in text)
         assert not shown, f"embedding values shown: {shown}"
     # Saving the face in the admin keeps its embedding.
     face_admin = admin.site._registry[Face]
-    assert {"embedding", "embedding_dlib"} <= set(face_admin.exclude)
+    assert {"embedding", "embedding_dlib", "embedding_raw", "embedding_dlib_raw"} <= set(
+        face_admin.exclude)
 
 
 def test_failed_match_jobs_show_their_error_and_can_be_retried(

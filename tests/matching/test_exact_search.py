@@ -90,6 +90,7 @@ def test_every_width_class_is_read_from_its_covering_index(many_faces):
         "query": selectors.vector_literal(np.ones(128) / np.sqrt(128)), "side": Side.SEEKER,
         "sexes": [Sex.FEMALE, Sex.UNKNOWN], "born_min": 1970, "born_max": 1975,
         "limit": 10, "rerank": 20, "max_distance": 2, "model_version": current_model_version(),
+        "centring_version": 0,
     }
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
