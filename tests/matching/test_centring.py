@@ -275,7 +275,7 @@ def test_fusion_on_and_off_rank_on_centred_embeddings(
     assert best.best_distance == pytest.approx(sface, abs=1e-5)
     params = ranking.RankingParameters.from_settings(centred=True)
     client.force_login(make_user(volunteer=True))
-    page = client.get(reverse("matching:review", args=[best.pk])).content.decode()
+    page = client.get(reverse("matching:review", args=[best.reference])).content.decode()
     dlib = distance(case_face.embedding_dlib, true_face.embedding_dlib)
     if not fusion:
         assert best.score == pytest.approx(ranking.score(sface, best.age_gap_years, params),
