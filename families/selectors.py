@@ -107,8 +107,8 @@ def case_visible_to(*, user: AnyUser, case: MissingChildCase) -> bool:
 
 
 def seeker_posting_visible_to(*, user: AnyUser, posting: SeekerPosting) -> bool:
-    """The seeker (or who posted the found person) and admins; never the public, a family
-    or a volunteer.
+    """The seeker (or who posted the found person), admins, and for a partner's found person
+    every active member of its active organisation; never the public, a family or a volunteer.
 
     Volunteers read a seeker's posting only through a candidate they may review
     (``matching.selectors.candidate_reviewable_by``: its review, DNA, photo and face

@@ -22,7 +22,7 @@ from families.models import (
     Tip,
     User,
 )
-from matching.models import Candidate
+from matching.models import Candidate, MatchMessage
 
 #: The proposals a person made are one action for them, whether or not the pair was
 #: already a candidate (``candidate.proposed_again`` is for volunteers' eyes only).
@@ -172,7 +172,8 @@ def account_export(*, actor: User) -> bytes:
                 "account.json: your account. cases.json, seeker_postings.json: what you posted, "
                 "with each photo's faces and their embeddings (the numbers faces are compared "
                 "by), and each possible match a volunteer confirmed for you. photos/: the "
-                "photos as stored. notifications.json: what we told you. audit.json: what "
+                "photos as stored. notifications.json: what we told you. messages.json: the "
+                "messages you wrote to the volunteers. audit.json: what "
                 "you did, as recorded.\n"
             )
             if missing:
@@ -201,6 +202,11 @@ def account_export(*, actor: User) -> bytes:
                 {"subject": n.subject, "body": n.body, "link": n.link, "kind": n.kind,
                  "created_at": n.created_at, "read_at": n.read_at}
                 for n in actor.notifications.all().order_by("created_at")
+            ]))
+            archive.writestr("messages.json", dump([
+                {"candidate": m.candidate_id, "thread": m.thread, "body": m.body,
+                 "created_at": m.created_at}
+                for m in MatchMessage.objects.filter(author=actor).order_by("created_at", "pk")
             ]))
             archive.writestr("audit.json", dump(audit))
             for photo_id, content in files.items():

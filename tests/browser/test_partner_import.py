@@ -81,11 +81,19 @@ def upload(page, csv_path: Path, zip_path: Path | None) -> None:
     page.get_by_role("button", name="Import").click()
 
 
-def wait_until_done(page) -> None:
-    """Waits, without reloading, for the page to show the import finished."""
+def wait_until_done(page, *, refused: int = 0) -> None:
+    """Waits, without reloading, for the page to show the import finished: "done", or with
+    refused rows "finished with N rows refused" in the warning colour."""
     page.locator("#refused-heading ~ .table-scroll, #refused-heading ~ p.empty").filter(
         has_not_text="None so far").first.wait_for(timeout=IMPORT_TIMEOUT)
-    expect(page.locator('[data-progress="status_label"]')).to_have_text("done")
+    status = page.locator('[data-progress="status_label"]')
+    if refused:
+        expect(status).to_have_text(f"finished with {refused} rows refused")
+        expect(status).to_have_class("badge badge-warning")
+        expect(page.locator("progress[data-progress-bar]")).to_have_class("bar-warning")
+    else:
+        expect(status).to_have_text("done")
+        expect(page.locator("progress[data-progress-bar]")).to_have_class("bar-ok")
 
 
 def test_a_shelter_imports_found_people_fixes_the_refused_rows_and_imports_them_again(
@@ -146,7 +154,7 @@ def test_a_shelter_imports_found_people_fixes_the_refused_rows_and_imports_them_
     worker = worker_process(burst=False, queues=("import",))
 
     # The page follows the import by itself and ends listing the refused rows.
-    wait_until_done(page)
+    wait_until_done(page, refused=4)
     assert worker.poll() is None, worker.stdout.read()
     numbers = counts(page)
     assert numbers["Rows read"] == "7 / 7"
@@ -226,7 +234,7 @@ def test_a_shelter_imports_found_people_fixes_the_refused_rows_and_imports_them_
     page.get_by_role("link", name="All imports").click()
     upload(page, original_csv, photos_zip)
     page.wait_for_url(re.compile(r"/partners/imports/\d+/$"))
-    wait_until_done(page)
+    wait_until_done(page, refused=4)
     numbers = counts(page)
     assert (numbers["New people"], numbers["People updated"], numbers["Already up to date"],
             numbers["Rows refused"], numbers["Photos added"]) == ("0", "0", "3", "4", "0")

@@ -59,7 +59,8 @@ def test_a_family_downloads_its_data_and_photos(people, client):
     archive = _download(client, family)
     names = set(archive.namelist())
     assert {"README.txt", "account.json", "cases.json", "seeker_postings.json",
-            "notifications.json", "audit.json", f"photos/{photo.pk}.jpg"} == names
+            "notifications.json", "messages.json", "audit.json",
+            f"photos/{photo.pk}.jpg"} == names
 
     account = json.loads(archive.read("account.json"))
     assert account["email"] == family.email and account["phone"] == "+86 139 1111 2222"

@@ -132,3 +132,21 @@ def test_an_ended_candidate_takes_its_threads_away(confirmed):
     page = _client(candidate.case.family).get(
         reverse("matching:match_detail", args=[candidate.reference])).content.decode()
     assert "no longer being followed" in page and "Zebra-42" not in page
+
+
+def test_the_export_holds_the_messages_one_wrote(confirmed):
+    import io
+    import json
+    import zipfile
+
+    from families.services import account_export
+
+    candidate, _volunteer = confirmed
+    services.match_message_post(actor=candidate.case.family, candidate=candidate,
+                                body="Where is the sample taken?")
+    archive = zipfile.ZipFile(io.BytesIO(account_export(actor=candidate.case.family)))
+    (message,) = json.loads(archive.read("messages.json"))
+    assert (message["body"], message["thread"]) == ("Where is the sample taken?", "family")
+    seeker_archive = zipfile.ZipFile(io.BytesIO(account_export(
+        actor=candidate.seeker_posting.owner)))
+    assert json.loads(seeker_archive.read("messages.json")) == []
