@@ -131,7 +131,7 @@ def test_the_family_writes_to_the_volunteer_who_answers(
 
     family = new_page(locale="zh-CN")
     log_in(family, case.family)
-    family.goto("/zh-hans" + reverse("matching:match_detail", args=[candidate.pk]))
+    family.goto("/zh-hans" + reverse("matching:match_detail", args=[candidate.reference]))
     thread = family.locator("#messages-family")
     assert "与志愿者的留言" in thread.inner_text()
     thread.get_by_label("给您的志愿者留言").fill("我们同意与对方联系。请问在哪里采血？")
@@ -144,7 +144,7 @@ def test_the_family_writes_to_the_volunteer_who_answers(
 
     desk = new_page(viewport=DESKTOP)
     log_in(desk, volunteer)
-    desk.goto(reverse("matching:review", args=[candidate.pk]))
+    desk.goto(reverse("matching:review", args=[candidate.reference]))
     facts = desk.locator("table.facts-compare")
     dialect_row = facts.locator("tr").filter(has=desk.get_by_role("rowheader", name="Dialect"))
     assert "agrees" in dialect_row.inner_text()
@@ -167,7 +167,7 @@ def test_the_family_writes_to_the_volunteer_who_answers(
 
     seeker = new_page(viewport=DESKTOP)
     log_in(seeker, candidate.seeker_posting.owner)
-    seeker.goto(reverse("matching:match_detail", args=[candidate.pk]))
+    seeker.goto(reverse("matching:match_detail", args=[candidate.reference]))
     text = seeker.locator("main").inner_text()
     assert "county hospital" not in text and "我们同意" not in text
 
