@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, UnsupportedMediaType, ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -191,7 +191,9 @@ class PostingPhotos(PartnerEndpoint, generics.GenericAPIView):
         return Response(PhotoSerializer(photos_of_posting(posting), many=True).data)
 
     @extend_schema(request={"multipart/form-data": PhotoUploadSerializer},
-                   responses={201: PhotoSerializer})
+                   responses={201: PhotoSerializer,
+                              200: OpenApiResponse(PhotoSerializer, description=(
+                                  "The same photo sent again: the one the posting holds."))})
     def post(self, request: Request, reference: str) -> Response:
         posting = self.posting_or_404(reference)
         serializer = PhotoUploadSerializer(data=request.data)

@@ -77,7 +77,7 @@ def test_the_family_after_a_confirmation_and_the_reunion(
         in told
     page.get_by_label("match", exact=True).check()
     page.get_by_role("button", name="Record the result").click()
-    page.get_by_text("tick this box to confirm it").wait_for()
+    page.locator("small.error", has_text="tick this box to confirm it").wait_for()
     candidate.refresh_from_db()
     assert candidate.status == Candidate.Status.CONFIRMED
     axe_check(page)
