@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from reunion import embedded_redis
-from reunion.embedded_postgres import PGDATA_FOLDER, repair_handle_list
+from reunion.embedded_postgres import PGDATA_FOLDER, repair_handle_list, stop_server
 
 #: ``settings.WORKER_QUEUES``, in its order (Django is not loaded here).
 WORKER_QUEUES = ("face", "match", "notify", "import", "face-bulk")
@@ -89,8 +89,12 @@ class Portal:
             self.redis.stop()
             self.redis = None
         if self.postgres is not None:
-            self.postgres.stop()
+            stop_server(self.postgres)
             self.postgres = None
+            # The portal's processes exit together and each rewrites the package's list of
+            # its users on the way out (with no lock between processes): the package reads
+            # it once more at this process's exit.
+            repair_handle_list(DATA_DIR / PGDATA_FOLDER)
         sys.exit(code)
 
 

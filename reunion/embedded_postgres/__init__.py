@@ -37,3 +37,15 @@ def repair_handle_list(pgdata: str | os.PathLike[str]) -> bool:
             path.write_text("[]")
             return True
     return False
+
+
+def stop_server(server: object) -> None:
+    """Stops an embedded server this process started, with ``pg_ctl stop`` as the package's
+    own clean-up does (pgserver offers no public call for it; the portal starts the server
+    with no clean-up mode, so that its processes never stop it)."""
+    from pgserver._commands import pg_ctl
+
+    if server.get_pid() is None:  # type: ignore[attr-defined]
+        return  # already stopped
+    pg_ctl(["-w", "stop"], pgdata=server.pgdata,  # type: ignore[attr-defined]
+           user=server.system_user)  # type: ignore[attr-defined]
