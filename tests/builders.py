@@ -13,6 +13,7 @@ import io
 import zipfile
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from PIL import Image
 
 from families import services as family_services
@@ -125,3 +126,10 @@ def zip_upload(names: dict[str, bytes], *, name: str = "photos.zip") -> SimpleUp
         for entry, data in names.items():
             archive.writestr(entry, data)
     return SimpleUploadedFile(name, out.getvalue(), "application/zip")
+
+
+def logged_in(user) -> Client:
+    """A test client logged in as ``user``, for a test that speaks as several people."""
+    client = Client()
+    client.force_login(user)
+    return client

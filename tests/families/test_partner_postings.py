@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.base import ContentFile
-from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
@@ -38,10 +37,7 @@ def _member(shelter, make_user, **extra):
     return user
 
 
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+_client = builders.logged_in
 
 
 def _import(member, shelter, csv_text: str = PEOPLE) -> PartnerImport:

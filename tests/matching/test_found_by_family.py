@@ -23,10 +23,7 @@ def _queues(redis_queues):
     return redis_queues
 
 
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+_client = builders.logged_in
 
 
 def test_we_found_our_child_marks_the_case_found_and_closes_its_candidates(

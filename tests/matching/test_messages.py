@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from families.models import Notification
@@ -24,10 +23,7 @@ def _queues(redis_queues):
     return redis_queues
 
 
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+_client = builders.logged_in
 
 
 @pytest.fixture
