@@ -300,19 +300,19 @@ def test_the_centred_thresholds_hold_on_the_shared_pairs(faces_dir, tmp_path, se
     99.4 % at the centred threshold, and every true pair within the centred base."""
     import csv
 
-    from matching import crossage
+    from matching.crossage import embedding, labels, pipelines
     from matching.management.commands.calibrate_threshold import embed, pair_distances, rates
 
     with open(faces_dir / "pairs.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     names = sorted({r["file_a"] for r in rows} | {r["file_b"] for r in rows})
-    cache = crossage.cache_from_options({"no_cache": False, "cache_dir": tmp_path / "cache"})
+    cache = embedding.cache_from_options({"no_cache": False, "cache_dir": tmp_path / "cache"})
     vectors = {}
     for name in names:
         data = (faces_dir / name).read_bytes()
         vectors[name] = cache.embedding(cache.key(data), lambda data=data: embed(data))
-    centred = dict(zip(names, crossage.centred([vectors[n] for n in names],
-                                               [crossage.ADULT] * len(names)), strict=True))
+    centred = dict(zip(names, pipelines.centred([vectors[n] for n in names],
+                                                [labels.ADULT] * len(names)), strict=True))
     same = np.array([r["same_person"] == "yes" for r in rows])
     plain_distances = pair_distances(vectors, rows)
     centred_distances = pair_distances(centred, rows)
