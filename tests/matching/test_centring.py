@@ -20,8 +20,10 @@ from families.audit import AuditEntry
 from families.models import Sex
 from families.services.photos import photo_update
 from matching import centring as maths
-from matching import ranking, selectors, services
+from matching import ranking, services
 from matching.models import Candidate, Centring, Face, MatchJob, Side
+from matching.selectors.faces import owners_waiting_for_reindex
+from matching.selectors.search import PersonFacts, faces_nearest
 from matching.services import centring as centring_services
 from tests import builders
 
@@ -173,12 +175,12 @@ def test_two_centrings_are_never_compared(
     second = services.centring_apply()  # 10 faces: doubled
     assert second is not None and second.pk != first.pk
     case_face = Face.objects.get(side=Side.CASE)
-    seeker_facts = selectors.PersonFacts(side=Side.SEEKER, sex=Sex.UNKNOWN,
-                                         birth_year_min=1900, birth_year_max=2100)
+    seeker_facts = PersonFacts(side=Side.SEEKER, sex=Sex.UNKNOWN,
+                               birth_year_min=1900, birth_year_max=2100)
     # The search keeps them apart: only with the first centring named does it find them.
-    assert selectors.faces_nearest(embedding=case_face.embedding, facts=seeker_facts,
-                                   max_distance=2) == []
-    assert len(selectors.faces_nearest(
+    assert faces_nearest(embedding=case_face.embedding, facts=seeker_facts,
+                         max_distance=2) == []
+    assert len(faces_nearest(
         embedding=case_face.embedding, facts=seeker_facts, max_distance=2,
         centring_version=first.pk,
     )) == len(SEEKERS) + len(MORE_SEEKERS)
@@ -190,7 +192,7 @@ def test_two_centrings_are_never_compared(
     job = MatchJob.objects.create(kind=MatchJob.Kind.MATCH_FACE, face=case_face)
     assert services.face_match(match_job_id=job.pk, face_id=case_face.pk) == []
     assert not Candidate.objects.exists()
-    assert selectors.owners_waiting_for_reindex(
+    assert owners_waiting_for_reindex(
         side=Side.SEEKER, owner_ids=[p.pk for p in postings.values()],
         model_version=case_face.model_version,
     ) == {p.pk for p in postings.values()}
