@@ -22,8 +22,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from families import forms, partner_csv, selectors, services
+from families import partner_csv, selectors, services
 from families.audit import audit_record
+from families.forms.partners import PartnerImportForm
 from families.models import PartnerImport, Photo
 from families.views.common import no_store
 from reunion.ratelimits import limit
@@ -43,7 +44,7 @@ def partner_imports(request: HttpRequest) -> HttpResponse:
     organisations = list(member_of)
     if not organisations:
         raise Http404
-    form = forms.PartnerImportForm(request.POST or None, request.FILES or None,
+    form = PartnerImportForm(request.POST or None, request.FILES or None,
                                    organisations=member_of)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["csv_file"]

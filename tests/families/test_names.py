@@ -13,7 +13,7 @@ from django.utils import translation
 
 from families import names, selectors
 from families.api.serializers import ConfirmedCaseSerializer
-from families.forms import CaseForm
+from families.forms.cases import CaseForm
 from families.models import MissingChildCase, Sex
 from families.poster import case_poster_pdf
 from tests import builders
