@@ -13,7 +13,6 @@ from families.admin import (  # noqa: F401  (registration)
     audit,
     cases,
     notifications,
-    partners,
     photos,
     places,
     seekers,

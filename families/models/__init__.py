@@ -23,17 +23,17 @@ from families.models.cases import (
     new_public_number,
 )
 from families.models.notifications import Notification
-from families.models.partners import (
+from families.models.photos import Photo, photo_upload_to
+from families.models.places import CHINA, Division
+from families.models.seekers import SeekerPosting, partner_reference_validator
+from families.models.tips import Tip, tip_photo_upload_to
+from families.partners.models import (
     PartnerAPIKey,
     PartnerImport,
     PartnerImportRefusal,
     PartnerOrganisation,
     partner_import_upload_to,
 )
-from families.models.photos import Photo, photo_upload_to
-from families.models.places import CHINA, Division
-from families.models.seekers import SeekerPosting, partner_reference_validator
-from families.models.tips import Tip, tip_photo_upload_to
 
 __all__ = [
     "CHINA",

@@ -13,7 +13,7 @@ from families.forms.cases import CaseForm, CaseSearchForm
 from families.forms.photos import PhotoUploadForm
 from families.forms.seekers import SeekerPostingForm
 from families.models import MissingChildCase, PartnerOrganisation, Photo, SeekerPosting, Sex
-from families.services import partner_posting_save
+from families.partners.services import partner_posting_save
 from matching.forms import FacePickForm
 
 CASE = {

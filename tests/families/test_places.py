@@ -274,7 +274,7 @@ def shelter(make_user) -> PartnerOrganisation:
 
 
 def test_the_partner_import_accepts_codes_chinese_names_and_pinyin(shelter, redis_queues):
-    from tests.families.test_partner_imports import csv_bytes, run_import
+    from tests.families.partners.test_partner_imports import csv_bytes, run_import
 
     header = ["reference", "name", "sex", "birth_year", "province", "city", "country"]
     rows = [

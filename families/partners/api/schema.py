@@ -1,5 +1,5 @@
 """What the OpenAPI schema says beyond what drf-spectacular reads from the views: the
-error shape (``families.api.errors``) on every status an operation may answer, an
+error shape (``families.partners.api.errors``) on every status an operation may answer, an
 example for each operation, and where the API is served (``servers``).
 
 ``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]`` runs ``document_errors`` last.

@@ -13,7 +13,7 @@ import pytest
 from rq.registry import FinishedJobRegistry, StartedJobRegistry
 
 from families.models import AuditEntry, PartnerImport, PartnerOrganisation, SeekerPosting
-from families.services import (
+from families.partners.services import (
     partner_import_run,
     partner_import_start,
     partner_imports_resume_stalled,

@@ -24,17 +24,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from families import services
-from families.api.errors import activate_language, api_error_response, audited_path
-from families.api.serializers import (
+from families.audit import audit_record
+from families.models import CaseStatus, PartnerAPIKey, PartnerOrganisation, SeekerPosting
+from families.partners import services as partner_services
+from families.partners.api.errors import activate_language, api_error_response, audited_path
+from families.partners.api.serializers import (
     ConfirmedCandidateSerializer,
     PhotoSerializer,
     PhotoUploadSerializer,
     PostingSerializer,
     PostingUpdateSerializer,
 )
-from families.audit import audit_record
-from families.models import CaseStatus, PartnerAPIKey, PartnerOrganisation, SeekerPosting
-from families.selectors import partner_postings, photos_of_posting
+from families.partners.selectors import partner_postings
+from families.selectors import photos_of_posting
 from families.uploads import normalise_photo
 from matching import selectors as matching_selectors
 from matching.models import Candidate, DnaTest, Review
@@ -145,13 +147,13 @@ class PostingListCreate(PartnerEndpoint, generics.ListCreateAPIView):
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         reference = fields.pop("partner_reference")
-        posting, outcome = services.partner_posting_save(
+        posting, outcome = partner_services.partner_posting_save(
             actor=request.user, organisation=self.organisation, reference=reference,
             fields=fields, via="api",
         )
         posting = self.posting_or_404(posting.partner_reference)
         return Response(PostingSerializer(posting).data,
-                        status=status.HTTP_201_CREATED if outcome == services.CREATED
+                        status=status.HTTP_201_CREATED if outcome == partner_services.CREATED
                         else status.HTTP_200_OK)
 
 
@@ -170,7 +172,7 @@ class PostingDetail(PartnerEndpoint, generics.GenericAPIView):
         posting = self.posting_or_404(reference)
         serializer = PostingUpdateSerializer(posting, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.partner_posting_save(
+        partner_services.partner_posting_save(
             actor=request.user, organisation=self.organisation, reference=reference,
             fields=dict(serializer.validated_data), via="api",
         )

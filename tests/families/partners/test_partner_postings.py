@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from families.models import PartnerImport, PartnerOrganisation, Photo
-from families.services import partner_import_run, partner_import_start
+from families.partners.services import partner_import_run, partner_import_start
 from tests import builders
 
 pytestmark = pytest.mark.django_db
@@ -56,11 +56,11 @@ def test_a_finished_import_with_refusals_says_so_in_words_and_colour(
     done = _import(member, shelter)
     assert done.status == PartnerImport.Status.DONE and done.rows_refused == 1
     page = _client(member).get(
-        reverse("families:partner_import_detail", args=[done.pk])).content.decode()
+        reverse("partners:partner_import_detail", args=[done.pk])).content.decode()
     assert "finished with 1 row refused" in page
     assert 'class="bar-warning"' in page and "badge-warning" in page
     progress = _client(member).get(
-        reverse("families:partner_import_progress", args=[done.pk])).json()
+        reverse("partners:partner_import_progress", args=[done.pk])).json()
     assert (progress["status_label"], progress["tone"]) == (
         "finished with 1 row refused", "warning")
 
@@ -77,7 +77,7 @@ def test_refusals_are_written_in_the_members_language(shelter, make_user, redis_
         chinese = translation.gettext(english)
     assert chinese != english
     assert refusal.message == chinese
-    page = _client(member).get(reverse("families:partner_import_detail", args=[done.pk]),
+    page = _client(member).get(reverse("partners:partner_import_detail", args=[done.pk]),
                                HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert chinese in page
 
@@ -90,8 +90,8 @@ def test_the_import_page_links_its_people_and_the_photos_needing_a_face(
     photo = Photo.objects.get(partner_import=done)
     Photo.objects.filter(pk=photo.pk).update(face_state=Photo.FaceState.NO_FACE)
     page = _client(member).get(
-        reverse("families:partner_import_detail", args=[done.pk])).content.decode()
-    assert f"{reverse('families:partner_postings')}?import={done.pk}" in page
+        reverse("partners:partner_import_detail", args=[done.pk])).content.decode()
+    assert f"{reverse('partners:partner_postings')}?import={done.pk}" in page
     assert reverse("matching:face_picker", args=[photo.pk]) in page
     assert "HS-1, Xiao Hong" in page
 
@@ -105,7 +105,7 @@ def test_every_member_lists_the_organisations_postings_apart_from_their_own(
     second = _import(importer, shelter,
                      "reference,name,sex,birth_year\nHS-10,Chen Jing,F,1991\n")
     own = builders.seeker_posting(seeker=importer, display_name="My own search")
-    url = reverse("families:partner_postings")
+    url = reverse("partners:partner_postings")
 
     page = _client(colleague).get(url).content.decode()
     for name in ("Xiao Hong", "Zhang Wei", "Chen Jing"):
@@ -134,11 +134,11 @@ def test_nobody_else_lists_an_organisations_postings(shelter, make_user, redis_q
     outsider = make_user()
     other.members.add(outsider)
     assert "Xiao Hong" not in _client(outsider).get(
-        reverse("families:partner_postings")).content.decode()
-    assert _client(make_user()).get(reverse("families:partner_postings")).status_code == 404
+        reverse("partners:partner_postings")).content.decode()
+    assert _client(make_user()).get(reverse("partners:partner_postings")).status_code == 404
     posting = PartnerImport.objects.get().postings.first()
     assert _client(outsider).get(
         reverse("families:seeker_detail", args=[posting.pk])).status_code == 404
     shelter.is_active = False
     shelter.save()
-    assert _client(importer).get(reverse("families:partner_postings")).status_code == 404
+    assert _client(importer).get(reverse("partners:partner_postings")).status_code == 404

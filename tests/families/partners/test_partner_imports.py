@@ -1,4 +1,4 @@
-"""Partners' bulk imports (families/services/partner_imports.py, families/partner_csv.py):
+"""Partners' bulk imports (families/partners/services/imports.py, families/csv_reading.py):
 rows in or refused with their line, column and why; whole files refused with nothing kept;
 the same file twice changes nothing; the refused rows fixed and sent again go in; photos
 through the uploads' checks onto the bulk face queue; the files gone once done."""
@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from families import partner_csv
 from families.models import (
     AuditEntry,
     PartnerImport,
@@ -26,7 +25,8 @@ from families.models import (
     SeekerPosting,
     Sex,
 )
-from families.services import partner_import_run, partner_import_start
+from families.partners import csv_reading
+from families.partners.services import partner_import_run, partner_import_start
 from matching.models import MatchJob
 from tests import builders
 
@@ -166,7 +166,7 @@ def test_a_changed_row_updates_its_person(shelter, redis_queues):
 
 def test_the_refused_rows_fixed_and_sent_again_go_in(shelter, redis_queues):
     first = run_import(shelter, csv_bytes(GOOD + BAD), photos_zip())
-    download = "".join(partner_csv.refused_rows_csv(first.csv_header, first.refusals.all()))
+    download = "".join(csv_reading.refused_rows_csv(first.csv_header, first.refusals.all()))
     rows = list(csv.reader(io.StringIO(download.lstrip("\ufeff"))))
     assert rows[0] == ["line", "column", "message", *HEADER]
     assert [row[0] for row in rows[1:]] == ["5", "6", "7", "8", "9", "10"]
@@ -213,10 +213,10 @@ def test_a_file_that_cannot_be_read_is_refused_and_nothing_is_kept(
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "gb18030"])
 def test_the_text_encodings_a_spreadsheet_saves_are_read(encoding):
     text = "reference;name;sex;birth_year;province\nHS-1;小红;女;1986;河北\n"
-    table = partner_csv.read_table(text.encode(encoding))
+    table = csv_reading.read_table(text.encode(encoding))
     assert table.rows == [{"reference": "HS-1", "display_name": "小红", "sex": "女",
                            "birth_year": "1986", "grew_up_province": "河北"}]
-    assert partner_csv.read_row(table.rows[0]).fields["sex"] == Sex.FEMALE
+    assert csv_reading.read_row(table.rows[0]).fields["sex"] == Sex.FEMALE
 
 
 def test_too_many_rows_are_refused(shelter, settings):
@@ -297,7 +297,7 @@ def test_a_members_account_goes_but_the_organisations_postings_stay(shelter, mak
 
 
 def test_refused_rows_go_after_the_days_they_are_kept(shelter, redis_queues, settings):
-    from families.services.partner_imports import partner_import_refusals_expire
+    from families.partners.services.imports import partner_import_refusals_expire
 
     done = run_import(shelter, csv_bytes(GOOD + BAD), photos_zip())
     assert partner_import_refusals_expire() == 0, "kept while the members fix them"
@@ -351,7 +351,7 @@ def test_a_stopped_import_deletes_its_files_as_a_finished_one_does(
 def test_the_upkeep_deletes_the_files_an_ended_import_still_has(
     shelter, redis_queues, media_root, settings
 ):
-    from families.services.partner_imports import partner_imports_upkeep
+    from families.partners.services.imports import partner_imports_upkeep
 
     started = partner_import_start(actor=member(shelter), organisation=shelter,
                                    csv_data=csv_bytes(GOOD), csv_name="p.csv",
@@ -397,10 +397,10 @@ def test_the_zip_s_entry_count_is_checked_before_its_index_is_read(shelter, sett
     settings.PARTNER_IMPORT_MAX_ROWS = 100
     settings.PARTNER_IMPORT_MAX_PHOTOS_PER_ROW = 10
     honest = photos_zip().read()
-    assert partner_csv.check_zip(io.BytesIO(honest)) == 3
+    assert csv_reading.check_zip(io.BytesIO(honest)) == 3
     forged = _with_declared_entries(honest, 60_000)
     with pytest.raises(ValidationError, match="too many files"):
-        partner_csv.check_zip(io.BytesIO(forged))
+        csv_reading.check_zip(io.BytesIO(forged))
     with pytest.raises(ValidationError, match="too many files"):
         partner_import_start(
             actor=member(shelter), organisation=shelter, csv_data=csv_bytes(GOOD),
@@ -410,7 +410,7 @@ def test_the_zip_s_entry_count_is_checked_before_its_index_is_read(shelter, sett
     settings.PARTNER_IMPORT_MAX_ROWS = 1
     settings.PARTNER_IMPORT_MAX_PHOTOS_PER_ROW = 2
     with pytest.raises(ValidationError, match="too many files"):
-        partner_csv.check_zip(io.BytesIO(honest))
+        csv_reading.check_zip(io.BytesIO(honest))
 
 
 def _with_zip64_count(data: bytes, count: int) -> bytes:
@@ -437,27 +437,27 @@ def test_the_end_record_is_read_by_the_portal_s_own_reader(monkeypatch, settings
             archive.writestr(f"p{index}.jpg", b"x")
         archive.comment = b"PK\x05\x06" + b"c" * 60_000  # a comment that looks like a record
     for data, entries in ((honest, 3), (with_comment.getvalue(), 5)):
-        assert partner_csv.zip_declared_entries(io.BytesIO(data)) == entries
-    assert partner_csv.zip_declared_entries(io.BytesIO(b"not a zip" * 100)) is None
+        assert csv_reading.zip_declared_entries(io.BytesIO(data)) == entries
+    assert csv_reading.zip_declared_entries(io.BytesIO(b"not a zip" * 100)) is None
     # A zip of a few kilobytes claiming a trillion entries, in Zip64's end record: refused
     # from the end record, before zipfile reads (and allocates) the index.
     forged = _with_zip64_count(honest, 10**12)
     assert len(forged) < 10_000
-    assert partner_csv.zip_declared_entries(io.BytesIO(forged)) == 10**12
+    assert csv_reading.zip_declared_entries(io.BytesIO(forged)) == 10**12
 
     def index_read(*args, **kwargs):
         raise AssertionError("the index was read")
 
-    monkeypatch.setattr(partner_csv.zipfile, "ZipFile", index_read)
+    monkeypatch.setattr(csv_reading.zipfile, "ZipFile", index_read)
     with pytest.raises(ValidationError, match="too many files"):
-        partner_csv.check_zip(io.BytesIO(forged))
+        csv_reading.check_zip(io.BytesIO(forged))
     # A Zip64 count within bounds goes on to the index (and counts it).
     monkeypatch.undo()
-    assert partner_csv.zip_declared_entries(io.BytesIO(_with_zip64_count(honest, 3))) == 3
-    assert partner_csv.check_zip(io.BytesIO(_with_zip64_count(honest, 3))) == 3
+    assert csv_reading.zip_declared_entries(io.BytesIO(_with_zip64_count(honest, 3))) == 3
+    assert csv_reading.check_zip(io.BytesIO(_with_zip64_count(honest, 3))) == 3
     # A Zip64 locator with no record before it is a damaged zip.
     broken = honest[:-22] + struct.pack("<4sLQL", b"PK\x06\x07", 0, 0, 1) + honest[-22:]
-    assert partner_csv.zip_declared_entries(io.BytesIO(broken)) is None
+    assert csv_reading.zip_declared_entries(io.BytesIO(broken)) is None
 
 
 def test_the_refused_rows_neutralise_formulas_and_come_back_as_sent(shelter, redis_queues):
@@ -469,7 +469,7 @@ def test_the_refused_rows_neutralise_formulas_and_come_back_as_sent(shelter, red
     ]
     first = run_import(shelter, csv_bytes(sent, header=header))
     assert first.rows_refused == 2
-    download = "".join(partner_csv.refused_rows_csv(first.csv_header, first.refusals.all()))
+    download = "".join(csv_reading.refused_rows_csv(first.csv_header, first.refusals.all()))
     rows = list(csv.reader(io.StringIO(download.lstrip("\ufeff"))))
     for row in rows[1:]:
         for cell in row:

@@ -1,4 +1,4 @@
-"""The partners' REST API (families/api/): every endpoint × no key, a revoked key, another
+"""The partners' REST API (families/partners/api/): every endpoint × no key, a revoked key, another
 organisation's key and the right key; postings keyed by the partner's reference; photos
 through the same checks and face pipeline as every upload; confirmed candidates only;
 one error shape; every call audited; a budget per key; the schema and its page."""
@@ -31,6 +31,7 @@ from families.models import (
     SeekerPosting,
     Sex,
 )
+from families.partners import services as partner_services
 from matching import services as matching_services
 from matching.models import Candidate, Review
 from tests import builders
@@ -72,7 +73,7 @@ def partners(make_user) -> Partners:
         name="old", organisation=shelter, member=member)
     revoked.revoked = True
     revoked.save()
-    posting, _created = services.partner_posting_save(
+    posting, _created = partner_services.partner_posting_save(
         actor=member, organisation=shelter, reference="HS-1",
         fields={k: v for k, v in PERSON.items() if k != "reference"})
     return Partners(shelter, police, key, other_key, revoked_key, member, posting)
@@ -435,7 +436,7 @@ def test_a_member_who_left_or_an_inactive_organisation_can_use_no_key(partners):
 
 def test_the_service_refuses_someone_who_is_not_a_member(partners, make_user):
     with pytest.raises(PermissionDenied):
-        services.partner_posting_save(actor=make_user(), organisation=partners.shelter,
+        partner_services.partner_posting_save(actor=make_user(), organisation=partners.shelter,
                                       reference="X", fields={})
     assert SeekerPosting.objects.filter(status=CaseStatus.PUBLISHED).count() == 1
 

@@ -22,10 +22,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from families import partner_csv, selectors, services
+from families import selectors
 from families.audit import audit_record
-from families.forms.partners import PartnerImportForm
 from families.models import PartnerImport, Photo
+from families.partners import csv_reading
+from families.partners import selectors as partner_selectors
+from families.partners import services as partner_services
+from families.partners.forms import PartnerImportForm
 from families.views.common import no_store
 from reunion.ratelimits import limit
 
@@ -49,7 +52,7 @@ def partner_imports(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["csv_file"]
         try:
-            started = services.partner_import_start(
+            started = partner_services.partner_import_start(
                 actor=request.user, organisation=form.cleaned_data["organisation"],
                 csv_data=upload.read(), csv_name=upload.name,
                 photos_zip=form.cleaned_data["photos_zip"],
@@ -59,18 +62,18 @@ def partner_imports(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            return redirect("families:partner_import_detail", pk=started.pk)
-    imports = selectors.partner_imports_of(request.user)[:50]
-    return no_store(render(request, "families/partner_imports.html", {
+            return redirect("partners:partner_import_detail", pk=started.pk)
+    imports = partner_selectors.partner_imports_of(request.user)[:50]
+    return no_store(render(request, "partners/partner_imports.html", {
         "form": form, "imports": imports, "organisations": organisations,
-        "columns": partner_csv.COLUMNS,
+        "columns": csv_reading.COLUMNS,
     }, status=400 if request.method == "POST" else 200))
 
 
 def _visible_import(request: HttpRequest, pk: int) -> PartnerImport:
     partner_import = get_object_or_404(PartnerImport.objects.select_related("organisation"),
                                        pk=pk)
-    if not selectors.partner_import_visible_to(user=request.user,
+    if not partner_selectors.partner_import_visible_to(user=request.user,
                                                partner_import=partner_import):
         raise Http404
     return partner_import
@@ -87,7 +90,7 @@ def _progress(partner_import: PartnerImport) -> dict[str, object]:
             "rows_total", "rows_processed", "rows_created", "rows_updated", "rows_unchanged",
             "rows_refused", "photos_added")},
         "rows_done": partner_import.rows_processed - partner_import.rows_refused,
-        "photos": selectors.partner_import_photo_states(partner_import),
+        "photos": partner_selectors.partner_import_photo_states(partner_import),
     }
 
 
@@ -99,7 +102,7 @@ def partner_import_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
     partner_import = _visible_import(request, pk)
     refusals = list(partner_import.refusals.all()[:REFUSALS_SHOWN])
     audit_record(actor=request.user, action="partner_import.viewed", obj=partner_import)
-    return no_store(render(request, "families/partner_import_detail.html", {
+    return no_store(render(request, "partners/partner_import_detail.html", {
         "partner_import": partner_import, "progress": _progress(partner_import),
         "refusals": refusals, "more_refusals": partner_import.rows_refused > len(refusals),
         "refusals_keep_days": settings.PARTNER_IMPORT_REFUSALS_KEEP_DAYS,
@@ -127,7 +130,7 @@ def partner_import_refused(request: HttpRequest, pk: int) -> HttpResponseBase:
     audit_record(actor=request.user, action="partner_import.refused_downloaded",
                  obj=partner_import, detail={"rows": partner_import.rows_refused})
     response = StreamingHttpResponse(
-        partner_csv.refused_rows_csv(partner_import.csv_header,
+        csv_reading.refused_rows_csv(partner_import.csv_header,
                                      partner_import.refusals.iterator()),
         content_type="text/csv; charset=utf-8",
     )
@@ -144,17 +147,17 @@ def partner_postings(request: HttpRequest) -> HttpResponse:
     filtered by import (a shelter's thousands, apart from the member's own postings)."""
     if not selectors.partner_organisations_of(request.user).exists():
         raise Http404
-    imports = list(selectors.partner_imports_of(request.user)[:200])
+    imports = list(partner_selectors.partner_imports_of(request.user)[:200])
     query = request.GET.get("q", "").strip()[:100]
     chosen = request.GET.get("import", "")
     import_pk = int(chosen) if chosen.isdigit() and any(
         str(item.pk) == chosen for item in imports) else None
-    postings = selectors.partner_postings_of(request.user, query=query,
+    postings = partner_selectors.partner_postings_of(request.user, query=query,
                                              partner_import=import_pk)
     page = Paginator(postings, 50).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    return no_store(render(request, "families/partner_postings.html", {
+    return no_store(render(request, "partners/partner_postings.html", {
         "page": page, "imports": imports, "query": query, "import_pk": import_pk,
         "params": params.urlencode(),
     }))

@@ -1,4 +1,4 @@
-"""The partners' API keeps its contract (families/api/): every error in the one JSON shape
+"""The partners' API keeps its contract (families/partners/api/): every error in the one JSON shape
 and in the audit log (NUL bytes, a body too large, a route that is not one, a fault of
 Reunion's), the import's own checks, postings as JSON only, a photo sent again not stored
 twice, the language asked for, a bucket of calls with a burst and a sustained rate."""
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from families.models import AuditEntry, Photo
 from tests import builders
-from tests.families.test_api import PERSON, assert_error, call, jpeg_upload, partners  # noqa: F401
+from tests.families.partners.test_api import PERSON, assert_error, call, jpeg_upload, partners  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def test_a_body_too_large_is_a_413_in_the_one_shape_and_audited(partners, settin
 
 
 def test_a_fault_of_reunion_s_is_a_500_in_the_one_shape_and_audited(partners, monkeypatch):
-    from families.api import views
+    from families.partners.api import views
 
     def broken(**kwargs):
         raise RuntimeError("a bug")
@@ -83,9 +83,9 @@ def test_the_api_refuses_what_the_import_refuses(partners, field, value):
     error = assert_error(call("post", reverse("api:postings"), partners.key, **body),
                          400, "invalid")
     assert field in error["fields"]
-    from families import partner_csv
+    from families.partners import csv_reading
 
-    row = partner_csv.read_row({"reference": "HS-2", "display_name": "A", "sex": "F",
+    row = csv_reading.read_row({"reference": "HS-2", "display_name": "A", "sex": "F",
                                 "birth_year": "1986", **{field: str(value)}})
     assert row.problems, "the import refuses it too"
 

@@ -1,4 +1,4 @@
-"""The files partners' spreadsheets write (families/partner_csv.py), each built here as
+"""The files partners' spreadsheets write (families/csv_reading.py), each built here as
 Excel, WPS, LibreOffice or Numbers saves it: read exactly, or refused saying how to save
 them; never stored garbled. The refused-rows file, fixed and sent again, goes in whole."""
 
@@ -12,9 +12,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from families import partner_csv
 from families.models import PartnerImport, Photo, SeekerPosting
-from families.services import partner_import_run, partner_import_start
+from families.partners import csv_reading
+from families.partners.services import partner_import_run, partner_import_start
 from tests import builders
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +71,7 @@ def test_excel_unicode_text_utf16_tabs_and_multiline_quoted_cells_go_in_exactly(
 def test_a_quoted_cell_with_doubled_quotes_is_never_cut_whatever_the_first_lines_say():
     # csv.Sniffer guessed doublequote=False from such lines and cut the cell.
     text = written([["HS-1", "A", "F", "1986", 'Says ""x"" and "y"', "", ""]] * 3)
-    table = partner_csv.read_table(text.encode())
+    table = csv_reading.read_table(text.encode())
     assert [row["memories"] for row in table.rows] == ['Says ""x"" and "y"'] * 3
 
 
@@ -117,7 +117,7 @@ def test_semicolons_trailing_empty_columns_and_a_decimal_comma(shelter, redis_qu
 
 @pytest.mark.parametrize("age", ["1,234", "5 years", "5,5,5"])
 def test_a_number_that_is_not_one_is_refused_clearly(age):
-    row = partner_csv.read_row({"reference": "HS-1", "display_name": "A", "sex": "F",
+    row = csv_reading.read_row({"reference": "HS-1", "display_name": "A", "sex": "F",
                                 "birth_year": "1986", "photos": "a.jpg", "photo_age": age})
     assert [column for column, _message in row.problems] == ["photo_age"]
     assert "like 6 or 5.5" in row.problems[0][1]
@@ -157,7 +157,7 @@ def test_zip_names_from_chinese_windows_and_backslash_folders_are_found(shelter,
 def test_a_utf8_flagged_zip_keeps_its_names():
     archive = photos({"照片/小红.jpg": b"x"})
     with zipfile.ZipFile(archive) as opened:
-        assert [partner_csv.zip_name(info) for info in opened.infolist()] == ["照片/小红.jpg"]
+        assert [csv_reading.zip_name(info) for info in opened.infolist()] == ["照片/小红.jpg"]
 
 
 def test_the_refused_rows_file_round_trips_every_kind_of_cell(shelter, redis_queues):
@@ -168,7 +168,7 @@ def test_the_refused_rows_file_round_trips_every_kind_of_cell(shelter, redis_que
     ]
     first = run_import(shelter, written(rows, delimiter="\t").encode("utf-16"), photos())
     assert first.rows_refused == 3
-    download = "".join(partner_csv.refused_rows_csv(first.csv_header, first.refusals.all()))
+    download = "".join(csv_reading.refused_rows_csv(first.csv_header, first.refusals.all()))
     parsed = list(csv.reader(io.StringIO(download.lstrip("\ufeff"), newline="")))
     fixed = [parsed[0], *[[("F" if cell == "X" else cell) for cell in row]
                           for row in parsed[1:]]]

@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
-from families import services
 from families.admin.common import AuditedViewMixin, DeletionMixin
 from families.audit import audit_record
 from families.models import (
@@ -25,6 +24,7 @@ from families.models import (
     SeekerPosting,
     User,
 )
+from families.partners import services as partner_services
 
 # --- Partner organisations and their API keys (docs/PARTNERS.md) ---------------------------
 
@@ -72,7 +72,7 @@ class PartnerOrganisationAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin
         super().save_related(request, form, formsets, change)
         leaving = before - set(organisation.members.values_list("pk", flat=True))
         for member in User.objects.filter(pk__in=leaving):
-            services.partner_postings_hand_over(
+            partner_services.partner_postings_hand_over(
                 actor=request.user, from_user=member, organisation=organisation)
 
 

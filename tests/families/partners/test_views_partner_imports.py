@@ -1,4 +1,4 @@
-"""The import pages (families/views/partner_imports.py): the upload form and its messages, the
+"""The import pages (families/partners/views.py): the upload form and its messages, the
 progress numbers, the refused rows' download, the navigation link, the larger upload bound."""
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def start(client: Client, csv_data: bytes, zip_data: bytes | None = None):
     if zip_data is not None:
         files["photos_zip"] = upload("photos.zip", zip_data)
     organisation = PartnerOrganisation.objects.get()
-    return client.post(reverse("families:partner_imports"),
+    return client.post(reverse("partners:partner_imports"),
                        {"organisation": organisation.pk, **files})
 
 
@@ -70,7 +70,7 @@ def test_an_upload_starts_an_import_and_shows_its_page(
 
     started = PartnerImport.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("families:partner_import_detail", args=[started.pk])
+    assert response["Location"] == reverse("partners:partner_import_detail", args=[started.pk])
     assert started.csv_name == "people.csv" and started.rows_total == 2
     assert redis_queues["import"].get_job_ids() == [f"partner-import-{started.pk}-0"]
     page = client.get(response["Location"])
@@ -101,14 +101,14 @@ def test_progress_and_refused_rows_once_done(client, member, redis_queues, run_w
     started = PartnerImport.objects.get()
     run_worker(queues=("import",))
 
-    progress = client.get(reverse("families:partner_import_progress", args=[started.pk])).json()
+    progress = client.get(reverse("partners:partner_import_progress", args=[started.pk])).json()
     assert progress["status"] == "done" and progress["finished"] is True
     assert (progress["rows_done"], progress["rows_refused"], progress["photos_added"]) == (1, 1, 1)
     assert progress["photos"] == {"embedded": 0, "waiting": 1, "needs_pick": 0, "failed": 0}
 
-    page = client.get(reverse("families:partner_import_detail", args=[started.pk]))
+    page = client.get(reverse("partners:partner_import_detail", args=[started.pk]))
     assert "Write F, M or U" in page.content.decode()
-    download = client.get(reverse("families:partner_import_refused", args=[started.pk]))
+    download = client.get(reverse("partners:partner_import_refused", args=[started.pk]))
     assert download["Content-Disposition"].startswith("attachment;")
     rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content)
                                        .decode("utf-8-sig"))))
@@ -121,7 +121,7 @@ def test_progress_and_refused_rows_once_done(client, member, redis_queues, run_w
 
 
 def test_the_navigation_shows_imports_to_members_only(client, make_user):
-    link = reverse("families:partner_imports")
+    link = reverse("partners:partner_imports")
     assert link in client.get(reverse("families:dashboard")).content.decode()
     other = Client()
     other.force_login(make_user())
@@ -140,7 +140,7 @@ def test_an_import_may_be_larger_than_a_photo_but_only_for_a_logged_in_member(
     assert too_large.status_code == 400
     assert "The zip archive is larger than" in too_large.content.decode()
     settings.PARTNER_IMPORT_ZIP_MAX_BYTES = 2**30
-    anonymous = Client().post(reverse("families:partner_imports"),
+    anonymous = Client().post(reverse("partners:partner_imports"),
                               {"csv_file": upload("p.csv", PEOPLE.encode()),
                                "photos_zip": upload("p.zip", photos)})
     assert anonymous.status_code == 413
@@ -158,7 +158,7 @@ def test_a_large_body_is_refused_unread_unless_from_an_active_member_within_the_
     def send(user) -> int:
         client = Client()
         client.force_login(user)
-        return client.post(reverse("families:partner_imports"), {
+        return client.post(reverse("partners:partner_imports"), {
             "organisation": organisation.pk, "csv_file": upload("p.csv", PEOPLE.encode()),
             "photos_zip": upload("p.zip", photos)}).status_code
 

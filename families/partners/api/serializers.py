@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from families.models import MissingChildCase, Photo, SeekerPosting, partner_reference_validator
-from families.partner_csv import (
+from families.partners.csv_reading import (
     FIRST_YEAR,
     MEMORIES_MAX_LENGTH,
     MULTILINE_COLUMNS,
@@ -48,7 +48,7 @@ def bound_years(fields: dict[str, serializers.Field], names: tuple[str, ...]) ->
 
 
 class CheckedText:
-    """The same checks as an import's rows (``families.partner_csv``): no control
+    """The same checks as an import's rows (``families.partners.csv_reading``): no control
     characters, memories bounded, years from 1900 to this year."""
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -104,7 +104,7 @@ class CheckedText:
             raise serializers.ValidationError(problems)
         return super().validate(attrs)
 
-#: The posting fields a partner writes (``families.services.PARTNER_POSTING_FIELDS``).
+#: The posting fields a partner writes (``families.partners.services.PARTNER_POSTING_FIELDS``).
 POSTING_WRITE_FIELDS = [
     "display_name", "sex", "birth_year_min", "birth_year_max", "grew_up_province",
     "grew_up_city", "grew_up_district", "grew_up_country", "memories", "dialect",

@@ -29,11 +29,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
-from families import partner_csv
 from families.audit import audit_record
 from families.models import PartnerImport, PartnerImportRefusal, PartnerOrganisation, User
 from families.notifications import notification_send
-from families.services.partners import (
+from families.partners import csv_reading
+from families.partners.services.postings import (
     CREATED,
     UNCHANGED,
     UPDATED,
@@ -66,12 +66,12 @@ def partner_import_start(
     Nothing is stored when a file is refused.
     """
     partner_member_check(actor, organisation)
-    table = partner_csv.read_table(csv_data)
+    table = csv_reading.read_table(csv_data)
     if photos_zip is not None:
         if photos_zip.size > settings.PARTNER_IMPORT_ZIP_MAX_BYTES:
             raise ValidationError(_("The zip archive is larger than %(gb).1f GB.") % {
                 "gb": settings.PARTNER_IMPORT_ZIP_MAX_BYTES / 2**30})
-        partner_csv.check_zip(photos_zip)
+        csv_reading.check_zip(photos_zip)
     names_photos = any(row.get("photos") for row in table.rows)
     if names_photos and photos_zip is None and photo_folder is None:
         raise ValidationError(_("The CSV names photos: upload the zip of those photos with it."))
@@ -107,7 +107,7 @@ def partner_import_enqueue(partner_import_id: int) -> str | None:
         return None  # deleted meanwhile
     try:
         return queueing.enqueue(
-            settings.IMPORT_QUEUE, "families.jobs.run_partner_import", partner_import_id,
+            settings.IMPORT_QUEUE, "families.partners.jobs.run_partner_import", partner_import_id,
             job_id=_job_id(partner_import),
             timeout=settings.PARTNER_IMPORT_SLICE_SECONDS * 10 + 60,
         )
@@ -143,7 +143,7 @@ def partner_import_run(
             raise PermissionDenied
         partner_member_check(actor, partner_import.organisation)
         with partner_import.csv_file.open("rb") as stream:
-            table = partner_csv.read_table(stream.read())
+            table = csv_reading.read_table(stream.read())
     except (PermissionDenied, ValidationError, OSError) as error:
         return _fail(partner_import, _why_it_stopped(error))
     PartnerImport.objects.filter(pk=partner_import.pk, started_at__isnull=True).update(
@@ -177,13 +177,13 @@ def _why_it_stopped(error: Exception) -> str:
     return _("The uploaded files can no longer be read.")
 
 
-def _photo_source(partner_import: PartnerImport) -> partner_csv.PhotoSource:
+def _photo_source(partner_import: PartnerImport) -> csv_reading.PhotoSource:
     if partner_import.photos_zip:
-        return partner_csv.PhotoSource(zip_path=partner_import.photos_zip.path)
-    return partner_csv.PhotoSource(folder=partner_import.photo_folder or None)
+        return csv_reading.PhotoSource(zip_path=partner_import.photos_zip.path)
+    return csv_reading.PhotoSource(folder=partner_import.photo_folder or None)
 
 
-def _first_lines(table: partner_csv.Table) -> dict[str, int]:
+def _first_lines(table: csv_reading.Table) -> dict[str, int]:
     """Each reference's first line: a later row with the same reference is refused."""
     first: dict[str, int] = {}
     for index, cells in enumerate(table.rows):
@@ -192,8 +192,8 @@ def _first_lines(table: partner_csv.Table) -> dict[str, int]:
 
 
 def _import_next_row(
-    partner_import_id: int, actor: User, table: partner_csv.Table, first_line: dict[str, int],
-    photos: partner_csv.PhotoSource,
+    partner_import_id: int, actor: User, table: csv_reading.Table, first_line: dict[str, int],
+    photos: csv_reading.PhotoSource,
 ) -> bool:
     """Takes the next row in (or refuses it) with the counters; ``False`` when none is left."""
     with transaction.atomic():
@@ -226,10 +226,10 @@ def _import_next_row(
 
 def _import_row(
     partner_import: PartnerImport, actor: User, cells: dict[str, str], line: int,
-    first_line: dict[str, int], photos: partner_csv.PhotoSource,
+    first_line: dict[str, int], photos: csv_reading.PhotoSource,
 ) -> tuple[str, int, list[tuple[str, str]]]:
     """One row: (the counter it adds to, photos added, problems). Nothing stays if refused."""
-    row = partner_csv.read_row(cells)
+    row = csv_reading.read_row(cells)
     if first_line.get(row.reference, line) != line:
         row.problems.append(("reference", _("This reference is already on line %(line)d.")
                              % {"line": first_line[row.reference]}))
@@ -330,7 +330,7 @@ def _notify(partner_import: PartnerImport) -> None:
     notification_send(
         recipient=partner_import.uploaded_by, kind="partner_import", subject=subject,
         body=body, about=partner_import, dedupe_key=f"partner-import-{partner_import.pk}",
-        link=reverse("families:partner_import_detail", args=[partner_import.pk]),
+        link=reverse("partners:partner_import_detail", args=[partner_import.pk]),
     )
 
 

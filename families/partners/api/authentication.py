@@ -2,7 +2,7 @@
 
 Keys are stored hashed (``PartnerAPIKey``); a call with a revoked or expired key, or
 one whose organisation or member is no longer active, is refused and still recorded
-in the audit log against the key's organisation (``families.api.views``). Calls with
+in the audit log against the key's organisation (``families.partners.api.views``). Calls with
 unknown, revoked or expired keys are counted per address (``RATE_LIMITS["api_key_refused"]``);
 past that budget they are refused with 429 before anything is recorded. A usable key
 is never refused for its address.
@@ -17,7 +17,7 @@ from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.request import Request
 
 from families.models import PartnerAPIKey, User
-from families.selectors import partner_key_from
+from families.partners.selectors import partner_key_from
 from reunion.ratelimits import count_over
 
 KEYWORD = "Api-Key"
@@ -63,7 +63,7 @@ class PartnerKeyAuthentication(BaseAuthentication):
 class PartnerKeyScheme(OpenApiAuthenticationExtension):
     """How the schema describes the key."""
 
-    target_class = "families.api.authentication.PartnerKeyAuthentication"
+    target_class = "families.partners.api.authentication.PartnerKeyAuthentication"
     name = "partnerKey"
 
     def get_security_definition(self, auto_schema: object) -> dict[str, str]:

@@ -21,7 +21,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler, set_rollback
 
 from families.audit import audit_record
-from families.selectors import partner_key_from
+from families.partners.selectors import partner_key_from
 
 logger = logging.getLogger(__name__)
 

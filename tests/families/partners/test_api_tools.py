@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate as validate_spec
 from schemathesis import GenerationMode
 
-from families import services
 from families.models import PartnerAPIKey, PartnerOrganisation, Sex
+from families.partners import services as partner_services
 from tests import builders
 
 #: Generated calls per operation and mode: a few hundred in all, well under a minute.
@@ -36,7 +36,7 @@ def partner(transactional_db, make_user) -> dict[str, str]:
     organisation.members.add(member)
     _row, key = PartnerAPIKey.objects.create_key(name="tools", organisation=organisation,
                                                  member=member)
-    services.partner_posting_save(
+    partner_services.partner_posting_save(
         actor=member, organisation=organisation, reference="HS-1",
         fields={"display_name": "Xiao Hong", "sex": Sex.FEMALE, "birth_year_min": 1984,
                 "birth_year_max": 1986})

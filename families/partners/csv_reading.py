@@ -68,7 +68,7 @@ FIRST_YEAR = 1900
 
 def year_problem(year: int) -> str | None:
     """Why ``year`` can't be a year of birth, of arrival or of a photo (none if it can):
-    the same rule for an import's row and the API (``families.api.serializers``)."""
+    the same rule for an import's row and the API (``families.partners.api.serializers``)."""
     this_year = timezone.now().year
     if not FIRST_YEAR <= year <= this_year:
         return _("A year between %(first)d and %(last)d.") % {"first": FIRST_YEAR,
