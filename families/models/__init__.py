@@ -1,13 +1,14 @@
-"""Accounts, missing-child cases, seeker postings, photos, notifications, audit, tips and
-partners, one module each.
+"""Accounts, missing-child cases, seeker postings, photos, notifications, audit and tips,
+one module each; the partners' models live in their wing (``families.partners.models``).
 
 The words are those of DESIGN.md: a *case* is posted by a family, a *seeker*
 posting by an adult (or a volunteer for a found person), and both carry
 *photos*. Contact details are private: only the owner, volunteers and admins
 read them, and every such read is written to the audit log.
 
-Every model is imported here, so that Django finds them and ``from families.models import X``
-works; so are the functions the migrations name (``families.models.photo_upload_to``...).
+Every model is imported here, the partners' too, so that Django finds them and
+``from families.models import X`` works; so are the functions the migrations name
+(``families.models.photo_upload_to``...).
 """
 
 from families.models.accounts import VOLUNTEER_GROUP, User, UserManager

@@ -1,4 +1,8 @@
-"""Partner organisations, their API keys and their bulk imports."""
+"""Partner organisations, their API keys and their bulk imports.
+
+Families' models (app label ``families``: its tables, its migrations), kept in the partners'
+wing and imported by ``families.models``, where Django finds them.
+"""
 
 from __future__ import annotations
 
