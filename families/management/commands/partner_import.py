@@ -18,8 +18,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from families.models import PartnerImport, PartnerOrganisation, User
 from families.partners import csv_reading
-from families.partners.services import partner_import_run, partner_import_start
-from families.partners.services.imports import partner_import_enqueue
+from families.partners.services import (
+    partner_import_enqueue,
+    partner_import_run,
+    partner_import_start,
+)
 
 
 class Command(BaseCommand):

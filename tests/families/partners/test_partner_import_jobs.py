@@ -1,6 +1,7 @@
-"""The import job (families/partners/jobs.py ``run_partner_import``) in a real worker process: killed
-in the middle of an import, it leaves every row it took and nothing of the row in hand; the
-worker's upkeep queues the import again and a new worker goes on from the next row."""
+"""The import job (families/partners/jobs.py ``run_partner_import``) in a real worker
+process: killed in the middle of an import, it leaves every row it took and nothing of the
+row in hand; the worker's upkeep queues the import again and a new worker goes on from the
+next row."""
 
 from __future__ import annotations
 
