@@ -13,7 +13,7 @@ Measured, each on a fresh database (dropped, created and migrated), own Redis da
 (``--redis-url``, refused unless empty) and a temporary media folder:
 
 - **baseline**: the per-posting path a partner would otherwise take, as the REST API
-  does it, one row after the other: ``families.services.partner_posting_save`` then
+  does it, one row after the other: ``families.partners.services.partner_posting_save`` then
   ``families.services.photo_add`` (the HTTP layer left out), on the first
   ``--baseline-rows`` rows; rows/s. Then, on the same rows, the import with no web and
   no worker (``manage.py partner_import``, its own process): rows/s and its peak memory;
@@ -266,6 +266,7 @@ def main() -> None:
 
     from families import services
     from families.models import PartnerImport, PartnerOrganisation, Photo, User
+    from families.partners import services as partner_services
     from matching.models import MatchJob
 
     stop_by: dt.datetime | None = None
@@ -312,7 +313,7 @@ def main() -> None:
     started = time.perf_counter()
     for cells in rows_sample:
         row = dict(zip(HEADER, cells, strict=True))
-        posting, _outcome = services.partner_posting_save(
+        posting, _outcome = partner_services.partner_posting_save(
             actor=member, organisation=organisation, reference=row["reference"],
             fields={"display_name": row["name"], "sex": row["sex"],
                     "birth_year_min": int(row["birth_year"]),
@@ -352,7 +353,7 @@ def main() -> None:
         profiled = organisation_of(member, "Profiled import")
         rows = min(args.profile_rows, args.rows)
         with zip_path.open("rb") as handle:
-            partner_import = services.partner_import_start(
+            partner_import = partner_services.partner_import_start(
                 actor=member, organisation=profiled,
                 csv_data=make_csv(range(1, rows + 1), args.seed), csv_name="profiled.csv",
                 photos_zip=File(handle, name="photos.zip"), queue=False)
@@ -371,7 +372,7 @@ def main() -> None:
 
         with connections["default"].execute_wrapper(count):
             profile.enable()
-            services.partner_import_run(partner_import_id=partner_import.pk)
+            partner_services.partner_import_run(partner_import_id=partner_import.pk)
             profile.disable()
         seconds = time.perf_counter() - started
         out = io.StringIO()
@@ -398,7 +399,7 @@ def main() -> None:
         before = load()
         started = time.perf_counter()
         with zip_path.open("rb") as handle:
-            partner_import = services.partner_import_start(
+            partner_import = partner_services.partner_import_start(
                 actor=member, organisation=organisation, csv_data=data,
                 csv_name=csv_path.name, photos_zip=File(handle, name="photos.zip"))
         start_seconds = time.perf_counter() - started

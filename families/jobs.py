@@ -1,4 +1,5 @@
-"""RQ entry points for families: sending a notification's email; a partner's import.
+"""RQ entry points for families: sending a notification's email (a partner's import:
+``families.partners.jobs``).
 
 A notification row is created once per event (``dedupe_key``,
 ``families.notifications.notification_send``); its email job is keyed by the
@@ -23,7 +24,6 @@ from django.utils import timezone
 
 from families.models import Notification
 from families.notifications import subject_line
-from families.services.partner_imports import partner_import_enqueue, partner_import_run
 
 logger = logging.getLogger(__name__)
 
@@ -97,15 +97,12 @@ def _record_failure(notification_id: int, error: Exception) -> bool:
     return False
 
 
-def run_partner_import(partner_import_id: int) -> None:
-    """Imports a slice of the import's rows, then queues the next slice until none is left.
+def __getattr__(name: str) -> object:
+    """``run_partner_import``, by the dotted name that jobs queued before it moved to
+    ``families.partners.jobs`` carry (RQ looks a job's function up by that name)."""
+    if name == "run_partner_import":
+        # wing alias: the partners' wing builds on this module, not the other way
+        from families.partners.jobs import run_partner_import
 
-    Slices keep each job short, so the worker turns to other queues between them and
-    a killed worker loses one slice's row in hand (``families.services.partner_imports``).
-    """
-    partner_import = partner_import_run(
-        partner_import_id=partner_import_id,
-        max_seconds=settings.PARTNER_IMPORT_SLICE_SECONDS,
-    )
-    if partner_import is not None and not partner_import.is_finished:
-        partner_import_enqueue(partner_import.pk)
+        return run_partner_import
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

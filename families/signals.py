@@ -10,6 +10,8 @@ These receivers run on every one of those paths, so nothing is left behind:
   ``about_id``, filled by ``notification_send(about=...)``);
 - a deleted account's log-in records go.
 
+A partner import's receivers are the partners' own (``families/partners/signals.py``).
+
 A model with a ``post_delete`` receiver is never deleted by Django's fast path
 (a bare SQL ``DELETE`` without signals), so a cascade reaches these too.
 """
@@ -28,7 +30,6 @@ from django.dispatch import receiver
 from families.models import (
     MissingChildCase,
     Notification,
-    PartnerImport,
     Photo,
     SeekerPosting,
     Tip,
@@ -62,7 +63,7 @@ def notifications_about_delete(
     ).delete()
 
 
-for _model in (MissingChildCase, SeekerPosting, Photo, User, PartnerImport):
+for _model in (MissingChildCase, SeekerPosting, Photo, User):
     post_delete.connect(
         notifications_about_delete, sender=_model,
         dispatch_uid=f"families.notifications_about_delete.{_model._meta.label_lower}",
@@ -85,15 +86,3 @@ def tip_photo_delete(sender: type[Tip], instance: Tip, using: str, **kwargs: Any
     if name:
         storage = instance.photo.storage
         transaction.on_commit(lambda: _delete_file(storage, name), using=using, robust=True)
-
-
-@receiver(post_delete, sender=PartnerImport, dispatch_uid="families.partner_import_files_delete")
-def partner_import_files_delete(
-    sender: type[PartnerImport], instance: PartnerImport, using: str, **kwargs: Any
-) -> None:
-    """Removes a deleted import's uploaded CSV and zip (if still kept) after commit."""
-    for file in (instance.csv_file, instance.photos_zip):
-        if file.name:
-            storage, name = file.storage, file.name
-            transaction.on_commit(lambda storage=storage, name=name: storage.delete(name),
-                                  using=using, robust=True)

@@ -1,5 +1,8 @@
 """Families' and seekers' pages, and the public case pages (inside i18n_patterns).
 
+A partner organisation's imports and postings are the partners' pages, in
+``families/partners/urls.py``.
+
 A photo's faces (crop, picker, estimates) are matching's pages, in ``matching/urls.py``.
 """
 
@@ -8,7 +11,6 @@ from django.urls import path
 from families.views import (
     accounts,
     cases,
-    partner_imports,
     photos,
     places,
     seeker_postings,
@@ -60,13 +62,5 @@ urlpatterns = [
     path("tips/", tips.tips_queue, name="tips_queue"),
     path("tips/<uuid:reference>/", tips.tip_detail, name="tip_detail"),
     path("tips/<uuid:reference>/photo/", tips.tip_photo, name="tip_photo"),
-    path("partners/imports/", partner_imports.partner_imports, name="partner_imports"),
-    path("partners/postings/", partner_imports.partner_postings, name="partner_postings"),
-    path("partners/imports/<int:pk>/", partner_imports.partner_import_detail,
-         name="partner_import_detail"),
-    path("partners/imports/<int:pk>/progress/", partner_imports.partner_import_progress,
-         name="partner_import_progress"),
-    path("partners/imports/<int:pk>/refused.csv", partner_imports.partner_import_refused,
-         name="partner_import_refused"),
     path("places/divisions.json", places.place_divisions, name="place_divisions"),
 ]

@@ -2,7 +2,7 @@
 
 Raw embeddings are never shown: a face shows its dimensions and model version.
 Failed match jobs show their error, so admins see and retry them. A deletion here
-is audited and takes the path of every deletion (``families.admin.DeletionMixin``):
+is audited and takes the path of every deletion (``families.admin.common.DeletionMixin``):
 a deleted candidate's notices go with it.
 """
 
@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from families.admin import AuditedViewMixin, DeletionMixin
+from families.admin.common import AuditedViewMixin, DeletionMixin
 from families.models import Photo
 from matching.models import (
     Candidate,

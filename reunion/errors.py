@@ -16,7 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 
-from families.api.errors import api_error_response, is_api
+from families.partners.api.errors import api_error_response, is_api
 
 
 def visitor_language(request: HttpRequest) -> str:

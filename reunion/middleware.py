@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 from django_ratelimit.exceptions import Ratelimited
 
-from families.api.errors import api_error_response, is_api, server_error_message
+from families.partners.api.errors import api_error_response, is_api, server_error_message
 from families.selectors import partner_organisations_of
 from reunion.errors import server_error_page
 from reunion.ratelimits import rate_limited, used_up
@@ -136,7 +136,7 @@ class RequestSizeLimitMiddleware:
 
 
 #: The one page that takes more than a photo: a partner's CSV and zip of photos.
-BULK_UPLOAD_VIEW = "families:partner_imports"
+BULK_UPLOAD_VIEW = "partners:partner_imports"
 
 
 #: Its rate, per account (``RATE_LIMITS``), counted by the view.

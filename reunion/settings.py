@@ -61,7 +61,7 @@ INSTALLED_APPS = [
     "django_rq",
     "axes",
     "csp",  # the Content-Security-Policy header (below, "Security")
-    # The partners' REST API (families/api/): keys, the schema and its docs page.
+    # The partners' REST API (families/partners/api/): keys, the schema and its docs page.
     "rest_framework",
     "rest_framework_api_key",
     "drf_spectacular",
@@ -365,26 +365,28 @@ RATE_LIMITS = {
     "tip_case": env.str("RATE_LIMIT_TIP_CASE", default="60/h"),
     # "This might be me" and "this might be our child", per account.
     "proposal": env.str("RATE_LIMIT_PROPOSAL", default="10/h"),
-    # Calls to the partners' REST API, per API key (families/api/throttling.py): earned
+    # Calls to the partners' REST API, per API key (families/partners/api/throttling.py): earned
     # at this rate, and at most "api_key_burst" of them at once.
     "api_key": env.str("RATE_LIMIT_API_KEY", default="1200/h"),
     "api_key_burst": env.str("RATE_LIMIT_API_KEY_BURST", default="120"),
-    # Calls with an unknown, revoked or expired key, per address (families/api/authentication.py).
+    # Calls with an unknown, revoked or expired key, per address
+    # (families/partners/api/authentication.py).
     "api_key_refused": env.str("RATE_LIMIT_API_KEY_REFUSED", default="30/h"),
 }
 # --- The partners' REST API (docs/PARTNERS.md) --------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["families.api.authentication.PartnerKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["families.api.permissions.IsPartner"],
-    "DEFAULT_THROTTLE_CLASSES": ["families.api.throttling.PartnerKeyThrottle"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "families.partners.api.authentication.PartnerKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["families.partners.api.permissions.IsPartner"],
+    "DEFAULT_THROTTLE_CLASSES": ["families.partners.api.throttling.PartnerKeyThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "families.api.pagination.PartnerPagination",
+    "DEFAULT_PAGINATION_CLASS": "families.partners.api.pagination.PartnerPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "families.api.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "families.partners.api.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Reunion partner API",
@@ -398,10 +400,11 @@ SPECTACULAR_SETTINGS = {
     # (the Content-Security-Policy would refuse it).
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
-    # The error shape on every status, the examples and the servers (families/api/schema.py).
+    # The error shape on every status, the examples and the servers
+    # (families/partners/api/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "families.api.schema.document_errors",
+        "families.partners.api.schema.document_errors",
     ],
 }
 # The details of /healthz (versions, errors, queue lengths) for a caller that

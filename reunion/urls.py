@@ -12,7 +12,7 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     # The partners' REST API (docs/PARTNERS.md): no language prefix, keys not cookies.
-    path("api/v1/", include("families.api.urls")),
+    path("api/v1/", include("families.partners.api.urls")),
 ]
 
 urlpatterns += i18n_patterns(
@@ -22,6 +22,7 @@ urlpatterns += i18n_patterns(
     path("matching/", include("matching.urls")),
     path("accounts/", include(auth_urlpatterns())),
     path("", include("families.urls")),
+    path("", include("families.partners.urls")),
     prefix_default_language=False,
 )
 

@@ -59,12 +59,8 @@ from families.models import (
     Tip,
     User,
 )
-from families.services import (
-    partner_import_run,
-    partner_import_start,
-    seeker_posting_publish,
-    tip_submit,
-)
+from families.partners.services import partner_import_run, partner_import_start
+from families.services import seeker_posting_publish, tip_submit
 from matching.models import Candidate, DnaTest, Face, MatchJob, MatchMessage, Review
 from matching.services.proposals import candidate_propose
 from tests import builders
@@ -453,19 +449,19 @@ MATRIX: dict[str, list[Probe]] = {
     "matching/dashboard/": [Probe(_r("matching:dashboard"), VOLUNTEERS)],
     "matching/outcomes/": [Probe(_r("matching:outcomes"), VOLUNTEERS)],
     # --- partners' bulk imports (a member of another organisation: a test of its own) ---
-    "partners/imports/": [Probe(_r("families:partner_imports"), IMPORTERS,
+    "partners/imports/": [Probe(_r("partners:partner_imports"), IMPORTERS,
                                 label="an admin who is no member has nothing to import")],
-    "partners/postings/": [Probe(_r("families:partner_postings"), IMPORTERS,
+    "partners/postings/": [Probe(_r("partners:partner_postings"), IMPORTERS,
                                  label="the organisation's postings, for its members only")],
     "partners/imports/<int:pk>/": [
-        Probe(_r("families:partner_import_detail", pk=partner_import), IMPORT_READERS)],
+        Probe(_r("partners:partner_import_detail", pk=partner_import), IMPORT_READERS)],
     "partners/imports/<int:pk>/progress/": [
-        Probe(_r("families:partner_import_progress", pk=partner_import), IMPORT_READERS)],
+        Probe(_r("partners:partner_import_progress", pk=partner_import), IMPORT_READERS)],
     "partners/imports/<int:pk>/refused.csv": [
-        Probe(_r("families:partner_import_refused", pk=partner_import), IMPORT_READERS,
+        Probe(_r("partners:partner_import_refused", pk=partner_import), IMPORT_READERS,
               label="the refused rows as sent: the found people's details")],
     # --- the partners' REST API: an organisation's key in a header, never a browser's
-    # log-in (tests/families/test_api.py: every endpoint × no key, a revoked key, another
+    # log-in (tests/families/partners/test_api.py: every endpoint × no key, a revoked key, another
     # organisation's key, the right key); its schema and docs page are public ---
     "api/v1/postings/": [Probe(_r("api:postings"), NO_KEY)],
     "api/v1/postings/<str:reference>/": [
@@ -899,8 +895,8 @@ def test_every_post_needs_a_csrf_token(world, redis_queues):
     assert _state() == before
 
 
-IMPORT_PAGES = ("families:partner_import_detail", "families:partner_import_progress",
-                "families:partner_import_refused")
+IMPORT_PAGES = ("partners:partner_import_detail", "partners:partner_import_progress",
+                "partners:partner_import_refused")
 
 
 @pytest.mark.django_db
@@ -917,7 +913,7 @@ def test_a_member_of_another_organisation_sees_none_of_its_imports(
     client = _client(world, "anonymous")
     client.force_login(other)
 
-    listed = client.get(reverse("families:partner_imports"))
+    listed = client.get(reverse("partners:partner_imports"))
     assert listed.status_code == 200
     page = listed.content.decode()
     assert own.csv_name in page
@@ -927,11 +923,11 @@ def test_a_member_of_another_organisation_sees_none_of_its_imports(
         assert client.get(reverse(name, args=[shelter_import.pk])).status_code == 404, name
         assert client.get(reverse(name, args=[own.pk])).status_code == 200, name
     # The import's own members see it listed: the check above is not of an empty page.
-    shelter_page = _client(world, "partner_member").get(reverse("families:partner_imports"))
+    shelter_page = _client(world, "partner_member").get(reverse("partners:partner_imports"))
     assert IMPORT_CSV_NAME in shelter_page.content.decode()
 
     before = _state()
-    upload = client.post(reverse("families:partner_imports"), {
+    upload = client.post(reverse("partners:partner_imports"), {
         "organisation": world.organisation.pk,
         "csv_file": SimpleUploadedFile("people.csv", IMPORT_CSV, "text/csv"),
     })
@@ -953,7 +949,7 @@ def test_a_former_member_sees_none_of_the_imports(change, world, redis_queues):
     else:
         PartnerOrganisation.objects.filter(pk=world.organisation.pk).update(is_active=False)
     client = _client(world, "partner_member")
-    assert client.get(reverse("families:partner_imports")).status_code == 404
+    assert client.get(reverse("partners:partner_imports")).status_code == 404
     for name in IMPORT_PAGES:
         assert client.get(reverse(name, args=[world.partner_import.pk])).status_code == 404, name
 

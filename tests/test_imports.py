@@ -7,8 +7,13 @@
 - The face pipeline (``matching/faces/``) imports no ORM: no models, no ``django.db``, no
   services or selectors; it works on images and numbers.
 - ``families``' lower modules (everything but its services, views, URLs, admin,
-  management commands and the partners' API) never import ``matching``: matching builds
-  on families, not back.
+  management commands, and the same of the partners' wing with its API) never import
+  ``matching``: matching builds on families, not back.
+- The partners' wing (``families.partners``) builds on families' core; the core never
+  imports the wing, but for two doors: ``families.models`` imports the wing's models (they
+  are families' models), and ``families.jobs`` answers to the import job's old dotted name
+  for the jobs queued before it moved. (The app's ``ready()`` wires the wing in; the
+  project's URLs include the wing's.)
 - The top-level layers: ``reunion``'s base (queueing, the worker, logging, rate limits)
   imports no app, and the apps import nothing else of ``reunion``; the rest of ``reunion``
   (settings, URLs, health, metrics, middleware, the demo) sits on top of both apps. So the
@@ -32,7 +37,16 @@ HEAVY = ("deepface", "tensorflow", "keras", "cv2", "dlib", "matching.age_progres
 
 #: ``families`` modules that may build on ``matching`` (the top of the house).
 FAMILIES_UPPER = ("families.services", "families.views", "families.urls", "families.admin",
-                  "families.management", "families.api")
+                  "families.management", "families.partners.services", "families.partners.views",
+                  "families.partners.urls", "families.partners.admin", "families.partners.api")
+
+#: The partners' wing: its package, and its command (where Django looks for families').
+PARTNERS_WING = ("families.partners", "families.management.commands.partner_import")
+#: Where families' core may name the wing (importing module, imported module).
+WING_DOORS = {
+    ("families.models", "families.partners.models"),  # the wing's models are families'
+    ("families.jobs", "families.partners.jobs"),  # the import job's old dotted name
+}
 
 #: ``reunion``'s modules below the apps: they import no app, and are all the apps import of it.
 REUNION_BASE = ("reunion.queueing", "reunion.worker", "reunion.logging", "reunion.ratelimits")
@@ -195,6 +209,7 @@ def test_a_function_imports_only_heavy_libraries_or_a_documented_circle():
         f"{found.module}:{found.line} imports {found.target}"
         for found in all_imports()
         if found.local and not found.documented_circle
+        and (found.module, _owner(found.target)) not in WING_DOORS
         and not any(found.target == heavy or found.target.startswith(heavy + ".")
                     for heavy in HEAVY)
     ]
@@ -224,6 +239,21 @@ def test_families_lower_modules_never_import_matching():
 
 def _top(name: str) -> str:
     return name.split(".")[0]
+
+
+def _within(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
+
+
+def test_families_core_never_imports_the_partners_wing():
+    wrong = [
+        f"{found.module}:{found.line} imports {found.target}"
+        for found in all_imports()
+        if _top(found.module) == "families" and not _within(found.module, PARTNERS_WING)
+        and _within(found.target, ("families.partners",))
+        and (found.module, _owner(found.target)) not in WING_DOORS
+    ]
+    assert not wrong, "families' core builds nothing on the partners' wing:\n" + "\n".join(wrong)
 
 
 def test_the_top_level_layers_run_down():

@@ -9,8 +9,10 @@ work on commit. The names below are the package's API; each lives in:
 - ``photos``: uploads, what is said about a photo, its deletion;
 - ``deletion``: deleting a case, posting or account for good, orphaned files;
 - ``export``: everything held about a person, as a zip;
-- ``tips``: leads about a public case, handled by its volunteers;
-- ``partners``: partner organisations' found-person postings, keyed by their reference.
+- ``tips``: leads about a public case, handled by its volunteers.
+
+Partner organisations' postings and imports are the partners' own services
+(``families.partners.services``), which build on these.
 
 The audit log and notices live lower, in ``families.audit`` and
 ``families.notifications``, where matching can use them too.
@@ -41,20 +43,6 @@ from families.services.deletion import (
     seeker_posting_delete,
 )
 from families.services.export import account_export
-from families.services.partner_imports import (
-    partner_import_run,
-    partner_import_start,
-    partner_imports_resume_stalled,
-)
-from families.services.partners import (
-    CREATED,
-    PARTNER_POSTING_FIELDS,
-    UNCHANGED,
-    UPDATED,
-    partner_member_check,
-    partner_posting_save,
-    partner_postings_hand_over,
-)
 from families.services.photos import (
     PHOTO_EDITABLE_FIELDS,
     photo_add,
@@ -75,13 +63,9 @@ from families.services.tips import TIP_FIELDS, tip_handle, tip_pass_to_family, t
 
 __all__ = [
     "CASE_EDITABLE_FIELDS",
-    "CREATED",
-    "PARTNER_POSTING_FIELDS",
     "PHOTO_EDITABLE_FIELDS",
     "SEEKER_EDITABLE_FIELDS",
     "TIP_FIELDS",
-    "UNCHANGED",
-    "UPDATED",
     "MediaOrphan",
     "account_delete",
     "account_export",
@@ -94,12 +78,6 @@ __all__ = [
     "media_orphans_delete",
     "notification_mark_read",
     "notification_send",
-    "partner_import_run",
-    "partner_import_start",
-    "partner_imports_resume_stalled",
-    "partner_member_check",
-    "partner_posting_save",
-    "partner_postings_hand_over",
     "photo_add",
     "photo_delete",
     "photo_hide",

@@ -19,6 +19,7 @@ from typing import NamedTuple
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import Storage
 from django.db import models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from families.audit import audit_record
@@ -33,7 +34,6 @@ from families.models import (
 )
 from families.selectors import deletable_by
 from families.services.common import lock_for_update
-from families.services.partners import partner_postings_hand_over
 from matching.models import Face
 
 
@@ -80,19 +80,28 @@ def _delete_with_photos(
     return removed
 
 
+#: Sent in ``account_delete``'s transaction before anything of the account goes, with
+#: ``actor`` (``None``: the person themself) and ``user``. What the account holds for others
+#: is handed over here: a partner organisation's postings go to another member
+#: (``families/partners/signals.py``); a receiver's ``ValidationError`` stops the deletion.
+account_deleting = Signal()
+
+
 def account_delete(*, actor: User, user: User) -> dict[str, int]:
     """Deletes an account and everything posted from it; the person's own request or an admin's.
 
     Cases, seeker postings, photos (files too), faces, embeddings, notifications
     and log-in records go; the audit log keeps entries with the actor blanked.
     A partner organisation's postings are not the member's: they go to another
-    member first (``ValidationError``, nothing deleted, when there is none).
+    member first (``account_deleting``; ``ValidationError``, nothing deleted, when there is
+    none).
     """
     if not deletable_by(user=actor, owner_id=user.pk):
         raise PermissionDenied("Only the account's owner or an admin may delete it.")
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
-        partner_postings_hand_over(actor=actor if actor.pk != user.pk else None, from_user=user)
+        account_deleting.send(sender=User, actor=actor if actor.pk != user.pk else None,
+                              user=user)
         # Photos a volunteer added to someone else's case stay with that case.
         photos = Photo.objects.filter(
             models.Q(case__family=user) | models.Q(seeker_posting__owner=user)

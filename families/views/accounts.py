@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from families import forms, selectors, services
+from families import selectors, services
+from families.forms.accounts import AccountDeleteForm, ProfileForm, SignUpForm
 from families.tokens import (
     next_url_of_confirmation_token,
     user_for_confirmation_token,
@@ -46,7 +47,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     next_url = local_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.user.is_authenticated:
         return redirect(next_url or "families:dashboard")
-    form = forms.SignUpForm(
+    form = SignUpForm(
         request.POST or None, initial={"preferred_language": request.LANGUAGE_CODE}
     )
     if request.method == "POST" and form.is_valid():
@@ -138,7 +139,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
-    form = forms.ProfileForm(request.POST or None, instance=user)
+    form = ProfileForm(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
         new_address = form.asks_new_address()
         if new_address:
@@ -187,7 +188,7 @@ def notification_open(request: HttpRequest, reference: UUID) -> HttpResponseBase
 @never_cache
 @require_http_methods(["GET", "POST"])
 def account_delete(request: HttpRequest) -> HttpResponse:
-    form = forms.AccountDeleteForm(request.POST or None, user=request.user)
+    form = AccountDeleteForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         user = request.user
         logout(request)

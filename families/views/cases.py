@@ -18,8 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from families import forms, selectors, services
+from families import selectors, services
 from families.audit import audit_record
+from families.forms.cases import CaseForm, CaseSearchForm
+from families.forms.common import WithdrawForm
 from families.models import CaseStatus, MissingChildCase
 from families.poster import case_poster_pdf, case_poster_png
 from families.views.common import (
@@ -44,7 +46,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     numbered = selectors.public_case_by_number(request.GET.get("name", ""))
     if numbered is not None:
         return redirect(numbered)
-    form = forms.CaseSearchForm(request.GET or None)
+    form = CaseSearchForm(request.GET or None)
     if not form.is_bound:
         cases = selectors.public_cases()
     elif form.is_valid():
@@ -104,7 +106,7 @@ def case_poster_image(request: HttpRequest, pk: int) -> HttpResponse:
 @confirmed_email_required
 @require_http_methods(["GET", "POST"])
 def case_create(request: HttpRequest) -> HttpResponse:
-    form = forms.CaseForm(request.POST or None, account=request.user)
+    form = CaseForm(request.POST or None, account=request.user)
     if request.method == "POST" and form.is_valid():
         case = services.case_create(actor=request.user, fields=model_fields(form))
         messages.success(request, _(
@@ -119,7 +121,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case = managed_case(request, pk)
-    form = forms.CaseForm(request.POST or None, instance=case)
+    form = CaseForm(request.POST or None, instance=case)
     if request.method == "POST" and form.is_valid():
         fields = model_fields(form)
         case.refresh_from_db()
@@ -147,7 +149,7 @@ def case_publish(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def case_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     case = managed_case(request, pk)
-    form = forms.WithdrawForm(request.POST or None, is_case=True,
+    form = WithdrawForm(request.POST or None, is_case=True,
                               found_offered=case.is_matchable and case.family_id == request.user.pk)
     if request.method == "POST" and form.is_valid() and form.found:
         case_report_found(actor=request.user, case=case, note=form.cleaned_data["reason"])

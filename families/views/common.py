@@ -24,8 +24,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from families import forms, selectors
+from families import selectors
 from families.audit import audit_record
+from families.forms.common import DeleteConfirmForm
 from families.models import CaseStatus, MissingChildCase, Photo, SeekerPosting
 
 View = Callable[..., HttpResponseBase]
@@ -144,7 +145,7 @@ def delete_page(
     """Asks for confirmation, then deletes; only the owner or an admin, 404 for others."""
     if not selectors.deletable_by(user=request.user, owner_id=owner_id):
         raise Http404
-    form = forms.DeleteConfirmForm(request.POST or None)
+    form = DeleteConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         delete()
         messages.success(request, done)

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from families import forms, selectors, services
+from families import selectors, services
+from families.forms.photos import PhotoEditForm, PhotoHideForm, PhotoUploadForm
 from families.models import MissingChildCase, SeekerPosting
 from families.views.common import (
     audit_private_look,
@@ -36,7 +37,7 @@ def photos_page(
 ) -> HttpResponse:
     """Lists the photos of a case or posting with their face states, and takes uploads."""
     is_case = isinstance(owner_obj, MissingChildCase)
-    form = forms.PhotoUploadForm(request.POST or None, request.FILES or None, owner_obj=owner_obj)
+    form = PhotoUploadForm(request.POST or None, request.FILES or None, owner_obj=owner_obj)
     if request.method == "POST":
         if request.user.email_confirmed_at is None and not selectors.is_volunteer(request.user):
             messages.warning(request, _("Please confirm your email address first."))
@@ -94,7 +95,7 @@ def photo_states(request: HttpRequest) -> JsonResponse:
 @require_http_methods(["GET", "POST"])
 def photo_edit(request: HttpRequest, pk: int) -> HttpResponse:
     photo = photo_for(request, pk, manage=True)
-    form = forms.PhotoEditForm(
+    form = PhotoEditForm(
         request.POST or None, instance=photo,
         poster_changeable=selectors.photo_poster_changeable_by(user=request.user, photo=photo),
     )
@@ -137,7 +138,7 @@ def photo_hide(request: HttpRequest, pk: int) -> HttpResponse:
     if not selectors.photo_hideable_by(user=request.user, photo=photo):
         raise Http404
     back = photo_return_url(photo)
-    form = forms.PhotoHideForm(request.POST or None)
+    form = PhotoHideForm(request.POST or None)
     if request.method == "POST" and request.POST.get("step") == "show":
         services.photo_show(actor=request.user, photo=photo)
         messages.success(request, _("The photo is shown again."))

@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from families import forms, selectors, services
+from families import selectors, services
 from families.audit import audit_record
+from families.forms.common import WithdrawForm
+from families.forms.seekers import SeekerPostingForm, SeekerPublishForm, SeekerSearchForm
 from families.models import SeekerPosting
 from families.poster import seeker_posting_poster_pdf
 from families.views.common import (
@@ -37,7 +39,7 @@ from reunion.ratelimits import limit
 @confirmed_email_required
 @require_http_methods(["GET", "POST"])
 def seeker_create(request: HttpRequest) -> HttpResponse:
-    form = forms.SeekerPostingForm(request.POST or None)
+    form = SeekerPostingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         posting = services.seeker_posting_create(actor=request.user, fields=model_fields(form))
         messages.success(request, _("Your posting is saved. Now add photos."))
@@ -63,7 +65,7 @@ def seeker_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def seeker_edit(request: HttpRequest, pk: int) -> HttpResponse:
     posting = visible_posting(request, pk)
-    form = forms.SeekerPostingForm(
+    form = SeekerPostingForm(
         request.POST or None, instance=posting,
         consent_editable=selectors.consent_changeable_by(user=request.user, posting=posting),
     )
@@ -92,7 +94,7 @@ def seeker_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def seeker_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     posting = visible_posting(request, pk)
-    form = forms.WithdrawForm(
+    form = WithdrawForm(
         request.POST or None, is_case=False,
         found_offered=posting.is_matchable and posting.owner_id == request.user.pk
         and not posting.is_found_person,
@@ -145,7 +147,7 @@ def seeker_publish(request: HttpRequest, pk: int) -> HttpResponse:
     posting = visible_posting(request, pk)
     if not selectors.seeker_posting_publishable_by(user=request.user, posting=posting):
         raise Http404  # only a person publishes themself: never a found person's posting
-    form = forms.SeekerPublishForm(
+    form = SeekerPublishForm(
         request.POST if request.POST.get("step") == "publish" else None, posting=posting,
         initial={"photos": [p.pk for p in posting.photos.filter(use_on_poster=True)],
                  "show_memories": posting.show_memories},
@@ -174,7 +176,7 @@ def seeker_publish(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def public_seeker_list(request: HttpRequest) -> HttpResponse:
     """Adults looking for their family, who chose to be found: searchable by anyone."""
-    form = forms.SeekerSearchForm(request.GET or None)
+    form = SeekerSearchForm(request.GET or None)
     postings = selectors.public_seeker_postings(**form.filters())
     page = Paginator(postings, 24).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -22,8 +22,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from families import forms, selectors, services
+from families import selectors, services
 from families.audit import audit_record
+from families.forms.tips import TipForm, TipHandleForm, TipPassOnForm
 from families.models import CaseStatus, MissingChildCase, Tip
 from families.views.common import no_store
 from reunion.ratelimits import count_over, used_up
@@ -57,7 +58,7 @@ def tip_create(request: HttpRequest, pk: int) -> HttpResponse:
         # The child is found: nothing is stored, and the sender is thanked all the same.
         return render(request, "families/tip_closed.html", {"case": case},
                       status=409 if request.method == "POST" else 200)
-    form = forms.TipForm(request.POST or None, request.FILES or None)
+    form = TipForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         if not form.is_from_a_program:
             upload = form.cleaned_data.get("photo")
@@ -114,9 +115,9 @@ def tip_detail(request: HttpRequest, reference: UUID) -> HttpResponse:
     if not selectors.tip_handleable_by(user=request.user, tip=tip):
         raise Http404
     step = request.POST.get("step", "")
-    handle_form = forms.TipHandleForm(request.POST if step == "handle" else None,
+    handle_form = TipHandleForm(request.POST if step == "handle" else None,
                                       initial={"status": tip.status, "note": tip.volunteer_note})
-    pass_on_form = forms.TipPassOnForm(request.POST if step == "pass_on" else None)
+    pass_on_form = TipPassOnForm(request.POST if step == "pass_on" else None)
     if step == "handle" and handle_form.is_valid():
         services.tip_handle(actor=request.user, tip=tip, **handle_form.cleaned_data)
         messages.success(request, _("The tip is marked."))

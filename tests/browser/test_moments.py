@@ -207,7 +207,7 @@ def test_a_partner_member_reads_the_results_and_the_organisations_postings(
     from django.core.files.base import ContentFile
 
     from families.models import PartnerOrganisation
-    from families.services import partner_import_run, partner_import_start
+    from families.partners.services import partner_import_run, partner_import_start
 
     shelter = PartnerOrganisation.objects.create(
         name="Hope shelter", kind="shelter", matching_basis="Intake records.")
@@ -225,7 +225,7 @@ def test_a_partner_member_reads_the_results_and_the_organisations_postings(
 
     page = new_page(viewport=DESKTOP, locale="zh-CN")
     log_in(page, member)
-    page.goto("/zh-hans" + reverse("families:partner_import_detail", args=[done.pk]))
+    page.goto("/zh-hans" + reverse("partners:partner_import_detail", args=[done.pk]))
     assert page.locator(".badge-warning").inner_text() == "已完成，1 行被拒绝"
     assert page.locator("progress.bar-warning").count() == 1
     refused = page.locator("main").inner_text()
@@ -235,7 +235,7 @@ def test_a_partner_member_reads_the_results_and_the_organisations_postings(
 
     phone = new_page()
     log_in(phone, colleague)
-    phone.goto(reverse("families:partner_postings"))
+    phone.goto(reverse("partners:partner_postings"))
     assert "Xiao Hong" in phone.locator("main").inner_text()
     phone.get_by_label("Name or reference").fill("Zhang")
     phone.get_by_role("button", name="Search").click()

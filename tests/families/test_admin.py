@@ -19,6 +19,7 @@ from families.models import (
     SeekerPosting,
     User,
 )
+from families.partners import services as partner_services
 from matching.models import Face, MatchJob
 from tests import builders
 
@@ -155,7 +156,7 @@ def test_a_member_taken_off_an_organisation_hands_its_postings_to_one_who_stays(
                                                  matching_basis="Intake records.")
     leaving, staying = make_user(), make_user()
     shelter.members.add(leaving)
-    family_services.partner_posting_save(actor=leaving, organisation=shelter, reference="HS-1",
+    partner_services.partner_posting_save(actor=leaving, organisation=shelter, reference="HS-1",
                                          fields={"display_name": "Xiao Hong", "sex": "F",
                                                  "birth_year_min": 1986, "birth_year_max": 1986})
     url = reverse("admin:families_partnerorganisation_change", args=[shelter.pk])

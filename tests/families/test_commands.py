@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from families.models import AuditEntry, PartnerImport, PartnerOrganisation, Photo, SeekerPosting
-from families.services import partner_import_run, partner_import_start
+from families.partners.services import partner_import_run, partner_import_start
 
 pytestmark = pytest.mark.django_db
 

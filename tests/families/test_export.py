@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from families.models import AuditEntry, Notification, PartnerOrganisation
-from families.services import partner_posting_save
+from families.partners.services import partner_posting_save
 from matching.models import Candidate
 from tests import builders
 

@@ -8,16 +8,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from families.forms import (
-    AccountDeleteForm,
-    CaseForm,
-    CaseSearchForm,
-    PhotoUploadForm,
-    SeekerPostingForm,
-    SignUpForm,
-)
+from families.forms.accounts import AccountDeleteForm, SignUpForm
+from families.forms.cases import CaseForm, CaseSearchForm
+from families.forms.photos import PhotoUploadForm
+from families.forms.seekers import SeekerPostingForm
 from families.models import MissingChildCase, PartnerOrganisation, Photo, SeekerPosting, Sex
-from families.services import partner_posting_save
+from families.partners.services import partner_posting_save
 from matching.forms import FacePickForm
 
 CASE = {

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from families import names, selectors
-from families.api.serializers import ConfirmedCaseSerializer
-from families.forms import CaseForm
+from families.forms.cases import CaseForm
 from families.models import MissingChildCase, Sex
+from families.partners.api.serializers import ConfirmedCaseSerializer
 from families.poster import case_poster_pdf
 from tests import builders
 

@@ -11,7 +11,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from families.forms import CaseForm, PhotoUploadForm
+from families.forms.cases import CaseForm
+from families.forms.photos import PhotoUploadForm
 from families.models import User
 from tests import builders
 from tests.families.test_forms import CASE

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from families import divisions, services
-from families.forms import CaseForm
+from families.forms.cases import CaseForm
 from families.models import Division, MissingChildCase, PartnerOrganisation, SeekerPosting, Tip
 from families.places import settle
 from families.selectors import public_cases, public_seeker_postings, tips_for_volunteer
@@ -138,7 +138,7 @@ def test_the_case_form_says_which_part_of_the_place_is_not_in_the_list():
 
 
 def test_the_seeker_form_checks_where_they_grew_up_the_same_way():
-    from families.forms import SeekerPostingForm
+    from families.forms.seekers import SeekerPostingForm
 
     data = {"posted_for": "self", "display_name": "Wang Jun", "sex": "M",
             "birth_year_min": 1985, "birth_year_max": 1987, "grew_up_city": "",
@@ -275,7 +275,7 @@ def shelter(make_user) -> PartnerOrganisation:
 
 
 def test_the_partner_import_accepts_codes_chinese_names_and_pinyin(shelter, redis_queues):
-    from tests.families.test_partner_imports import csv_bytes, run_import
+    from tests.families.partners.test_partner_imports import csv_bytes, run_import
 
     header = ["reference", "name", "sex", "birth_year", "province", "city", "country"]
     rows = [

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from families.forms import CaseForm
+from families.forms.cases import CaseForm
 from families.models import PUBLIC_NUMBER_ALPHABET, MissingChildCase, PublicContact
 from tests import builders
 from tests.families.test_forms import CASE

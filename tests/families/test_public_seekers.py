@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from families import services
 from families.models import AuditEntry, PartnerOrganisation, Photo, SeekerPosting, User
+from families.partners import services as partner_services
 from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -156,7 +157,7 @@ def _shelter_posting(make_user) -> SeekerPosting:
         matching_basis="The shelter's intake records, 1985-1995.")
     member = make_user()
     shelter.members.add(member)
-    posting, _created = services.partner_posting_save(
+    posting, _created = partner_services.partner_posting_save(
         actor=member, organisation=shelter, reference="HS-1",
         fields={"display_name": "Xiao Hong", "sex": "F", "birth_year_min": 1986,
                 "birth_year_max": 1986})

@@ -122,7 +122,7 @@ def test_heights_are_shown_not_compared(make_candidate):
 
 
 def test_the_seeker_form_offers_the_dialect_list_and_keeps_older_text(make_user):
-    from families.forms import SeekerPostingForm
+    from families.forms.seekers import SeekerPostingForm
 
     posting = builders.seeker_posting(seeker=make_user(), dialect="the talk of our village")
     form = SeekerPostingForm(instance=posting)

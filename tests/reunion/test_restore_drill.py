@@ -19,7 +19,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from families.models import PartnerImport, PartnerOrganisation, Tip
-from families.services import partner_import_run, partner_import_start, tip_submit
+from families.partners.services import partner_import_run, partner_import_start
+from families.services import tip_submit
 from matching import services as matching_services
 from matching.models import Candidate, DnaTest, Face, Review
 from reunion import backup

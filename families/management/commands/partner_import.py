@@ -16,10 +16,13 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from families import partner_csv
 from families.models import PartnerImport, PartnerOrganisation, User
-from families.services import partner_import_run, partner_import_start
-from families.services.partner_imports import partner_import_enqueue
+from families.partners import csv_reading
+from families.partners.services import (
+    partner_import_enqueue,
+    partner_import_run,
+    partner_import_start,
+)
 
 
 class Command(BaseCommand):
@@ -100,7 +103,7 @@ class Command(BaseCommand):
         for refusal in partner_import.refusals.all()[:20]:
             self.stdout.write(f"  line {refusal.line} ({refusal.column}): {refusal.message}")
         if refused is not None and partner_import.rows_refused:
-            refused.write_text("".join(partner_csv.refused_rows_csv(
+            refused.write_text("".join(csv_reading.refused_rows_csv(
                 partner_import.csv_header, partner_import.refusals.iterator())),
                 encoding="utf-8")
             self.stdout.write(f"The refused rows are in {refused}.")
