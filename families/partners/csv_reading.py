@@ -460,18 +460,18 @@ _ZIP64_END_SIGNATURE = b"PK\x06\x06"
 _MAX_COMMENT = 0xFFFF
 
 
-def _end_record_at(tail: bytes) -> int | None:
-    """Where the end record starts in the file's last bytes: the last signature whose
-    comment length reaches exactly the end (a comment may itself hold the signature),
-    else the last one with a whole record after it, as zipfile would take."""
+def _end_record(tail: bytes) -> tuple[int, tuple[int, ...]] | None:
+    """Where the end record starts in the file's last bytes, with its fields: the last
+    signature whose comment length reaches exactly the end (a comment may itself hold the
+    signature), else the last one with a whole record after it, as zipfile would take."""
     whole = None
     at = tail.rfind(_END_SIGNATURE)
     while at >= 0:
         if at + _END_RECORD.size <= len(tail):
-            comment = _END_RECORD.unpack_from(tail, at)[-1]
-            if at + _END_RECORD.size + comment == len(tail):
-                return at
-            whole = at if whole is None else whole
+            fields = _END_RECORD.unpack_from(tail, at)
+            if at + _END_RECORD.size + fields[-1] == len(tail):
+                return at, fields
+            whole = (at, fields) if whole is None else whole
         at = tail.rfind(_END_SIGNATURE, 0, at)
     return whole
 
@@ -487,12 +487,10 @@ def zip_declared_entries(handle: IO[bytes]) -> int | None:
     size = handle.tell()
     tail_start = max(0, size - _END_RECORD.size - _MAX_COMMENT)
     handle.seek(tail_start)
-    tail = handle.read()
-    at = _end_record_at(tail)
-    if at is None:
+    found = _end_record(handle.read())
+    if found is None:
         return None
-    (_signature, _disk, _index_disk, on_disk, in_all, _index_size, _index_offset,
-     _comment) = _END_RECORD.unpack_from(tail, at)
+    at, (_signature, _disk, _index_disk, on_disk, in_all, *_rest) = found
     record_at = tail_start + at
     locator_at = record_at - _ZIP64_LOCATOR.size
     if locator_at >= 0:
