@@ -86,6 +86,7 @@ def candidate_propose(
                 case_face_id=pair.face_a if pair else None,
                 seeker_face_id=pair.face_b if pair else None,
                 model_version=current_model_version() if pair else "",
+                centring_version=selectors.centring_version_current() if pair else 0,
             )
         # Said to nobody but the volunteers: the person proposing must not learn what exists.
         entry = audit_record(

@@ -1,0 +1,129 @@
+"""Each face's ``r`` for hubness reduction (CSLS, ``matching.csls``): taken and kept fresh.
+
+A face's ``r`` is its mean cosine similarity to its ``MATCH_CSLS_K`` nearest searchable
+faces of the other side that could be the same person (the facts its match job's search
+filters on), of its model version and centring. Its match job takes it from the search it
+runs anyway (``face_csls_take``); the workers' upkeep (``csls_update``) takes it for the
+faces whose ``r`` is missing or was taken under another model version or centring, in
+batches that each commit: an interrupted run continues where it stopped. Stored whatever
+``MATCH_CSLS`` says, so switching it on finds every ``r`` ready.
+
+An ``r`` drifts as faces arrive on the other side; it is taken afresh at every new
+centring (a group doubled), when every face is re-centred and matched again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+
+from families.models import User
+from matching import csls, selectors
+from matching.faces import current_model_version
+from matching.models import Face
+
+logger = logging.getLogger(__name__)
+
+
+def _facts_across(face: Face) -> selectors.PersonFacts:
+    """What the face's own search filters on: the other side, the face's facts."""
+    return selectors.PersonFacts(
+        side=selectors.other_side(face.side), sex=face.sex,
+        birth_year_min=face.birth_year_min, birth_year_max=face.birth_year_max,
+    )
+
+
+def csls_r_of_face(face: Face, *, model_version: str, centring_version: int,
+                   nearest: Sequence[float] | None = None) -> float:
+    """``face``'s ``r``: from ``nearest`` (its search's distances, closest first) when they
+    hold at least ``MATCH_CSLS_K``, else from a search for its ``MATCH_CSLS_K`` nearest at
+    any distance (the match job's search stops at the loosest candidate distance)."""
+    k = settings.MATCH_CSLS_K
+    if nearest is None or len(nearest) < k:
+        nearest = [n.distance for n in selectors.faces_nearest(
+            embedding=face.embedding, facts=_facts_across(face), max_distance=2.0, limit=k,
+            model_version=model_version, centring_version=centring_version,
+        )]
+    return csls.r_from_distances(nearest, k)
+
+
+def face_csls_take(face: Face, *, model_version: str, centring_version: int,
+                   nearest: Sequence[float] | None = None) -> float:
+    """Takes and stores ``face``'s ``r`` with the versions it was taken under (no audit:
+    derived from the embeddings, as the centred vectors are). Returns it."""
+    r = csls_r_of_face(face, model_version=model_version, centring_version=centring_version,
+                       nearest=nearest)
+    Face.objects.filter(pk=face.pk).update(
+        csls_r=r, csls_model_version=model_version, csls_centring_version=centring_version)
+    face.csls_r, face.csls_model_version = r, model_version
+    face.csls_centring_version = centring_version
+    return r
+
+
+def _stale(model_version: str, centring_version: int):
+    """Searchable faces of these versions whose ``r`` is missing or of other versions."""
+    return Face.objects.filter(
+        searchable=True, embedding__isnull=False, model_version=model_version,
+        centring_version=centring_version,
+    ).filter(
+        Q(csls_r__isnull=True) | Q(csls_centring_version__isnull=True)
+        | ~Q(csls_model_version=model_version) | ~Q(csls_centring_version=centring_version)
+    )
+
+
+def faces_waiting_for_csls() -> int:
+    """How many searchable faces of the current versions have no current ``r``."""
+    model_version = current_model_version()
+    return _stale(model_version, selectors.centring_version_current(model_version)).count()
+
+
+def faces_csls_refresh(
+    *, actor: User | None = None, batch: int | None = None, limit: int | None = None,
+    max_seconds: float | None = None,
+) -> int:
+    """Takes ``r`` for the faces of the current versions whose ``r`` is missing or stale,
+    in id order, a batch per transaction. Stops after ``limit`` faces or ``max_seconds``;
+    run again, it continues. Returns how many faces it took ``r`` for."""
+    batch = batch or settings.MATCH_CSLS_BATCH
+    model_version = current_model_version()
+    started = time.monotonic()
+    done = 0
+    last_id = 0
+    while limit is None or done < limit:
+        if max_seconds is not None and time.monotonic() - started > max_seconds:
+            break
+        centring_version = selectors.centring_version_current(model_version)
+        size = batch if limit is None else min(batch, limit - done)
+        faces = list(_stale(model_version, centring_version).filter(pk__gt=last_id)
+                     .order_by("pk")[:size])
+        if not faces:
+            break
+        with transaction.atomic():
+            for face in faces:
+                face.csls_r = csls_r_of_face(face, model_version=model_version,
+                                             centring_version=centring_version)
+                face.csls_model_version = model_version
+                face.csls_centring_version = centring_version
+            # Only where the face is still of these versions: one re-centred meanwhile
+            # keeps its stale r until its own match job (or the next run) takes it again.
+            for face in faces:
+                Face.objects.filter(
+                    pk=face.pk, model_version=model_version, centring_version=centring_version,
+                ).update(csls_r=face.csls_r, csls_model_version=model_version,
+                         csls_centring_version=centring_version)
+        done += len(faces)
+        last_id = faces[-1].pk
+    if done:
+        logger.info("%d face(s) took their hubness r", done)
+    return done
+
+
+def csls_update(*, actor: User | None = None, max_seconds: float = 10.0) -> int:
+    """The upkeep's step: up to ``max_seconds`` of ``faces_csls_refresh`` (the next upkeep
+    continues). Returns how many faces took their ``r``."""
+    return faces_csls_refresh(actor=actor, max_seconds=max_seconds)
