@@ -57,7 +57,7 @@ class FaceAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
     search_fields = ("photo__pk", "model_version")
     exclude = ("embedding", "embedding_dlib", "embedding_raw", "embedding_dlib_raw")
     readonly_fields = ("embedding_dimensions", "model_name", "model_version",
-                       "centring_version", "csls_r", "csls_model_version",
+                       "centring_version", "csls_r", "csls_kth", "csls_model_version",
                        "csls_centring_version", "created_at")
     raw_id_fields = ("photo", "picked_by")
     actions = [reindex_face_photos]

@@ -41,6 +41,19 @@ def r_from_distances(distances: Iterable[float], k: int = DEFAULT_K) -> float:
     return float(np.mean(1.0 - values))
 
 
+def kth_distance(distances: Iterable[float], k: int = DEFAULT_K) -> float | None:
+    """The distance of the ``k``-th nearest (``None`` when there are fewer): a face of the
+    other group nearer than it would change the ``r``."""
+    values = np.sort(np.asarray(list(distances), dtype=np.float64))
+    return float(values[k - 1]) if values.size >= max(1, k) else None
+
+
+def r_changed_by(distance: float, kth: float | None) -> bool:
+    """Whether a new face at ``distance`` changes an ``r`` whose ``k``-th nearest was at
+    ``kth``: it does when it comes nearer, or when there were fewer than ``k``."""
+    return kth is None or distance < kth
+
+
 def csls_score(similarity: float, r_query: float, r_face: float) -> float:
     """``2 · cos − r_query − r_face``: higher is closer."""
     return 2.0 * similarity - r_query - r_face

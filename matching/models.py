@@ -75,6 +75,9 @@ class Face(models.Model):
     # search (or the upkeep's) with the model version and centring named beside it; used
     # only while those are the face's own (a re-centred face's r is stale until taken again).
     csls_r = models.FloatField(null=True, blank=True)
+    # The distance of the k-th of those faces (null: fewer than k): a new face nearer than
+    # it changes this face's r, so that face's match job clears it for the upkeep.
+    csls_kth = models.FloatField(null=True, blank=True)
     csls_model_version = models.CharField(max_length=80, blank=True)
     csls_centring_version = models.PositiveIntegerField(null=True, blank=True)
     model_name = models.CharField(max_length=40, blank=True)

@@ -40,6 +40,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='face',
+            name='csls_kth',
+            field=models.FloatField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name='face',
             name='csls_r',
             field=models.FloatField(blank=True, null=True),
         ),

@@ -1,11 +1,18 @@
-"""Hubness reduction's arithmetic (``matching.csls``), by hand on small made-up numbers."""
+"""Hubness reduction (CSLS): its arithmetic by hand on made-up numbers (``matching.csls``),
+then each face's ``r`` with real photos, the real models, a real worker and PostgreSQL
+(``matching.services.csls``, the match job's re-rank with ``MATCH_CSLS``)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from matching import csls
+from matching import csls, ranking, selectors, services
+from matching.faces import current_model_version
+from matching.models import Candidate, Centring, Face, MatchJob, Side
+from matching.services import csls as csls_services
+from reunion.worker import upkeep_steps
+from tests import builders
 
 
 def test_r_is_the_mean_similarity_of_the_k_nearest():
@@ -79,3 +86,102 @@ def test_a_persons_closest_pair_under_csls_weighs_each_photos_r():
     assert pair.csls == pytest.approx(0.5)
     assert pair.distance == pytest.approx(0.4)
     assert csls.closest_pair_csls(mine, {}, {}) is None
+
+
+def test_a_new_face_changes_an_r_only_by_coming_nearer_than_its_kth():
+    assert csls.kth_distance([0.9, 0.1, 0.5, 0.3], k=3) == pytest.approx(0.5)
+    assert csls.kth_distance([0.9, 0.1], k=3) is None
+    assert csls.r_changed_by(0.4, 0.5) and not csls.r_changed_by(0.5, 0.5)
+    assert not csls.r_changed_by(0.7, 0.5)
+    assert csls.r_changed_by(1.5, None), "fewer than k: every new face counts"
+
+
+# --- each face's r, with real photos ----------------------------------------------------
+
+#: One seeker posting per person (a photo at 35); person01 is also the case (img1.jpg).
+SEEKERS = {"img2.jpg": "person01", "img3.jpg": "person02", "img8.jpg": "person03",
+           "img13.jpg": "person04"}
+
+
+def add_seekers(make_user, photo_bytes, identities, names=SEEKERS) -> dict[str, object]:
+    postings = {}
+    for name, person in names.items():
+        assert identities[name] == person
+        posting = builders.seeker_posting(seeker=make_user())
+        builders.photo(data=photo_bytes(name), posting=posting, age_in_photo=35)
+        postings[person] = posting
+    return postings
+
+
+def distance(a, b) -> float:
+    return ranking.cosine_distance(np.asarray(a, dtype=np.float64),
+                                   np.asarray(b, dtype=np.float64))
+
+
+def r_by_hand(face: Face, others: list[Face], k: int) -> float:
+    """The mean similarity of ``face`` to its ``k`` nearest of ``others``."""
+    distances = sorted(distance(face.embedding, other.embedding) for other in others)
+    return float(np.mean([1 - d for d in distances[:k]])) if distances else 0.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_match_job_stores_its_faces_r_and_the_upkeep_takes_the_changed_ones_again(
+    settings, monkeypatch, make_user, photo_bytes, run_worker, identities
+):
+    settings.MATCH_CSLS_K = 2
+    assert "the hubness r" in [step.name for step in upkeep_steps()]
+    add_seekers(make_user, photo_bytes, identities)
+    run_worker()
+    version = current_model_version()
+    seekers = list(Face.objects.filter(side=Side.SEEKER).order_by("pk"))
+    assert len(seekers) == len(SEEKERS)
+    for face in seekers:  # no case yet: nothing near, no hub
+        assert (face.csls_r, face.csls_kth) == (0.0, None)
+        assert (face.csls_model_version, face.csls_centring_version) == (version, 0)
+
+    case = builders.case(family=make_user())
+    builders.photo(data=photo_bytes("img1.jpg"), case=case, age_in_photo=30)
+    run_worker()
+    case_face = Face.objects.get(side=Side.CASE)
+    # Its own match job took the case face's r from its search: its 2 nearest seekers.
+    assert case_face.csls_r == pytest.approx(r_by_hand(case_face, seekers, 2), abs=1e-5)
+    assert case_face.csls_kth == pytest.approx(
+        sorted(distance(case_face.embedding, f.embedding) for f in seekers)[1], abs=1e-5)
+    assert (case_face.csls_model_version, case_face.csls_centring_version) == (version, 0)
+    # The seekers had fewer than 2 faces across: the new face changed their r, so it went.
+    assert not Face.objects.filter(side=Side.SEEKER, csls_r__isnull=False).exists()
+    assert services.faces_waiting_for_csls() == len(SEEKERS)
+    candidate = Candidate.objects.get(case=case, seeker_posting__photos__faces__in=[
+        seekers[0]])
+    assert (candidate.model_version, candidate.centring_version) == (version, 0)
+
+    run_worker()  # the upkeep takes them again: over the one case face
+    for face in Face.objects.filter(side=Side.SEEKER):
+        assert face.csls_r == pytest.approx(r_by_hand(face, [case_face], 2), abs=1e-5)
+        assert face.csls_kth is None
+    assert services.faces_waiting_for_csls() == 0
+
+    # Interrupted in its third face (batches of one), the refresh keeps the first two and
+    # continues where it stopped.
+    Face.objects.update(csls_r=None)
+    taken = []
+    take = csls_services.csls_r_of_face
+
+    def interrupted(face, **kwargs):
+        taken.append(face.pk)
+        if len(taken) == 3:
+            raise KeyboardInterrupt
+        return take(face, **kwargs)
+
+    monkeypatch.setattr(csls_services, "csls_r_of_face", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        services.faces_csls_refresh(batch=1)
+    faces = list(Face.objects.order_by("pk"))
+    assert [face.csls_r is not None for face in faces] == [True, True, False, False, False]
+    monkeypatch.setattr(csls_services, "csls_r_of_face", take)
+    assert services.faces_csls_refresh(batch=1) == 3
+    assert services.faces_csls_refresh() == 0
+    for face in Face.objects.filter(side=Side.SEEKER):
+        assert face.csls_r == pytest.approx(r_by_hand(face, [case_face], 2), abs=1e-5)
+    assert Face.objects.get(side=Side.CASE).csls_r == pytest.approx(
+        r_by_hand(case_face, seekers, 2), abs=1e-5)
