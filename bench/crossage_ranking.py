@@ -4,8 +4,8 @@ Part 1, ranking alone: a labelled set the size of the public large-age-gap set (
 1,000 people, 3,800 photos: one young photo per person, the rest adult, each young one
 with an estimate) made of synthetic embeddings fitted to the real ones
 (``bench/vector_search.py``'s model, from var/bench/embeddings.npz), ranked by
-``crossage.evaluate_embedded`` (matrices) and by the pair-by-pair reference of
-tests/matching/test_crossage_vectorised.py (the evaluation as written before), on the
+``matching.crossage.evaluation.evaluate_embedded`` (matrices) and by the pair-by-pair
+reference of tests/matching/crossage/reference.py (the evaluation as written before), on the
 same embeddings; the reference only on the smaller sizes (it grows with the square).
 
 Part 2, the command: ``manage.py evaluate_crossage`` on the labelled folder made from
@@ -34,7 +34,8 @@ from _django import FACES_DIR, OUT_DIR, ROOT, setup
 
 
 def synthetic(people: int, photos_per_person: float, model: dict, rng) -> object:
-    from matching.crossage import ADULT, YOUNG, Embedded, LabelledPhoto
+    from matching.crossage.embedding import Embedded
+    from matching.crossage.labels import ADULT, YOUNG, LabelledPhoto
 
     photos, embeddings, progressed = [], [], {}
     for person in range(people):
@@ -57,9 +58,9 @@ def synthetic(people: int, photos_per_person: float, model: dict, rng) -> object
 def ranking_part(sizes: list[int], reference_up_to: int) -> list[dict]:
     from vector_search import fit
 
-    from matching import crossage
+    from matching.crossage.evaluation import evaluate_embedded
     from matching.ranking import RankingParameters
-    from tests.matching.test_crossage_vectorised import reference_pair_distances, reference_table
+    from tests.matching.crossage.reference import reference_pair_distances, reference_table
 
     params = RankingParameters.from_settings()
     model = fit(OUT_DIR / "embeddings.npz")
@@ -67,7 +68,7 @@ def ranking_part(sizes: list[int], reference_up_to: int) -> list[dict]:
     for people in sizes:
         embedded = synthetic(people, 3.8, model, np.random.default_rng(people))
         start = time.perf_counter()
-        report = crossage.evaluate_embedded(embedded, params)
+        report = evaluate_embedded(embedded, params)
         fast = time.perf_counter() - start
         row = {"people": people, "photos": len(embedded.photos), "matrices_s": fast}
         if people <= reference_up_to:

@@ -5,7 +5,7 @@ the real Dlib embeddings of ``var/bench/embeddings.npz``), loaded once into
 ``bench_face`` on a dedicated embedded PostgreSQL; each layout is a copy of
 that table, so every layout answers the same queries over the same rows. A
 query is a new photo of a stored person searched as
-``matching.selectors.faces_nearest`` does: same side, compatible sex,
+``matching.selectors.search.faces_nearest`` does: same side, compatible sex,
 overlapping birth years, ``searchable``, ``LIMIT 100``, closest first.
 
 Layouts (``--variants``):

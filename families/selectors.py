@@ -111,7 +111,7 @@ def seeker_posting_visible_to(*, user: AnyUser, posting: SeekerPosting) -> bool:
     every active member of its active organisation; never the public, a family or a volunteer.
 
     Volunteers read a seeker's posting only through a candidate they may review
-    (``matching.selectors.candidate_reviewable_by``: its review, DNA, photo and face
+    (``matching.selectors.access.candidate_reviewable_by``: its review, DNA, photo and face
     pages), never through these pages. So the answer to a volunteer never depends on
     whether the posting is paired with their own case, and a volunteer sees of adults'
     postings only what a review needs.

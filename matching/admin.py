@@ -24,6 +24,7 @@ from matching.models import (
     DnaTest,
     Face,
     MatchJob,
+    MatchMessage,
     OutcomeCalibration,
     Review,
 )
@@ -165,6 +166,33 @@ class DnaTestAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
                        "samples_collected_at", "result_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(MatchMessage)
+class MatchMessageAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
+    """Read-only: a message is written on the match page by its side or its volunteers.
+
+    An admin reads a thread when a side asks for help or reports abuse (each opened message
+    is audited), and may delete a message (a demand for money, say), audited like every
+    deletion; nobody edits what another wrote.
+    """
+
+    deletion_action = "match_message.deleted"
+    list_display = ("created_at", "candidate_reference", "thread", "from_volunteer", "author")
+    list_filter = ("thread", "from_volunteer")
+    search_fields = ("candidate__reference",)
+    list_select_related = ("candidate", "author")
+    readonly_fields = ("candidate", "thread", "author", "from_volunteer", "body", "created_at")
+
+    @admin.display(description=_("candidate"))
+    def candidate_reference(self, message: MatchMessage) -> str:
+        return str(message.candidate.reference)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 

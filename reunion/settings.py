@@ -466,7 +466,7 @@ MATCH_CENTRED_SAME_AGE_THRESHOLD = env.float("MATCH_CENTRED_SAME_AGE_THRESHOLD",
 MATCH_CENTRED_DISTANCE_BASE = env.float("MATCH_CENTRED_DISTANCE_BASE", default=0.805)
 MATCH_CENTRED_DISTANCE_PER_YEAR = env.float("MATCH_CENTRED_DISTANCE_PER_YEAR", default=0.008)
 MATCH_CENTRED_DISTANCE_MAX = env.float("MATCH_CENTRED_DISTANCE_MAX", default=1.005)
-# Vector search (matching/selectors.py): "exact" over the faces the facts allow (measured
+# Vector search (matching/selectors/search.py): "exact" over the faces the facts allow (measured
 # best: docs/BENCHMARKS.md) or "hnsw"; faces read per query; HNSW search depth.
 MATCH_VECTOR_SEARCH = env.str("MATCH_VECTOR_SEARCH", default="exact")
 MATCH_SEARCH_LIMIT = env.int("MATCH_SEARCH_LIMIT", default=100)

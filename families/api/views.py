@@ -36,8 +36,8 @@ from families.audit import audit_record
 from families.models import CaseStatus, PartnerAPIKey, PartnerOrganisation, SeekerPosting
 from families.selectors import partner_postings, photos_of_posting
 from families.uploads import normalise_photo
-from matching import selectors as matching_selectors
 from matching.models import Candidate, DnaTest, Review
+from matching.selectors.access import GRANTED_STATUSES, match_shared_photos, match_side_of
 
 STATUS_FILTER = OpenApiParameter(
     "status", str, enum=[value for value, _label in CaseStatus.choices],
@@ -228,12 +228,12 @@ class ConfirmedCandidates(PartnerEndpoint, generics.ListAPIView):
     pages = True
 
     def filters(self) -> dict[str, tuple[str, ...]]:
-        return {"status": tuple(matching_selectors.GRANTED_STATUSES), "reference": ()}
+        return {"status": tuple(GRANTED_STATUSES), "reference": ()}
 
     def get_queryset(self) -> QuerySet[Candidate]:
         candidates = Candidate.objects.filter(
             seeker_posting__organisation=self.organisation,
-            status__in=matching_selectors.GRANTED_STATUSES,
+            status__in=GRANTED_STATUSES,
         ).select_related("case", "seeker_posting__owner").order_by("-updated_at", "-pk")
         wanted = self.request.query_params.get("status", "")
         if wanted:
@@ -244,7 +244,7 @@ class ConfirmedCandidates(PartnerEndpoint, generics.ListAPIView):
         return candidates
 
     @extend_schema(parameters=[
-        OpenApiParameter("status", str, enum=list(matching_selectors.GRANTED_STATUSES),
+        OpenApiParameter("status", str, enum=list(GRANTED_STATUSES),
                          description="Only candidates with this status."),
         REFERENCE_FILTER,
     ])
@@ -258,7 +258,7 @@ class ConfirmedCandidates(PartnerEndpoint, generics.ListAPIView):
     def _granted(self, candidate: Candidate) -> dict[str, Any] | None:
         """What the posting's side sees of a candidate, by the match page's own rule."""
         posting = candidate.seeker_posting
-        side = matching_selectors.match_side_of(user=posting.owner, candidate=candidate)
+        side = match_side_of(user=posting.owner, candidate=candidate)
         if side != "seeker":
             return None
         audit_record(actor=self.request.user, action="match.viewed", obj=candidate,
@@ -275,9 +275,7 @@ class ConfirmedCandidates(PartnerEndpoint, generics.ListAPIView):
             "status": candidate.status,
             "reference": posting.partner_reference,
             "case": candidate.case,
-            "case_photos_shared": len(
-                matching_selectors.match_shared_photos(candidate=candidate, side=side)
-            ),
+            "case_photos_shared": len(match_shared_photos(candidate=candidate, side=side)),
             "match_page": settings.SITE_URL.rstrip("/")
             + reverse("matching:match_detail", args=[candidate.reference]),
             "volunteer": {"name": reviewer.full_name or reviewer.email, "email": reviewer.email}

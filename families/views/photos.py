@@ -28,7 +28,7 @@ from families.views.common import (
     photo_for,
     photo_return_url,
 )
-from matching.selectors import photo_states as photo_states_of
+from matching.selectors.matches import photo_states as photo_states_of
 
 
 def photos_page(

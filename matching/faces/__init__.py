@@ -3,7 +3,7 @@
 Everything outside this package talks to faces through these names; the model
 itself lives in ``deepface_engine``, the one module that imports DeepFace, and is
 loaded once per process by ``get_engine()``. Searching embeddings is pgvector's
-job (``matching.selectors``). Nothing here touches the database.
+job (``matching.selectors.search``). Nothing here touches the database.
 
 - ``base``: boxes, detected faces, the engine's shape, cosine distance;
 - ``engine``: the process's engine; ``deepface_engine``: DeepFace's SFace and Dlib, YuNet and dlib;

@@ -25,9 +25,9 @@ from django.db import connection, transaction
 from families.audit import audit_record
 from families.models import User
 from matching import centring as maths
-from matching import selectors
 from matching.faces import current_model_version
 from matching.models import Centring, Face
+from matching.selectors.search import centring_current, centring_version_current
 from matching.services.match_jobs import face_schedule_matching
 
 logger = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ def centring_apply(*, actor: User | None = None, model_version: str | None = Non
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
-        current = selectors.centring_current(model_version)
+        current = centring_current(model_version)
         if not centring_due(current, centring_group_stats(model_version=model_version,
                                                           means=False)):
             return None
@@ -180,7 +180,7 @@ def faces_recentre(
         if max_seconds is not None and time.monotonic() - started > max_seconds:
             break
         with transaction.atomic():
-            centring = selectors.centring_current(model_version)
+            centring = centring_current(model_version)
             version = centring.pk if centring is not None else 0
             size = batch if limit is None else min(batch, limit - moved)
             faces = list(
@@ -208,7 +208,7 @@ def faces_waiting_for_recentre() -> int:
     model_version = current_model_version()
     return Face.objects.filter(
         model_version=model_version, embedding_raw__isnull=False
-    ).exclude(centring_version=selectors.centring_version_current(model_version)).count()
+    ).exclude(centring_version=centring_version_current(model_version)).count()
 
 
 def centring_update(*, actor: User | None = None, max_seconds: float = 20.0) -> int:

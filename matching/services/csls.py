@@ -27,17 +27,25 @@ from django.db import transaction
 from django.db.models import Q
 
 from families.models import User
-from matching import csls, selectors
+from matching import csls
 from matching.faces import current_model_version
 from matching.models import Face
+from matching.selectors.search import (
+    Neighbour,
+    PersonFacts,
+    centring_version_current,
+    compatible_sexes,
+    faces_nearest,
+    other_side,
+)
 
 logger = logging.getLogger(__name__)
 
 
-def _facts_across(face: Face) -> selectors.PersonFacts:
+def _facts_across(face: Face) -> PersonFacts:
     """What the face's own search filters on: the other side, the face's facts."""
-    return selectors.PersonFacts(
-        side=selectors.other_side(face.side), sex=face.sex,
+    return PersonFacts(
+        side=other_side(face.side), sex=face.sex,
         birth_year_min=face.birth_year_min, birth_year_max=face.birth_year_max,
     )
 
@@ -50,7 +58,7 @@ def csls_r_of_face(face: Face, *, model_version: str, centring_version: int,
     (the match job's search stops at the loosest candidate distance)."""
     k = settings.MATCH_CSLS_K
     if nearest is None or len(nearest) < k:
-        nearest = [n.distance for n in selectors.faces_nearest(
+        nearest = [n.distance for n in faces_nearest(
             embedding=face.embedding, facts=_facts_across(face), max_distance=2.0, limit=k,
             model_version=model_version, centring_version=centring_version,
         )]
@@ -58,7 +66,7 @@ def csls_r_of_face(face: Face, *, model_version: str, centring_version: int,
 
 
 def face_csls_take(face: Face, *, model_version: str, centring_version: int,
-                   neighbours: Sequence[selectors.Neighbour] | None = None) -> float:
+                   neighbours: Sequence[Neighbour] | None = None) -> float:
     """Takes and stores ``face``'s ``r`` with the versions it was taken under (no audit:
     derived from the embeddings, as the centred vectors are), from ``neighbours`` (its
     search, closest first) where they suffice. The faces among them whose ``r`` the face
@@ -78,7 +86,7 @@ def face_csls_take(face: Face, *, model_version: str, centring_version: int,
     return r
 
 
-def _csls_clear_changed(face: Face, neighbours: Sequence[selectors.Neighbour], *,
+def _csls_clear_changed(face: Face, neighbours: Sequence[Neighbour], *,
                         model_version: str, centring_version: int) -> None:
     """Clears the ``r`` of the faces of the other side that ``face`` changes: those of its
     ``neighbours`` it is nearer to than their ``k``-th, and every face that could be the
@@ -86,7 +94,7 @@ def _csls_clear_changed(face: Face, neighbours: Sequence[selectors.Neighbour], *
     whether a face could be the person is symmetric, so it would have found this one)."""
     facts = _facts_across(face)
     Face.objects.filter(
-        side=facts.side, sex__in=selectors.compatible_sexes(face.sex),
+        side=facts.side, sex__in=compatible_sexes(face.sex),
         birth_year_min__lte=face.birth_year_max, birth_year_max__gte=face.birth_year_min,
         searchable=True, model_version=model_version, centring_version=centring_version,
         csls_r__isnull=False, csls_kth__isnull=True,
@@ -116,7 +124,7 @@ def _stale(model_version: str, centring_version: int):
 def faces_waiting_for_csls() -> int:
     """How many searchable faces of the current versions have no current ``r``."""
     model_version = current_model_version()
-    return _stale(model_version, selectors.centring_version_current(model_version)).count()
+    return _stale(model_version, centring_version_current(model_version)).count()
 
 
 def faces_csls_refresh(
@@ -134,7 +142,7 @@ def faces_csls_refresh(
     while limit is None or done < limit:
         if max_seconds is not None and time.monotonic() - started > max_seconds:
             break
-        centring_version = selectors.centring_version_current(model_version)
+        centring_version = centring_version_current(model_version)
         size = batch if limit is None else min(batch, limit - done)
         faces = list(_stale(model_version, centring_version).filter(pk__gt=last_id)
                      .order_by("pk")[:size])

@@ -19,9 +19,20 @@ from django.db import transaction
 
 from families.audit import audit_record
 from families.models import MissingChildCase, Photo, User
-from matching import csls, ranking, selectors
+from matching import csls, ranking
 from matching.faces import current_model_version
 from matching.models import Candidate, Face, MatchJob, Side
+from matching.selectors.faces import faces_of_people, faces_of_person, owners_waiting_for_reindex
+from matching.selectors.search import (
+    Neighbour,
+    PersonFacts,
+    centring_current,
+    csls_r_of,
+    dlib_embeddings,
+    faces_nearest,
+    fusion_pool,
+    other_side,
+)
 from matching.services.candidates import candidate_record
 from matching.services.csls import face_csls_take
 from matching.services.match_jobs import (
@@ -35,8 +46,8 @@ from matching.services.match_jobs import (
 logger = logging.getLogger(__name__)
 
 
-def _facts_of(face: Face, side: str) -> selectors.PersonFacts:
-    return selectors.PersonFacts(
+def _facts_of(face: Face, side: str) -> PersonFacts:
+    return PersonFacts(
         side=side, sex=face.sex,
         birth_year_min=face.birth_year_min, birth_year_max=face.birth_year_max,
     )
@@ -44,7 +55,7 @@ def _facts_of(face: Face, side: str) -> selectors.PersonFacts:
 
 def _rank_among(
     person_faces: dict[int, tuple[np.ndarray, float | None]],
-    facts: selectors.PersonFacts,
+    facts: PersonFacts,
     distance: float,
     *,
     exclude_owner: int,
@@ -59,7 +70,7 @@ def _rank_among(
     """
     closer: set[int] = set()
     for embedding, _age in person_faces.values():
-        for neighbour in selectors.faces_nearest(
+        for neighbour in faces_nearest(
             embedding=embedding, facts=facts, max_distance=distance,
             limit=max(settings.MATCH_SEARCH_LIMIT, 4 * top_k), model_version=model_version,
             centring_version=centring_version,
@@ -72,7 +83,7 @@ def _rank_among(
 
 
 def _pool_stats_of(
-    query_id: int, pool: list[selectors.Neighbour], dlib: dict[int, np.ndarray]
+    query_id: int, pool: list[Neighbour], dlib: dict[int, np.ndarray]
 ) -> ranking.PoolStats:
     """One query's distances to its fusion pool, per model (Dlib where both have one)."""
     query_dlib = dlib.get(query_id)
@@ -86,21 +97,21 @@ def _pool_stats_of(
 def _fused_pairs(
     my_faces: dict[int, tuple[np.ndarray, float | None]],
     their_faces: dict[int, dict[int, tuple[np.ndarray, float | None]]],
-    facts: selectors.PersonFacts,
+    facts: PersonFacts,
     model_version: str,
     centring_version: int,
 ) -> dict[int, ranking.FusedPair]:
     """Each other person's photo pair closest under fusion, z-scored against each of my
     faces' own pool (its closest ``MATCH_FUSION_POOL`` faces on the SFace column)."""
     pools = {
-        face_id: selectors.fusion_pool(embedding=embedding, facts=facts,
-                                       model_version=model_version,
-                                       centring_version=centring_version)
+        face_id: fusion_pool(embedding=embedding, facts=facts,
+                             model_version=model_version,
+                             centring_version=centring_version)
         for face_id, (embedding, _age) in my_faces.items()
     }
     ids = set(my_faces) | {n.face_id for pool in pools.values() for n in pool}
     ids |= {face_id for faces in their_faces.values() for face_id in faces}
-    dlib = selectors.dlib_embeddings(ids)
+    dlib = dlib_embeddings(ids)
     stats = {
         face_id: _pool_stats_of(face_id, pool, dlib)
         for face_id, pool in pools.items()
@@ -114,7 +125,7 @@ def _fused_pairs(
 
 def _fused_rank_among(
     person_faces: dict[int, tuple[np.ndarray, float | None]],
-    facts: selectors.PersonFacts,
+    facts: PersonFacts,
     my_faces: dict[int, tuple[np.ndarray, float | None]],
     *,
     exclude_owner: int,
@@ -126,10 +137,10 @@ def _fused_rank_among(
     best: dict[int, float] = {}
     mine = float("inf")
     for face_id, (embedding, _age) in person_faces.items():
-        pool = selectors.fusion_pool(embedding=embedding, facts=facts,
-                                     model_version=model_version,
-                                     centring_version=centring_version)
-        dlib = selectors.dlib_embeddings({face_id, *my_faces, *(n.face_id for n in pool)})
+        pool = fusion_pool(embedding=embedding, facts=facts,
+                           model_version=model_version,
+                           centring_version=centring_version)
+        dlib = dlib_embeddings({face_id, *my_faces, *(n.face_id for n in pool)})
         stats = _pool_stats_of(face_id, pool, dlib)
         query_dlib = dlib.get(face_id)
 
@@ -159,7 +170,7 @@ def _csls_distances(
     (``matching.csls``), every face's stored ``r`` of these versions (a face without one
     gets the others' mean)."""
     ids = set(my_faces) | {face_id for faces in their_faces.values() for face_id in faces}
-    r = csls.r_filled(selectors.csls_r_of(ids, model_version=model_version,
+    r = csls.r_filled(csls_r_of(ids, model_version=model_version,
                                           centring_version=centring_version), ids)
     result = {}
     for other, faces in their_faces.items():
@@ -171,7 +182,7 @@ def _csls_distances(
 
 def _csls_rank_among(
     person_faces: dict[int, tuple[np.ndarray, float | None]],
-    facts: selectors.PersonFacts,
+    facts: PersonFacts,
     my_faces: dict[int, tuple[np.ndarray, float | None]],
     *,
     exclude_owner: int,
@@ -185,12 +196,12 @@ def _csls_rank_among(
     best: dict[int, float] = {}
     mine = float("inf")
     for face_id, (embedding, _age) in person_faces.items():
-        found = selectors.faces_nearest(
+        found = faces_nearest(
             embedding=embedding, facts=facts, max_distance=params.distance_max,
             model_version=model_version, centring_version=centring_version,
         )
         ids = {face_id, *my_faces, *(n.face_id for n in found)}
-        r = csls.r_filled(selectors.csls_r_of(ids, model_version=model_version,
+        r = csls.r_filled(csls_r_of(ids, model_version=model_version,
                                               centring_version=centring_version), ids)
         for neighbour in found:
             if neighbour.owner_id != exclude_owner:
@@ -229,7 +240,7 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
     side = face.side
     owner_id = face.photo.case_id if side == Side.CASE else face.photo.seeker_posting_id
     version = current_model_version()
-    centring = selectors.centring_current(version)
+    centring = centring_current(version)
     centring_version = centring.pk if centring is not None else 0
     params = ranking.RankingParameters.from_settings(
         centred=centring is not None and centring.centres_any
@@ -241,18 +252,18 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
                     centring_version)
         job_done(job)
         return []
-    there = selectors.other_side(side)
+    there = other_side(side)
     my_facts = _facts_of(face, there)
 
     # Who this face brings closer: everyone within the loosest distance.
-    neighbours = selectors.faces_nearest(
+    neighbours = faces_nearest(
         embedding=face.embedding, facts=my_facts, max_distance=params.distance_max,
         model_version=version, centring_version=centring_version,
     )
     # The face's hubness r (CSLS), from the search it has just run.
     face_csls_take(face, model_version=version, centring_version=centring_version,
                    neighbours=neighbours)
-    if selectors.owners_waiting_for_reindex(
+    if owners_waiting_for_reindex(
         side=side, owner_ids=[owner_id], model_version=version,
         centring_version=centring_version,
     ):
@@ -262,11 +273,11 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
         return []
     # People with a face still of another version wait too: their reindex matches them.
     near = {n.owner_id for n in neighbours}
-    waiting = selectors.owners_waiting_for_reindex(
+    waiting = owners_waiting_for_reindex(
         side=there, owner_ids=near, model_version=version, centring_version=centring_version
     )
     touched = sorted(near - waiting)
-    my_faces = selectors.faces_of_person(
+    my_faces = faces_of_person(
         side=side, owner_id=owner_id, model_version=version, centring_version=centring_version
     )
     if face.pk not in my_faces or not touched:
@@ -277,16 +288,16 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
     for other_face, (embedding, _age) in my_faces.items():
         if other_face != face.pk:
             near_me.update(
-                n.owner_id for n in selectors.faces_nearest(
+                n.owner_id for n in faces_nearest(
                     embedding=embedding, facts=my_facts, max_distance=params.distance_max,
                     model_version=version, centring_version=centring_version,
                 )
             )
-    near_me -= selectors.owners_waiting_for_reindex(
+    near_me -= owners_waiting_for_reindex(
         side=there, owner_ids=near_me - near, model_version=version,
         centring_version=centring_version,
     ) | waiting
-    their_faces = selectors.faces_of_people(
+    their_faces = faces_of_people(
         side=there, owner_ids=near_me, model_version=version, centring_version=centring_version
     )
     pairs = {

@@ -16,7 +16,7 @@ from django.db import transaction
 from families.audit import audit_record
 from families.models import Photo, User
 from families.selectors import photo_manageable_by
-from matching import queueing, selectors
+from matching import queueing
 from matching.faces import (
     Box,
     Embeddings,
@@ -26,6 +26,7 @@ from matching.faces import (
     get_engine,
 )
 from matching.models import Face, MatchJob
+from matching.selectors.search import centring_current
 from matching.services.centring import centring_fields
 from matching.services.facts import face_facts
 from matching.services.match_jobs import (
@@ -80,7 +81,7 @@ def photo_process(*, match_job_id: int, photo_id: int) -> list[int]:
         # Centred with the current centring as it is stored (raw kept beside it).
         vectors = {} if embedding is None else centring_fields(
             sface=embedding.sface, dlib=embedding.dlib, age_in_photo=facts["age_in_photo"],
-            side=facts["side"], centring=selectors.centring_current(engine.model_version),
+            side=facts["side"], centring=centring_current(engine.model_version),
         )
         for face in [] if picked else detected:
             embed_this = embedding is not None
@@ -201,7 +202,7 @@ def _embedding_store(
     facts = face_facts(photo, embedded=True)
     vectors = centring_fields(
         sface=embedding.sface, dlib=embedding.dlib, age_in_photo=facts["age_in_photo"],
-        side=facts["side"], centring=selectors.centring_current(engine.model_version),
+        side=facts["side"], centring=centring_current(engine.model_version),
     )
     for name, value in {**facts, **vectors}.items():
         setattr(face, name, value)

@@ -13,8 +13,8 @@ from django.db import transaction
 
 from families.audit import audit_record
 from families.models import MissingChildCase, Photo, SeekerPosting, User
-from matching import selectors
 from matching.models import Face
+from matching.selectors.search import centring_current
 from matching.services.centring import face_centre
 from matching.services.match_jobs import face_schedule_matching
 
@@ -74,7 +74,7 @@ def faces_refresh_facts(
                 setattr(face, name, facts[name])
             if {"age_in_photo", "side"} & set(changed) and face.embedding_raw is not None:
                 # Its age group may have changed: centred again on the right group's mean.
-                face_centre(face, selectors.centring_current(face.model_version))
+                face_centre(face, centring_current(face.model_version))
                 changed += ["embedding", "embedding_dlib", "centring_version"]
             face.save(update_fields=changed)
             if face.searchable and (not was_searchable or set(changed) - {"searchable"}):

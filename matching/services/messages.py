@@ -13,8 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from families.audit import audit_record
 from families.models import User
-from matching import notices, selectors
+from matching import notices
 from matching.models import Candidate, MatchMessage
+from matching.selectors.access import match_side_of
+from matching.selectors.matches import message_threads_of
 from matching.services.candidates import ReviewRefused
 
 #: The longest message, in characters.
@@ -40,12 +42,12 @@ def match_message_post(
     with transaction.atomic():
         candidate = Candidate.objects.select_for_update().select_related(
             "case", "seeker_posting").get(pk=candidate.pk)
-        writable = selectors.message_threads_of(user=actor, candidate=candidate)
+        writable = message_threads_of(user=actor, candidate=candidate)
         if thread is None and len(writable) == 1:
             thread = writable[0]
         if thread not in writable:
             raise PermissionError("Not a thread this person may write on.")
-        from_volunteer = selectors.match_side_of(user=actor, candidate=candidate) is None
+        from_volunteer = match_side_of(user=actor, candidate=candidate) is None
         message = MatchMessage.objects.create(
             candidate=candidate, thread=thread, author=actor, from_volunteer=from_volunteer,
             body=text,

@@ -17,9 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from families.audit import audit_record
 from families.models import MissingChildCase, SeekerPosting, Tip, User
 from families.selectors import consent_changeable_by, is_volunteer, tip_handleable_by
-from matching import queueing, ranking, selectors
+from matching import queueing, ranking
 from matching.faces import current_model_version
 from matching.models import Candidate, Side
+from matching.selectors.faces import faces_of_person
+from matching.selectors.search import centring_version_current, ranking_parameters
 from matching.services.candidates import on_candidate_created
 
 Source = Candidate.Source
@@ -76,7 +78,7 @@ def candidate_propose(
         ).first()
         created = candidate is None
         if created:
-            params = selectors.ranking_parameters()
+            params = ranking_parameters()
             candidate = Candidate.objects.create(
                 case=case, seeker_posting=seeker_posting, source=source, proposed_by=actor,
                 proposal_note=note,
@@ -86,7 +88,7 @@ def candidate_propose(
                 case_face_id=pair.face_a if pair else None,
                 seeker_face_id=pair.face_b if pair else None,
                 model_version=current_model_version() if pair else "",
-                centring_version=selectors.centring_version_current() if pair else 0,
+                centring_version=centring_version_current() if pair else 0,
             )
         # Said to nobody but the volunteers: the person proposing must not learn what exists.
         entry = audit_record(
@@ -103,8 +105,8 @@ def candidate_propose(
 def _closest_pair(case: MissingChildCase, posting: SeekerPosting) -> ranking.PairDistance | None:
     """The closest photo pair of the two people, when both have comparable faces."""
     return ranking.closest_pair(
-        selectors.faces_of_person(side=Side.CASE, owner_id=case.pk),
-        selectors.faces_of_person(side=Side.SEEKER, owner_id=posting.pk),
+        faces_of_person(side=Side.CASE, owner_id=case.pk),
+        faces_of_person(side=Side.SEEKER, owner_id=posting.pk),
     )
 
 

@@ -19,7 +19,7 @@ from families.audit import audit_record
 from families.models import User
 from matching import notices
 from matching.models import Candidate, Review
-from matching.selectors import candidate_confirmable_by
+from matching.selectors.access import candidate_confirmable_by
 from matching.services.candidates import (
     OPEN_CANDIDATE_STATUSES,
     ReviewRefused,

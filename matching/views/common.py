@@ -17,8 +17,8 @@ from django.shortcuts import get_object_or_404
 
 from families.selectors import is_volunteer
 from families.views.common import no_store
-from matching import selectors
 from matching.models import Candidate
+from matching.selectors.access import candidate_reviewable_by
 
 View = Callable[..., HttpResponseBase]
 
@@ -47,6 +47,6 @@ def candidate_or_404(reference: UUID) -> Candidate:
 def reviewable_candidate(request: HttpRequest, reference: UUID) -> Candidate:
     """The candidate, if the volunteer may review it: never their own, never an ended one."""
     candidate = candidate_or_404(reference)
-    if not selectors.candidate_reviewable_by(user=request.user, candidate=candidate):
+    if not candidate_reviewable_by(user=request.user, candidate=candidate):
         raise Http404
     return candidate

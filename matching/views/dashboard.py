@@ -12,7 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from matching import charts, selectors, statistics
+from matching import charts, statistics
+from matching.selectors.matches import recent_reunions, reunions_count
 from matching.views.common import volunteer_required
 
 #: The three outcomes of a candidate, in the order the stacked bars show them.
@@ -36,6 +37,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "first_decision_chart": charts.bar_chart(figures.first_decision_waits),
         "score_chart": charts.stacked_bar_chart(score_rows, OUTCOME_KEYS),
         "province_chart": charts.bar_chart(figures.provinces),
-        "reunions": selectors.recent_reunions(),
-        "reunions_total": selectors.reunions_count(),
+        "reunions": recent_reunions(),
+        "reunions_total": reunions_count(),
     })

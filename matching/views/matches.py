@@ -18,9 +18,21 @@ from PIL import Image
 
 from families.audit import audit_record
 from families.models import Photo
-from matching import selectors
 from matching.faces import Box, aligned_face_crop
 from matching.models import Candidate, DnaTest, Face, Review
+from matching.selectors.access import (
+    candidate_photo_viewable_by,
+    ended_match_side_of,
+    match_shared_photos,
+    match_side_of,
+)
+from matching.selectors.matches import (
+    dna_guidance,
+    match_messages,
+    match_own_photos,
+    match_status_word,
+    message_threads_of,
+)
 from matching.services import ReviewRefused
 from matching.services.messages import MESSAGE_MAX_LENGTH
 from matching.services.messages import match_message_post as match_message_post_service
@@ -32,9 +44,9 @@ from matching.views.common import candidate_or_404, no_store
 def match_detail(request: HttpRequest, reference: UUID) -> HttpResponse:
     """What a confirmation lets the family and the seeker see of each other (docs/REVIEW.md)."""
     candidate = candidate_or_404(reference)
-    side = selectors.match_side_of(user=request.user, candidate=candidate)
+    side = match_side_of(user=request.user, candidate=candidate)
     if side is None:
-        ended = selectors.ended_match_side_of(user=request.user, candidate=candidate)
+        ended = ended_match_side_of(user=request.user, candidate=candidate)
         if ended is None:
             raise Http404
         return no_store(render(request, "matching/match_ended.html", {
@@ -54,20 +66,20 @@ def match_detail(request: HttpRequest, reference: UUID) -> HttpResponse:
         "side": side,
         "case": candidate.case,
         "posting": candidate.seeker_posting,
-        "photos": selectors.match_shared_photos(candidate=candidate, side=side),
-        "own_photos": selectors.match_own_photos(candidate=candidate, side=side),
+        "photos": match_shared_photos(candidate=candidate, side=side),
+        "own_photos": match_own_photos(candidate=candidate, side=side),
         "volunteer": confirmation.reviewer if confirmation else None,
         "dna_test": dna_test,
-        "status_word": selectors.match_status_word(candidate=candidate, dna_test=dna_test),
-        "guidance": selectors.dna_guidance(),
-        "thread": selectors.match_messages(candidate=candidate, thread=side),
+        "status_word": match_status_word(candidate=candidate, dna_test=dna_test),
+        "guidance": dna_guidance(),
+        "thread": match_messages(candidate=candidate, thread=side),
         "message_max": MESSAGE_MAX_LENGTH,
     }))
 
 
 def _photo_for(request: HttpRequest, candidate: Candidate, photo_pk: int) -> Photo:
     photo = get_object_or_404(Photo, pk=photo_pk)
-    if not selectors.candidate_photo_viewable_by(
+    if not candidate_photo_viewable_by(
         user=request.user, candidate=candidate, photo=photo
     ):
         raise Http404
@@ -125,11 +137,11 @@ def match_message_post(request: HttpRequest, reference: UUID) -> HttpResponse:
     own, a volunteer on the thread named. 404 to anyone with no thread there (before a
     confirmation too), so nobody learns of a candidate they were not told of."""
     candidate = candidate_or_404(reference)
-    threads = selectors.message_threads_of(user=request.user, candidate=candidate)
+    threads = message_threads_of(user=request.user, candidate=candidate)
     thread = request.POST.get("thread") or (threads[0] if len(threads) == 1 else "")
     if thread not in threads:
         raise Http404
-    side = selectors.match_side_of(user=request.user, candidate=candidate)
+    side = match_side_of(user=request.user, candidate=candidate)
     back = (reverse("matching:match_detail", args=[candidate.reference]) if side is not None
             else reverse("matching:review", args=[candidate.reference]))
     try:

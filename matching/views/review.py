@@ -14,8 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from families.audit import audit_record
-from matching import forms, selectors, services, statistics
+from matching import forms, services, statistics
 from matching.models import Candidate, DnaTest
+from matching.selectors.access import candidate_confirmable_by
+from matching.selectors.facts import candidate_facts
+from matching.selectors.matches import match_messages, message_threads_of
+from matching.selectors.review import candidate_photo_pairs, review_queue
 from matching.services.messages import MESSAGE_MAX_LENGTH
 from matching.views.common import reviewable_candidate, volunteer_required
 
@@ -26,7 +30,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     """Candidates waiting for review, best score first, then the case that waited longest."""
     form = forms.QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    candidates = selectors.review_queue(
+    candidates = review_queue(
         viewer=request.user,
         region=filters.get("region") or "",
         created_from=filters.get("created_from"),
@@ -73,7 +77,7 @@ def review(request: HttpRequest, reference: UUID) -> HttpResponse:
     """Both people side by side: photos, aligned faces, every pair's distance, the facts."""
     candidate = reviewable_candidate(request, reference)
     awaiting_second = candidate.status == Candidate.Status.AWAITING_SECOND_REVIEW
-    may_confirm = selectors.candidate_confirmable_by(user=request.user, candidate=candidate)
+    may_confirm = candidate_confirmable_by(user=request.user, candidate=candidate)
     form = forms.ReviewDecisionForm(request.POST or None, awaiting_second=awaiting_second,
                                     may_confirm=may_confirm)
     if request.method == "POST" and form.is_valid():
@@ -100,10 +104,10 @@ def review(request: HttpRequest, reference: UUID) -> HttpResponse:
         "posting": posting,
         "case_photos": list(case.photos.order_by("uploaded_at", "pk")),
         "seeker_photos": list(posting.photos.order_by("uploaded_at", "pk")),
-        "pairs": selectors.candidate_photo_pairs(candidate),
+        "pairs": candidate_photo_pairs(candidate),
         "fusion": settings.MATCH_FUSION,
         "chance": statistics.candidate_chance(candidate, viewer=request.user),
-        "facts": selectors.candidate_facts(candidate),
+        "facts": candidate_facts(candidate),
         "reviews": candidate.reviews.select_related("reviewer"),
         "dna_test": DnaTest.objects.filter(candidate=candidate).first(),
         "form": form,
@@ -114,8 +118,8 @@ def review(request: HttpRequest, reference: UUID) -> HttpResponse:
         # After a confirmation: each side's thread with the volunteers (never shown to the
         # other side).
         "threads": [
-            (thread, selectors.match_messages(candidate=candidate, thread=thread))
-            for thread in selectors.message_threads_of(user=request.user, candidate=candidate)
+            (thread, match_messages(candidate=candidate, thread=thread))
+            for thread in message_threads_of(user=request.user, candidate=candidate)
         ],
         "message_max": MESSAGE_MAX_LENGTH,
     })

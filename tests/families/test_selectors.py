@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from families import selectors, services
 from families.models import CaseStatus, Photo, Sex
-from matching import selectors as match_selectors
+from matching.selectors.matches import photo_states
 from tests import builders
 
 pytestmark = pytest.mark.django_db
@@ -106,8 +106,8 @@ def test_public_search_filters(make_user):
 def test_photo_states_only_for_managers(people, photo_bytes):
     case = builders.case(family=people["family"])
     photo = builders.photo(data=photo_bytes("img1.jpg"), case=case)
-    assert match_selectors.photo_states(user=people["family"], ids=[photo.pk]) == [{
+    assert photo_states(user=people["family"], ids=[photo.pk]) == [{
         "id": photo.pk, "state": Photo.FaceState.WAITING, "label": "waiting",
         "needs_pick": False, "match_state": "", "match_label": ""}]
-    assert match_selectors.photo_states(user=people["other"], ids=[photo.pk]) == []
-    assert match_selectors.photo_states(user=people["anonymous"], ids=[photo.pk]) == []
+    assert photo_states(user=people["other"], ids=[photo.pk]) == []
+    assert photo_states(user=people["anonymous"], ids=[photo.pk]) == []

@@ -137,3 +137,35 @@ def test_reindex_from_the_face_list(
     assert redis_queues["face"].count == 1
     run_worker()
     assert Face.objects.filter(photo=photo, embedding__isnull=False).count() == 1
+
+
+def test_an_admin_reads_a_message_thread_audited_and_deletes_a_message_but_edits_none(
+    admin_client, superuser, make_user, redis_queues, make_candidate
+):
+    from matching import services
+    from matching.models import MatchMessage
+
+    candidate = make_candidate()
+    builders.confirm(candidate=candidate, volunteer=make_user(volunteer=True))
+    services.match_message_post(actor=candidate.case.family, candidate=candidate,
+                                thread=MatchMessage.Thread.FAMILY,
+                                body="Someone asks us for money before the test.")
+    message = MatchMessage.objects.get()
+    listing = admin_client.get(reverse("admin:matching_matchmessage_changelist"),
+                               {"q": str(candidate.reference)})
+    assert listing.status_code == 200 and str(candidate.reference) in listing.content.decode()
+    page = admin_client.get(reverse("admin:matching_matchmessage_change", args=[message.pk]))
+    assert page.status_code == 200 and "asks us for money" in page.content.decode()
+    assert AuditEntry.objects.filter(actor=superuser, action="admin.viewed",
+                                     object_type="matching.matchmessage",
+                                     object_id=str(message.pk)).count() == 1
+    refused = admin_client.post(reverse("admin:matching_matchmessage_change", args=[message.pk]),
+                                {"body": "changed"})
+    assert refused.status_code == 403
+    assert MatchMessage.objects.get().body == "Someone asks us for money before the test."
+    assert admin_client.get(reverse("admin:matching_matchmessage_add")).status_code == 403
+    deleted = admin_client.post(reverse("admin:matching_matchmessage_delete", args=[message.pk]),
+                                {"post": "yes"})
+    assert deleted.status_code == 302 and not MatchMessage.objects.exists()
+    assert AuditEntry.objects.filter(actor=superuser, action="match_message.deleted",
+                                     object_id=str(message.pk)).exists()

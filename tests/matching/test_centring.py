@@ -20,8 +20,10 @@ from families.audit import AuditEntry
 from families.models import Sex
 from families.services.photos import photo_update
 from matching import centring as maths
-from matching import ranking, selectors, services
+from matching import ranking, services
 from matching.models import Candidate, Centring, Face, MatchJob, Side
+from matching.selectors.faces import owners_waiting_for_reindex
+from matching.selectors.search import PersonFacts, faces_nearest
 from matching.services import centring as centring_services
 from tests import builders
 
@@ -173,12 +175,12 @@ def test_two_centrings_are_never_compared(
     second = services.centring_apply()  # 10 faces: doubled
     assert second is not None and second.pk != first.pk
     case_face = Face.objects.get(side=Side.CASE)
-    seeker_facts = selectors.PersonFacts(side=Side.SEEKER, sex=Sex.UNKNOWN,
-                                         birth_year_min=1900, birth_year_max=2100)
+    seeker_facts = PersonFacts(side=Side.SEEKER, sex=Sex.UNKNOWN,
+                               birth_year_min=1900, birth_year_max=2100)
     # The search keeps them apart: only with the first centring named does it find them.
-    assert selectors.faces_nearest(embedding=case_face.embedding, facts=seeker_facts,
-                                   max_distance=2) == []
-    assert len(selectors.faces_nearest(
+    assert faces_nearest(embedding=case_face.embedding, facts=seeker_facts,
+                         max_distance=2) == []
+    assert len(faces_nearest(
         embedding=case_face.embedding, facts=seeker_facts, max_distance=2,
         centring_version=first.pk,
     )) == len(SEEKERS) + len(MORE_SEEKERS)
@@ -190,7 +192,7 @@ def test_two_centrings_are_never_compared(
     job = MatchJob.objects.create(kind=MatchJob.Kind.MATCH_FACE, face=case_face)
     assert services.face_match(match_job_id=job.pk, face_id=case_face.pk) == []
     assert not Candidate.objects.exists()
-    assert selectors.owners_waiting_for_reindex(
+    assert owners_waiting_for_reindex(
         side=Side.SEEKER, owner_ids=[p.pk for p in postings.values()],
         model_version=case_face.model_version,
     ) == {p.pk for p in postings.values()}
@@ -300,19 +302,19 @@ def test_the_centred_thresholds_hold_on_the_shared_pairs(faces_dir, tmp_path, se
     99.4 % at the centred threshold, and every true pair within the centred base."""
     import csv
 
-    from matching import crossage
+    from matching.crossage import embedding, labels, pipelines
     from matching.management.commands.calibrate_threshold import embed, pair_distances, rates
 
     with open(faces_dir / "pairs.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     names = sorted({r["file_a"] for r in rows} | {r["file_b"] for r in rows})
-    cache = crossage.cache_from_options({"no_cache": False, "cache_dir": tmp_path / "cache"})
+    cache = embedding.cache_from_options({"no_cache": False, "cache_dir": tmp_path / "cache"})
     vectors = {}
     for name in names:
         data = (faces_dir / name).read_bytes()
         vectors[name] = cache.embedding(cache.key(data), lambda data=data: embed(data))
-    centred = dict(zip(names, crossage.centred([vectors[n] for n in names],
-                                               [crossage.ADULT] * len(names)), strict=True))
+    centred = dict(zip(names, pipelines.centred([vectors[n] for n in names],
+                                                [labels.ADULT] * len(names)), strict=True))
     same = np.array([r["same_person"] == "yes" for r in rows])
     plain_distances = pair_distances(vectors, rows)
     centred_distances = pair_distances(centred, rows)

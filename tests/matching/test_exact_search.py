@@ -8,9 +8,15 @@ import pytest
 from django.db import connection, transaction
 
 from families.models import Sex
-from matching import selectors
 from matching.faces import current_model_version
 from matching.models import SEARCH_WIDTH_CLASSES, Face, Side
+from matching.selectors.search import (
+    _EXACT_SQL,
+    PersonFacts,
+    compatible_sexes,
+    faces_nearest,
+    vector_literal,
+)
 from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,11 +54,11 @@ def many_faces(make_user, photo_bytes, redis_queues):
     return {p.pk: p for p in postings}
 
 
-def brute_force(query: np.ndarray, facts: selectors.PersonFacts, limit: int) -> list[int]:
+def brute_force(query: np.ndarray, facts: PersonFacts, limit: int) -> list[int]:
     """Every face, in full precision (numpy), with the filters written out again."""
     rows = Face.objects.filter(
         searchable=True, model_version=current_model_version(), side=facts.side,
-        sex__in=selectors.compatible_sexes(facts.sex),
+        sex__in=compatible_sexes(facts.sex),
         birth_year_min__lte=facts.birth_year_max, birth_year_max__gte=facts.birth_year_min,
     ).values_list("id", "embedding")
     ranked = sorted((1.0 - float(np.dot(query, np.asarray(e))), face_id) for face_id, e in rows)
@@ -65,14 +71,14 @@ def test_the_exact_search_finds_what_a_brute_force_finds(many_faces, settings):
     checked = 0
     for _ in range(40):
         born = int(rng.integers(1958, 1992))
-        facts = selectors.PersonFacts(
+        facts = PersonFacts(
             side=Side.SEEKER, sex=SEXES[int(rng.integers(0, 3))], birth_year_min=born,
             birth_year_max=born + int(rng.integers(0, 12)),
         )
         query = rng.standard_normal(128)
         query /= np.linalg.norm(query)
         expected = brute_force(query, facts, limit=8)
-        found = selectors.faces_nearest(embedding=query, facts=facts, max_distance=2, limit=8)
+        found = faces_nearest(embedding=query, facts=facts, max_distance=2, limit=8)
         assert [n.face_id for n in found] == expected
         faces = dict(Face.objects.filter(pk__in=expected).values_list("pk", "embedding"))
         for neighbour in found:
@@ -87,7 +93,7 @@ def test_every_width_class_is_read_from_its_covering_index(many_faces):
     """With sequential and bitmap scans off, the plan must still be index-only scans of the
     four ``face_search_w*`` indexes: the branches' predicates are the indexes' own."""
     params = {
-        "query": selectors.vector_literal(np.ones(128) / np.sqrt(128)), "side": Side.SEEKER,
+        "query": vector_literal(np.ones(128) / np.sqrt(128)), "side": Side.SEEKER,
         "sexes": [Sex.FEMALE, Sex.UNKNOWN], "born_min": 1970, "born_max": 1975,
         "limit": 10, "rerank": 20, "max_distance": 2, "model_version": current_model_version(),
         "centring_version": 0,
@@ -95,7 +101,7 @@ def test_every_width_class_is_read_from_its_covering_index(many_faces):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
-        cursor.execute("EXPLAIN (COSTS OFF) " + selectors._EXACT_SQL, params)
+        cursor.execute("EXPLAIN (COSTS OFF) " + _EXACT_SQL, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     names = [f"face_search_w{low}_{high}" for low, high in SEARCH_WIDTH_CLASSES]
     for name in [*names, "face_search_wide"]:

@@ -11,7 +11,7 @@ from django.utils import translation
 from families.dialects import dialect_code, dialect_label, dialects_related
 from families.marks import mark_concepts
 from families.models import MissingChildCase, SeekerPosting
-from matching.selectors import Verdict, candidate_facts
+from matching.selectors.facts import Verdict, candidate_facts
 from tests import builders
 
 pytestmark = pytest.mark.django_db

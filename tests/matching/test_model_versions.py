@@ -15,9 +15,11 @@ import pytest
 from django.core.management import call_command
 
 from families.models import Sex
-from matching import selectors, services
+from matching import services
 from matching.faces import Box, current_model_version, get_engine, upright_region
 from matching.models import Candidate, Face, MatchJob, Side
+from matching.selectors.faces import faces_of_person, owners_waiting_for_reindex
+from matching.selectors.search import PersonFacts, faces_nearest
 from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -64,14 +66,14 @@ def test_an_old_face_is_never_compared_with_a_new_one_until_reindexed(
     assert not Candidate.objects.exists()
 
     # The search is what keeps them apart: the same query with the old version finds it.
-    facts = selectors.PersonFacts(side=Side.CASE, sex=Sex.FEMALE, birth_year_min=1973,
-                                  birth_year_max=1977)
+    facts = PersonFacts(side=Side.CASE, sex=Sex.FEMALE, birth_year_min=1973,
+                        birth_year_max=1977)
     # Cosine distances lie in [0, 2]: 2 finds every face the facts allow.
-    assert selectors.faces_nearest(embedding=new.embedding, facts=facts, max_distance=2) == []
-    found = selectors.faces_nearest(embedding=new.embedding, facts=facts, max_distance=2,
-                                    model_version=OLD)
+    assert faces_nearest(embedding=new.embedding, facts=facts, max_distance=2) == []
+    found = faces_nearest(embedding=new.embedding, facts=facts, max_distance=2,
+                          model_version=OLD)
     assert [n.face_id for n in found] == [old.pk]
-    assert selectors.faces_of_person(side=Side.CASE, owner_id=case.pk) == {}
+    assert faces_of_person(side=Side.CASE, owner_id=case.pk) == {}
 
     # The old face's own match job waits for the reindex too.
     services.face_schedule_matching(actor=None, face=Face.objects.get(pk=old.pk))
@@ -106,7 +108,7 @@ def test_a_person_with_faces_of_two_versions_waits_for_the_reindex(
     services.faces_rematch_all()  # every face of the current version: both sides wait
     run_worker()
     assert not Candidate.objects.exists()
-    assert selectors.owners_waiting_for_reindex(
+    assert owners_waiting_for_reindex(
         side=Side.SEEKER, owner_ids=[seeker.pk], model_version=current_model_version()
     ) == {seeker.pk}
 

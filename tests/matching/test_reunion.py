@@ -11,8 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from families.models import CaseStatus, Notification, Tip
-from matching import selectors, services
+from matching import services
 from matching.models import Candidate, DnaTest
+from matching.selectors.review import review_queue
 from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -68,7 +69,7 @@ def test_a_reunion_closes_the_other_candidates_of_both_sides(volunteer, make_use
     assert elsewhere.status == Candidate.Status.PENDING
     assert found.status == Candidate.Status.REUNITED
     # The queue holds none of them; the other family's case is no longer waiting on a DNA test.
-    assert list(selectors.review_queue().values_list("pk", flat=True)) == [elsewhere.pk]
+    assert list(review_queue().values_list("pk", flat=True)) == [elsewhere.pk]
     other_case.refresh_from_db()
     assert other_case.status == CaseStatus.PUBLISHED
     # The other family had been told of theirs: they hear it ended; the adult who was never

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from families import services as family_services
 from families.models import AuditEntry, CaseStatus, MissingChildCase, Notification
-from matching import selectors, services
+from matching import services
 from matching.models import Candidate, DnaTest, Review
+from matching.selectors.review import review_queue
 from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -125,7 +126,7 @@ def test_needs_more_information_keeps_the_candidate_open(make_user, make_people)
     case.refresh_from_db()
     assert candidate.status == Candidate.Status.NEEDS_INFO
     assert case.status == CaseStatus.PUBLISHED
-    assert candidate in selectors.review_queue()
+    assert candidate in review_queue()
 
 
 def test_confirming_opens_the_dna_step_and_tells_both_sides(make_user, make_people):
@@ -145,7 +146,7 @@ def test_confirming_opens_the_dna_step_and_tells_both_sides(make_user, make_peop
     confirmed = Notification.objects.filter(kind="candidate_confirmed")
     assert sorted(n.recipient_id for n in confirmed) == sorted([case.family_id, posting.owner_id])
     assert all("Zhou" in n.body for n in confirmed)
-    assert candidate not in selectors.review_queue()
+    assert candidate not in review_queue()
 
 
 def test_a_second_reviewer_must_confirm_when_the_setting_asks(make_user, settings, make_people):
@@ -286,7 +287,7 @@ def test_the_queue_orders_by_score_then_by_how_long_the_case_waited(make_candida
     old = published_days_ago(900, score=0.4)
     new = published_days_ago(3, score=0.4)
     best = published_days_ago(1, score=0.8)
-    assert list(selectors.review_queue()) == [best, old, new]
+    assert list(review_queue()) == [best, old, new]
 
 
 def test_the_queue_filters_by_region_date_and_score(make_candidate):
@@ -297,13 +298,13 @@ def test_the_queue_filters_by_region_date_and_score(make_candidate):
                              posting_fields=hunan, score=0.7)
     Candidate.objects.filter(pk=guangdong.pk).update(
         created_at=timezone.now() - timedelta(days=40))
-    assert list(selectors.review_queue(region="sichuan")) == [sichuan]
-    assert list(selectors.review_queue(region="Chengdu")) == [sichuan]
-    assert list(selectors.review_queue(region="Hunan")) == [sichuan, guangdong]  # seeker's
-    assert list(selectors.review_queue(min_score=0.5)) == [sichuan]
+    assert list(review_queue(region="sichuan")) == [sichuan]
+    assert list(review_queue(region="Chengdu")) == [sichuan]
+    assert list(review_queue(region="Hunan")) == [sichuan, guangdong]  # seeker's
+    assert list(review_queue(min_score=0.5)) == [sichuan]
     today = timezone.localdate()
-    assert list(selectors.review_queue(created_from=today - timedelta(days=7))) == [sichuan]
-    assert list(selectors.review_queue(created_to=today - timedelta(days=7))) == [guangdong]
+    assert list(review_queue(created_from=today - timedelta(days=7))) == [sichuan]
+    assert list(review_queue(created_to=today - timedelta(days=7))) == [guangdong]
 
 
 def test_the_queue_leaves_out_decided_candidates_and_withdrawn_cases(
@@ -317,8 +318,8 @@ def test_the_queue_leaves_out_decided_candidates_and_withdrawn_cases(
     withdrawn = builders.candidate(case=case, posting=posting)
     family_services.case_withdraw(actor=case.family, case=case)
     waiting = make_candidate()
-    assert list(selectors.review_queue()) == [waiting]
-    assert withdrawn not in selectors.review_queue()
+    assert list(review_queue()) == [waiting]
+    assert withdrawn not in review_queue()
 
 
 # --- notices at creation ------------------------------------------------------

@@ -38,7 +38,7 @@ def search_answers() -> dict[str, list[list[float]]]:
     """For every embedded face, the faces the search answers on the other side and their
     distances: what a restored portal must answer alike."""
     from matching.models import Face, Side
-    from matching.selectors import PersonFacts, faces_nearest
+    from matching.selectors.search import PersonFacts, faces_nearest
 
     answers = {}
     for face in Face.objects.filter(embedding__isnull=False).order_by("pk"):

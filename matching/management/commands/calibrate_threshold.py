@@ -24,7 +24,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from families.uploads import normalise_photo
-from matching import crossage, faces
+from matching import faces
+from matching.crossage.distances import threshold_pipelines
+from matching.crossage.embedding import add_cache_arguments, cache_from_options, embed_models
+from matching.crossage.labels import ADULT, LabelledPhoto
+from matching.crossage.report import format_threshold_pipelines
 from matching.faces import detect_and_embed
 
 
@@ -87,7 +91,7 @@ class Command(BaseCommand):
             help="Skip the table of one row per pipeline (Dlib through DeepFace, Dlib chip, "
                  "SFace, fusion; plain and centred).",
         )
-        crossage.add_cache_arguments(parser)
+        add_cache_arguments(parser)
 
     def handle(self, *args: object, **options: object) -> None:
         folder, pairs_file = Path(options["faces"]), Path(options["pairs"])
@@ -102,7 +106,7 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(f"Photos missing from {folder}: {', '.join(missing[:5])}")
 
-        cache = crossage.cache_from_options(options)
+        cache = cache_from_options(options)
         vectors: dict[str, np.ndarray | None] = {}
         for name in tqdm(names, unit="photo", disable=len(names) < 20):
             data = (folder / name).read_bytes()
@@ -142,10 +146,10 @@ class Command(BaseCommand):
         self.stdout.write(f"best accuracy {accuracy[best]:.4f} at threshold {thresholds[best]:.3f}")
         if options["no_pipelines"]:
             return
-        photos = [crossage.LabelledPhoto(name, name, crossage.ADULT, None) for name in names]
-        models = crossage.embed_models(folder, photos, cache=cache)
+        photos = [LabelledPhoto(name, name, ADULT, None) for name in names]
+        models = embed_models(folder, photos, cache=cache)
         pairs = [(row["file_a"], row["file_b"]) for row in rows]
         self.stdout.write("")
-        self.stdout.write(crossage.format_threshold_pipelines(
-            crossage.threshold_pipelines(names, models, pairs, same)
+        self.stdout.write(format_threshold_pipelines(
+            threshold_pipelines(names, models, pairs, same)
         ))

@@ -2,7 +2,7 @@
 
 Every young photo of a labelled folder searches all adult people with the
 code the workers run; prints rank-1/10/50 and the median rank of the true
-person for plain matching and each improvement (matching/crossage.py), and
+person for plain matching and each improvement (``matching.crossage``), and
 the pair distances by age gap that the ranking's age-gap parameters are
 calibrated from; then one row per pipeline (Dlib through DeepFace as before, Dlib on
 its chip, SFace, their fusion), each plain and centred on the folder's own age-group
@@ -23,7 +23,15 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from matching import crossage, ranking
+from matching import ranking
+from matching.crossage.embedding import (
+    ASSUMED_ADULT_AGE,
+    ASSUMED_YOUNG_AGE,
+    add_cache_arguments,
+    cache_from_options,
+)
+from matching.crossage.evaluation import evaluate
+from matching.crossage.report import format_report
 
 
 class Command(BaseCommand):
@@ -43,14 +51,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--young-age", type=float,
             help="Age of the young photos for age progression (default: the labelled age, "
-                 f"else {crossage.ASSUMED_YOUNG_AGE:g}).",
+                 f"else {ASSUMED_YOUNG_AGE:g}).",
         )
         parser.add_argument(
             "--no-pipelines", action="store_true",
             help="Skip the table of one row per pipeline (Dlib through DeepFace, Dlib chip, "
                  "SFace, fusion; plain and centred).",
         )
-        crossage.add_cache_arguments(parser)
+        add_cache_arguments(parser)
         for name, help_text in (
             ("distance-base", "MATCH_DISTANCE_BASE"),
             ("distance-per-year", "MATCH_DISTANCE_PER_YEAR"),
@@ -63,7 +71,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--adult-age", type=float,
             help="Target age of the estimates (default: median labelled adult age, "
-                 f"else {crossage.ASSUMED_ADULT_AGE:g}).",
+                 f"else {ASSUMED_ADULT_AGE:g}).",
         )
 
     def handle(self, *args: object, **options: object) -> None:
@@ -74,7 +82,7 @@ class Command(BaseCommand):
         if not labels.is_file():
             raise CommandError(f"No labels file {labels}.")
         verbose = int(options["verbosity"]) > 1
-        cache = crossage.cache_from_options(options)
+        cache = cache_from_options(options)
         params = ranking.RankingParameters.from_settings()
         params = dataclasses.replace(params, **{
             name: options[name]
@@ -83,7 +91,7 @@ class Command(BaseCommand):
         })
         started = time.perf_counter()
         try:
-            report = crossage.evaluate(
+            report = evaluate(
                 faces_dir, labels,
                 with_progression=not options["no_age_progression"],
                 young_age=options["young_age"], adult_age=options["adult_age"],
@@ -97,7 +105,7 @@ class Command(BaseCommand):
                 f"{cache.hits} embeddings read from the cache, {cache.misses} computed "
                 f"({cache.folder}); {time.perf_counter() - started:.1f} s"
             )
-        self.stdout.write(crossage.format_report(report))
+        self.stdout.write(format_report(report))
         if out_json is not None:
             out_json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
             self.stdout.write(f"\nwritten {out_json}")

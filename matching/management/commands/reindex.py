@@ -18,7 +18,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from matching import faces, selectors, services
+from matching import faces, services
+from matching.selectors.faces import faces_needing_embedding
+from matching.selectors.search import centring_current
 
 
 class Command(BaseCommand):
@@ -46,7 +48,7 @@ class Command(BaseCommand):
             raise CommandError("--apply goes with --recentre.")
         engine = faces.get_engine()
         version = engine.model_version
-        total = selectors.faces_needing_embedding(model_version=version, limit=None).count()
+        total = faces_needing_embedding(model_version=version, limit=None).count()
         if options["limit"] is not None:
             total = min(total, options["limit"])
         self.stdout.write(f"{total} face(s) to embed with {version}")
@@ -54,7 +56,7 @@ class Command(BaseCommand):
         last_id = 0
         with tqdm(total=total, unit="face", disable=total == 0) as progress:
             while done + failed < total:
-                batch = list(selectors.faces_needing_embedding(
+                batch = list(faces_needing_embedding(
                     model_version=version, after_id=last_id, limit=options["batch"]
                 ))
                 if not batch:
@@ -82,7 +84,7 @@ class Command(BaseCommand):
                 f"New centring {centring.pk}: {centring.counts}" if centring is not None
                 else "No new centring is due."
             )
-        centring = selectors.centring_current()
+        centring = centring_current()
         waiting = services.faces_waiting_for_recentre()
         self.stdout.write(
             f"{waiting} face(s) to re-centre on centring "

@@ -5,27 +5,11 @@ from __future__ import annotations
 import pytest
 
 from families.models import Sex
-from matching import selectors
 from matching.faces import cosine_distance
 from matching.models import Face, Side
-from tests import builders
+from matching.selectors.search import PersonFacts, faces_nearest
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def seekers(make_user, photo_bytes, run_worker):
-    """Three consenting seekers: person01 twice (F, born 1973-77) and person02 (F, 1967-71)."""
-    made = {}
-    for key, name, born in (("a", "img2.jpg", 1973), ("b", "img4.jpg", 1975),
-                            ("c", "img3.jpg", 1967)):
-        adult = make_user()
-        posting = builders.seeker_posting(seeker=adult, display_name=key, sex=Sex.FEMALE,
-                                          birth_year_min=born, birth_year_max=born + 4)
-        builders.photo(data=photo_bytes(name), posting=posting, age_in_photo=None)
-        made[key] = posting
-    run_worker()
-    return made
 
 
 def query_vector():
@@ -36,15 +20,15 @@ def query_vector():
 def facts(**overrides):
     values = {"side": Side.SEEKER, "sex": Sex.FEMALE, "birth_year_min": 1972,
               "birth_year_max": 1980}
-    return selectors.PersonFacts(**{**values, **overrides})
+    return PersonFacts(**{**values, **overrides})
 
 
 @pytest.mark.parametrize("mode", ["exact", "hnsw"])
 def test_nearest_faces_come_closest_first_with_their_people(seekers, settings, mode):
     settings.MATCH_VECTOR_SEARCH = mode
     query = query_vector()
-    found = selectors.faces_nearest(embedding=query, facts=facts(birth_year_min=1960),
-                                    max_distance=1)
+    found = faces_nearest(embedding=query, facts=facts(birth_year_min=1960),
+                          max_distance=1)
     assert [n.owner_id for n in found] == [seekers["a"].pk, seekers["b"].pk, seekers["c"].pk]
     for neighbour in found:
         face = Face.objects.get(pk=neighbour.face_id)
@@ -57,7 +41,7 @@ def test_nearest_faces_come_closest_first_with_their_people(seekers, settings, m
 
 def test_filters_leave_out_what_cannot_be_true(seekers):
     query = query_vector()
-    near = lambda **kw: {n.owner_id for n in selectors.faces_nearest(  # noqa: E731
+    near = lambda **kw: {n.owner_id for n in faces_nearest(  # noqa: E731
         embedding=query, facts=facts(**kw), max_distance=1)}
     assert near() == {seekers["a"].pk, seekers["b"].pk}  # c was born 1967-71, not 1972-80
     assert seekers["c"].pk in near(birth_year_min=1971)
@@ -71,17 +55,7 @@ def test_filters_leave_out_what_cannot_be_true(seekers):
 
 def test_distance_and_limit_bound_the_answer(seekers, settings):
     query = query_vector()
-    assert len(selectors.faces_nearest(embedding=query, facts=facts(birth_year_min=1960),
-                                       max_distance=settings.MATCH_SAME_AGE_THRESHOLD)) == 2
-    assert len(selectors.faces_nearest(embedding=query, facts=facts(birth_year_min=1960),
-                                       max_distance=1, limit=1)) == 1
-
-
-def test_faces_of_people_groups_embedded_searchable_faces(seekers):
-    grouped = selectors.faces_of_people(side=Side.SEEKER, owner_ids=[seekers["a"].pk,
-                                                                    seekers["c"].pk])
-    assert set(grouped) == {seekers["a"].pk, seekers["c"].pk}
-    assert all(len(faces) == 1 for faces in grouped.values())
-    assert selectors.faces_of_person(side=Side.SEEKER, owner_id=seekers["b"].pk).keys() == {
-        Face.objects.get(photo__seeker_posting=seekers["b"]).pk
-    }
+    assert len(faces_nearest(embedding=query, facts=facts(birth_year_min=1960),
+                             max_distance=settings.MATCH_SAME_AGE_THRESHOLD)) == 2
+    assert len(faces_nearest(embedding=query, facts=facts(birth_year_min=1960),
+                             max_distance=1, limit=1)) == 1

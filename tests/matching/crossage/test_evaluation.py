@@ -1,4 +1,5 @@
-"""``manage.py evaluate_crossage`` on a labelled folder built from ../shared/faces.
+"""The cross-age report: real photos embedded with the workers' code and the true person found,
+and ``manage.py evaluate_crossage`` on a labelled folder built from ../shared/faces.
 
 The folder is made in the test's temporary directory (links to the shared
 photos, never copies in the repository). ../shared/faces holds adults of
@@ -16,6 +17,15 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
+
+from matching import faces
+from matching.crossage.embedding import ASSUMED_ADULT_AGE, ASSUMED_YOUNG_AGE, embed_all
+from matching.crossage.evaluation import evaluate_embedded
+from matching.crossage.labels import LabelledPhoto
+from matching.crossage.report import format_report
+from matching.ranking import RankingParameters
+
+PARAMS = RankingParameters(distance_base=0.09, distance_per_year=0.002, distance_max=0.14, top_k=5)
 
 
 def labelled_folder(tmp_path: Path, faces_dir: Path, identities: dict[str, str], *,
@@ -126,3 +136,33 @@ def test_bad_input_is_refused_with_a_message(tmp_path, faces_dir):
         call_command("evaluate_crossage", faces=str(faces_dir), labels=str(labels))
     with pytest.raises(CommandError, match="No folder"):
         call_command("evaluate_crossage", faces=str(tmp_path / "nope"), labels=str(labels))
+
+
+def test_real_photos_are_embedded_with_the_workers_code_and_the_true_person_found(
+    faces_dir, identities
+):
+    people: dict[str, list[str]] = {}
+    for file, identity in identities.items():
+        people.setdefault(identity, []).append(file)
+    chosen = [files[:3] for _identity, files in sorted(people.items())[:5]]
+    photos = [
+        LabelledPhoto(file, identities[file], "young" if i == 0 else "adult", None)
+        for files in chosen for i, file in enumerate(files)
+    ]
+    embedded = embed_all(faces_dir, photos, engine=faces.get_engine())
+    assert all(e is not None and e.shape == (128,) for e in embedded.embeddings)
+    assert embedded.progression_ages == (ASSUMED_YOUNG_AGE, ASSUMED_ADULT_AGE)
+    assert len(embedded.progressed) == 5
+
+    report = evaluate_embedded(embedded, PARAMS)
+    rows = {row["method"]: row for row in report["table"]}
+    assert rows["plain"]["queries"] == 5 and rows["plain"]["rank1"] == 1.0
+    assert rows["photo_and_estimate"]["rank1"] == 1.0
+    distances = report["distances"]
+    # Same-age photos of one person are close; the estimate keeps much of the identity.
+    threshold = django_settings.MATCH_SAME_AGE_THRESHOLD
+    assert distances["true_pairs"]["median"] < threshold < distances["false_pairs"]["median"]
+    assert (distances["estimate_true_pairs"]["median"]
+            < distances["estimate_false_pairs"]["median"])
+    text = format_report(report)
+    assert "plain" in text and "age_progressed" in text and "true pairs" in text
