@@ -87,13 +87,16 @@ def rerank(
 
 def r_of_rows(similarities: np.ndarray, k: int = DEFAULT_K) -> np.ndarray:
     """Each row's ``r`` in a query × gallery similarity matrix: the mean of its ``k``
-    largest entries (fewer when the row is shorter)."""
+    largest entries (fewer when the row holds fewer; NaN entries, a photo without a face,
+    are left out; 0 for a row with none)."""
     matrix = np.asarray(similarities, dtype=np.float64)
-    if matrix.shape[1] == 0:
-        return np.zeros(matrix.shape[0])
-    take = min(max(1, k), matrix.shape[1])
-    top = -np.partition(-matrix, take - 1, axis=1)[:, :take]
-    return top.mean(axis=1)
+    result = np.zeros(matrix.shape[0])
+    for row in range(matrix.shape[0]):
+        values = matrix[row][~np.isnan(matrix[row])]
+        if values.size:
+            take = min(max(1, k), values.size)
+            result[row] = -float(np.mean(np.partition(-values, take - 1)[:take]))
+    return result
 
 
 def csls_matrix(similarities: np.ndarray, k: int = DEFAULT_K) -> np.ndarray:
@@ -104,6 +107,22 @@ def csls_matrix(similarities: np.ndarray, k: int = DEFAULT_K) -> np.ndarray:
     r_query = r_of_rows(matrix, k)
     r_gallery = r_of_rows(matrix.T, k)
     return 2.0 * matrix - r_query[:, None] - r_gallery[None, :]
+
+
+def csls_distance_matrix(distances: np.ndarray, k: int = DEFAULT_K) -> np.ndarray:
+    """A young × adult cosine-distance matrix as CSLS distances (``csls_matrix`` in
+    distance terms; NaN stays NaN)."""
+    return 1.0 - 0.5 * csls_matrix(1.0 - np.asarray(distances, dtype=np.float64), k)
+
+
+def csls_pairwise(distances: np.ndarray, k: int = DEFAULT_K) -> np.ndarray:
+    """A photo × photo cosine-distance matrix of one group as CSLS distances: each photo's
+    ``r`` over its ``k`` nearest other photos (itself and NaN left out)."""
+    matrix = np.array(distances, dtype=np.float64)
+    similarities = 1.0 - matrix
+    np.fill_diagonal(similarities, np.nan)
+    r = r_of_rows(similarities, k)
+    return matrix + 0.5 * (r[:, None] + r[None, :])
 
 
 @dataclass(frozen=True)
