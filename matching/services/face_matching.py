@@ -6,7 +6,8 @@ candidate per (case, seeker posting) that is within the loose distance for its
 age gap and in the top few of either person (``matching.ranking``). Only faces
 of the current pipeline version are compared (``Face.model_version``); a person
 with a face still of another version waits for ``manage.py reindex``, which
-queues their matching again.
+queues their matching again. Each match job also stores its face's hubness ``r``
+(``matching.services.csls``); with ``MATCH_CSLS`` on, people are ranked by CSLS.
 """
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ def _csls_distances(
     gets the others' mean)."""
     ids = set(my_faces) | {face_id for faces in their_faces.values() for face_id in faces}
     r = csls.r_filled(csls_r_of(ids, model_version=model_version,
-                                          centring_version=centring_version), ids)
+                                centring_version=centring_version), ids)
     result = {}
     for other, faces in their_faces.items():
         pair = csls.closest_pair_csls(my_faces, faces, r)
@@ -202,7 +203,7 @@ def _csls_rank_among(
         )
         ids = {face_id, *my_faces, *(n.face_id for n in found)}
         r = csls.r_filled(csls_r_of(ids, model_version=model_version,
-                                              centring_version=centring_version), ids)
+                                    centring_version=centring_version), ids)
         for neighbour in found:
             if neighbour.owner_id != exclude_owner:
                 value = csls.csls_distance(neighbour.distance, r[face_id], r[neighbour.face_id])
