@@ -129,6 +129,13 @@ class Face(models.Model):
                 )
                 for low, high in SEARCH_WIDTH_CLASSES
             ],
+            # The few faces whose hubness r was taken over fewer than k faces: every new face
+            # that could be the same person clears theirs (matching/services/csls.py).
+            models.Index(
+                fields=["side", "birth_year_min"], name="face_csls_few",
+                condition=models.Q(searchable=True, csls_r__isnull=False,
+                                   csls_kth__isnull=True),
+            ),
             models.Index(
                 fields=["side", "sex", "model_version", "centring_version", "birth_year_min"],
                 include=["birth_year_max", "id", "embedding_half"],

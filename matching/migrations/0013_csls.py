@@ -53,5 +53,9 @@ class Migration(migrations.Migration):
             name='centring_version',
             field=models.PositiveIntegerField(default=0),
         ),
+        migrations.AddIndex(
+            model_name='face',
+            index=models.Index(condition=models.Q(('csls_kth__isnull', True), ('csls_r__isnull', False), ('searchable', True)), fields=['side', 'birth_year_min'], name='face_csls_few'),
+        ),
         migrations.RunSQL(_BACKFILL, migrations.RunSQL.noop),
     ]
