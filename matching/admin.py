@@ -58,7 +58,8 @@ class FaceAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
     search_fields = ("photo__pk", "model_version")
     exclude = ("embedding", "embedding_dlib", "embedding_raw", "embedding_dlib_raw")
     readonly_fields = ("embedding_dimensions", "model_name", "model_version",
-                       "centring_version", "created_at")
+                       "centring_version", "csls_r", "csls_kth", "csls_model_version",
+                       "csls_centring_version", "created_at")
     raw_id_fields = ("photo", "picked_by")
     actions = [reindex_face_photos]
 
@@ -137,7 +138,7 @@ class CandidateAdmin(AuditedViewMixin, DeletionMixin, admin.ModelAdmin):
                      "seeker_posting__display_name", "case__missing_province")
     raw_id_fields = ("case", "seeker_posting", "case_face", "seeker_face", "claimed_by")
     readonly_fields = ("best_distance", "score", "age_gap_years", "model_version",
-                       "created_at", "updated_at")
+                       "centring_version", "created_at", "updated_at")
     inlines = [ReviewInline]
 
 
@@ -219,10 +220,10 @@ class CentringAdmin(admin.ModelAdmin):
 class OutcomeCalibrationAdmin(admin.ModelAdmin):
     """Read-only: a calibration is fitted from the outcomes (``manage.py calibrate_outcomes``)."""
 
-    list_display = ("model_version", "fitted_at", "labels", "positives")
-    list_filter = ("model_version",)
-    readonly_fields = ("model_version", "fitted_at", "labels", "positives", "bands",
-                       "fingerprint")
+    list_display = ("model_version", "centring_version", "fitted_at", "labels", "positives")
+    list_filter = ("model_version", "centring_version")
+    readonly_fields = ("model_version", "centring_version", "fitted_at", "labels",
+                       "positives", "bands", "fingerprint")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -16,6 +16,7 @@ class MatchingConfig(AppConfig):
         from matching.faces.deepface_engine import missing_weight_files
         from matching.services import (
             centring_update,
+            csls_update,
             outcome_calibrations_refit_if_due,
             reconcile_pending,
             retention_apply,
@@ -39,6 +40,9 @@ class MatchingConfig(AppConfig):
         # A new centring when an age group first holds enough people or has doubled, then
         # a slice of re-centring (matching/services/centring.py).
         register_upkeep("the centring", lambda grace: centring_update(actor=None), order=50)
+        # Each face's hubness r (CSLS) where it is missing or of an older centring
+        # (matching/services/csls.py), after the re-centring that makes it stale.
+        register_upkeep("the hubness r", lambda grace: csls_update(actor=None), order=60)
 
         def model_files() -> dict[str, object]:
             missing = missing_weight_files()

@@ -70,6 +70,16 @@ class Face(models.Model):
     # The ``Centring`` (its id) the searched vectors were centred with; 0 before any centring.
     # Part of the embedding's version: faces of two centrings are never compared.
     centring_version = models.PositiveIntegerField(default=0)
+    # Hubness reduction (CSLS, ``matching.csls``): the face's mean cosine similarity to its
+    # ``MATCH_CSLS_K`` nearest searchable faces of the other side, taken by its match job's
+    # search (or the upkeep's) with the model version and centring named beside it; used
+    # only while those are the face's own (a re-centred face's r is stale until taken again).
+    csls_r = models.FloatField(null=True, blank=True)
+    # The distance of the k-th of those faces (null: fewer than k): a new face nearer than
+    # it changes this face's r, so that face's match job clears it for the upkeep.
+    csls_kth = models.FloatField(null=True, blank=True)
+    csls_model_version = models.CharField(max_length=80, blank=True)
+    csls_centring_version = models.PositiveIntegerField(null=True, blank=True)
     model_name = models.CharField(max_length=40, blank=True)
     # The pipeline that made the embedding (library, model, detector, how the vector is
     # made, revision): matching compares only faces of the current version.
@@ -119,6 +129,13 @@ class Face(models.Model):
                 )
                 for low, high in SEARCH_WIDTH_CLASSES
             ],
+            # The few faces whose hubness r was taken over fewer than k faces: every new face
+            # that could be the same person clears theirs (matching/services/csls.py).
+            models.Index(
+                fields=["side", "birth_year_min"], name="face_csls_few",
+                condition=models.Q(searchable=True, csls_r__isnull=False,
+                                   csls_kth__isnull=True),
+            ),
             models.Index(
                 fields=["side", "sex", "model_version", "centring_version", "birth_year_min"],
                 include=["birth_year_max", "id", "embedding_half"],
@@ -251,6 +268,9 @@ class Candidate(models.Model):
     seeker_face = models.ForeignKey(Face, null=True, on_delete=models.SET_NULL, related_name="+")
     age_gap_years = models.FloatField(null=True, blank=True)
     model_version = models.CharField(max_length=80, blank=True)
+    # The centring (``Centring`` id, 0: plain) its distance was measured under: part of the
+    # embedding's version, so outcome calibration is kept per (model version, centring).
+    centring_version = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     source = models.CharField(
         max_length=20, choices=Source.choices, default=Source.FACE_MATCH, db_index=True
@@ -360,12 +380,14 @@ class OutcomeCalibration(models.Model):
     """How often candidates turned out to be the person, by face distance and age-gap band.
 
     Fitted from volunteers' decisions and DNA results (``matching.outcomes``) for one
-    face model version: distances of another model mean something else, so a new
-    model starts with no calibration. A new row is written only when the labelled
-    data changed; the newest row of a model version is the one shown.
+    face model version and centring: distances of another model, or centred on other
+    means, mean something else, so a new model or centring starts with no calibration.
+    A new row is written only when the labelled data changed; the newest row of a
+    (model version, centring) is the one shown.
     """
 
     model_version = models.CharField(max_length=80)
+    centring_version = models.PositiveIntegerField(default=0)
     fitted_at = models.DateTimeField(default=timezone.now)
     labels = models.PositiveIntegerField(help_text=_("Labelled candidates the fit used."))
     positives = models.PositiveIntegerField(help_text=_("Of them, how many were the person."))
@@ -381,7 +403,8 @@ class OutcomeCalibration(models.Model):
         indexes = [models.Index(fields=["model_version", "-fitted_at"])]
 
     def __str__(self) -> str:
-        return f"calibration of {self.model_version} ({self.labels} labels)"
+        return (f"calibration of {self.model_version}, centring {self.centring_version} "
+                f"({self.labels} labels)")
 
 
 class DnaGuidance(models.Model):

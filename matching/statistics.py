@@ -23,8 +23,8 @@ from django.utils.translation import gettext_lazy as _
 
 from families.models import CaseStatus, MissingChildCase, SeekerPosting, User
 from families.places import label as province_label
-from matching import outcomes
-from matching.models import Candidate, DnaTest, OutcomeCalibration, Review
+from matching import outcomes, ranking
+from matching.models import Candidate, Centring, DnaTest, OutcomeCalibration, Review
 
 #: Candidates still waiting for a volunteer.
 OPEN_STATUSES = (
@@ -53,15 +53,36 @@ def counted_for(viewer: User | None) -> QuerySet[Candidate]:
     return candidates
 
 
+@dataclass(frozen=True)
+class Version:
+    """What a candidate's distance was measured under: the face model version and the
+    centring (``Centring`` id, 0: plain). Calibrations are kept per version: a distance
+    centred on other means reads on another scale."""
+
+    model_version: str
+    centring_version: int
+
+    @property
+    def key(self) -> str:
+        """The version as one string (the outcomes page's choice)."""
+        return f"{self.model_version}#{self.centring_version}"
+
+    def __str__(self) -> str:
+        return f"{self.model_version}, centring {self.centring_version}"
+
+
 def candidate_outcomes(
-    *, model_version: str | None = None, viewer: User | None = None
+    *, model_version: str | None = None, centring_version: int | None = None,
+    viewer: User | None = None,
 ) -> list[outcomes.RecordedCandidate]:
-    """Every candidate (of one face model version, or all) with its label, in id order;
-    for a ``viewer``, those they may be shown (``counted_for``)."""
+    """Every candidate (of one face model version and centring, or all) with its label, in
+    id order; for a ``viewer``, those they may be shown (``counted_for``)."""
     # A proposed candidate with no comparable faces has no distance to learn from.
     candidates = _not_ended(counted_for(viewer).filter(best_distance__isnull=False))
     if model_version is not None:
         candidates = candidates.filter(model_version=model_version)
+    if centring_version is not None:
+        candidates = candidates.filter(centring_version=centring_version)
     rows = list(candidates.order_by("pk").values_list(
         "pk", "case_id", "seeker_posting_id", "best_distance", "age_gap_years", "score"
     ))
@@ -82,26 +103,41 @@ def candidate_outcomes(
     ]
 
 
-def labelled_outcomes(*, model_version: str) -> list[outcomes.Labelled]:
-    """The labelled candidates of one face model version: what its calibration is fitted on."""
-    return [o.labelled() for o in candidate_outcomes(model_version=model_version)
-            if o.is_person is not None]
+def labelled_outcomes(*, model_version: str, centring_version: int
+                      ) -> list[outcomes.Labelled]:
+    """The labelled candidates of one face model version and centring: what its
+    calibration is fitted on."""
+    return [o.labelled() for o in candidate_outcomes(
+        model_version=model_version, centring_version=centring_version)
+        if o.is_person is not None]
 
 
-def model_versions(*, viewer: User | None = None) -> list[str]:
-    """Face model versions that have candidates, the most recently active first; for a
-    ``viewer``, by the candidates ``counted_for`` them (their own would reorder the list)."""
-    rows = (counted_for(viewer).values("model_version").annotate(last=Max("updated_at"))
-            .order_by("-last", "model_version"))
-    return [row["model_version"] for row in rows]
+def versions(*, viewer: User | None = None) -> list[Version]:
+    """(Face model version, centring) pairs that have candidates, the most recently active
+    first; for a ``viewer``, by the candidates ``counted_for`` them (their own would
+    reorder the list)."""
+    rows = (counted_for(viewer).values("model_version", "centring_version")
+            .annotate(last=Max("updated_at"))
+            .order_by("-last", "model_version", "centring_version"))
+    return [Version(row["model_version"], row["centring_version"]) for row in rows]
+
+
+def ranking_parameters_of(centring_version: int) -> ranking.RankingParameters:
+    """The candidate rules candidates of a centring were found by: the centred ones when
+    it centres an age group (``ranking.RankingParameters.from_settings``)."""
+    centring = Centring.objects.filter(pk=centring_version).first() if centring_version else None
+    return ranking.RankingParameters.from_settings(
+        centred=centring is not None and centring.centres_any)
 
 
 # --- The calibration a candidate gets ----------------------------------------------
 
 
-def calibration_latest(*, model_version: str) -> OutcomeCalibration | None:
+def calibration_latest(*, model_version: str, centring_version: int
+                       ) -> OutcomeCalibration | None:
     """The stored fit over every candidate: for viewers with no case or posting of their own."""
-    return OutcomeCalibration.objects.filter(model_version=model_version).first()
+    return OutcomeCalibration.objects.filter(
+        model_version=model_version, centring_version=centring_version).first()
 
 
 def _owns_something(viewer: User) -> bool:
@@ -109,7 +145,8 @@ def _owns_something(viewer: User) -> bool:
             or SeekerPosting.objects.filter(owner=viewer).exists())
 
 
-def calibration_for(*, model_version: str, viewer: User | None) -> OutcomeCalibration | None:
+def calibration_for(*, model_version: str, centring_version: int, viewer: User | None
+                    ) -> OutcomeCalibration | None:
     """The calibration a viewer is shown: never fitted on a candidate of their own.
 
     The stored fit counts every candidate, so for a volunteer who is also a family (or
@@ -120,9 +157,11 @@ def calibration_for(*, model_version: str, viewer: User | None) -> OutcomeCalibr
     owns anything is theirs to know; whether candidates of it exist never shows.
     """
     if viewer is None or not _owns_something(viewer):
-        return calibration_latest(model_version=model_version)
-    recorded = [row for row in candidate_outcomes(model_version=model_version, viewer=viewer)
-                if row.is_person is not None]
+        return calibration_latest(model_version=model_version,
+                                  centring_version=centring_version)
+    recorded = [row for row in candidate_outcomes(
+        model_version=model_version, centring_version=centring_version, viewer=viewer)
+        if row.is_person is not None]
     if not recorded:
         return None
     samples = [row.labelled() for row in recorded]
@@ -134,7 +173,8 @@ def calibration_for(*, model_version: str, viewer: User | None) -> OutcomeCalibr
         ) if moment is not None
     ), default=None)
     return OutcomeCalibration(
-        model_version=model_version, fitted_at=newest, labels=len(samples),
+        model_version=model_version, centring_version=centring_version, fitted_at=newest,
+        labels=len(samples),
         positives=sum(1 for sample in samples if sample.is_person),
         bands=[fit.as_json() for fit in outcomes.fit_bands(samples)],
         fingerprint=outcomes.fingerprint(samples),
@@ -159,11 +199,12 @@ class ChanceEstimate:
 
 
 def candidate_chance(candidate: Candidate, *, viewer: User | None = None) -> ChanceEstimate:
-    """How often candidates of the same face model, age-gap band and distance were the person,
-    by the calibration ``viewer`` is shown (``calibration_for``)."""
+    """How often candidates of the same face model and centring, age-gap band and distance
+    were the person, by the calibration ``viewer`` is shown (``calibration_for``)."""
     band = outcomes.band_key(candidate.age_gap_years)
     needed = settings.OUTCOME_MIN_LABELS_PER_BAND
-    calibration = calibration_for(model_version=candidate.model_version, viewer=viewer)
+    calibration = calibration_for(model_version=candidate.model_version,
+                                  centring_version=candidate.centring_version, viewer=viewer)
     if calibration is None:
         return ChanceEstimate(band=band, labels=0, needed=needed, per_hundred=None,
                               fitted_at=None)

@@ -479,6 +479,14 @@ MATCH_HNSW_EF_SEARCH = env.int("MATCH_HNSW_EF_SEARCH", default=100)
 # and Dlib on its chip, equal weights). Off until held-out cross-age data confirms it.
 MATCH_FUSION = env.bool("MATCH_FUSION", default=False)
 MATCH_FUSION_POOL = env.int("MATCH_FUSION_POOL", default=300)
+# Hubness reduction (matching/csls.py, docs/MATCHING.md "Hubness reduction"): each face's r
+# (mean similarity to its MATCH_CSLS_K nearest faces of the other side) is stored by its
+# match job and refreshed by the upkeep (MATCH_CSLS_BATCH faces a transaction); with
+# MATCH_CSLS on, people are ranked by CSLS instead of the distance (the loose distance
+# still decides who may be a candidate). Off until held-out cross-age data shows its gain.
+MATCH_CSLS = env.bool("MATCH_CSLS", default=False)
+MATCH_CSLS_K = env.int("MATCH_CSLS_K", default=10)
+MATCH_CSLS_BATCH = env.int("MATCH_CSLS_BATCH", default=200)
 # Centred embeddings (matching/centring.py, docs/MATCHING.md "Centred embeddings"): an age
 # group (young under 18, adult) is centred on its mean once it holds this many faces of this
 # many different people; the upkeep takes new means when a group has doubled, and re-centres

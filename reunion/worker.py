@@ -8,7 +8,8 @@ around every job as Django's request cycle would.
 
 Its upkeep runs the steps the apps register in their ``AppConfig.ready``
 (``register_upkeep``; matching: reconcile, the retention periods, the outcome
-calibration's refit; families: the partner imports' upkeep): at once when the worker
+calibration's refit, the centring, each face's hubness r; families: the partner imports'
+upkeep): at once when the worker
 starts and whenever Redis was emptied (reconcile's marker is gone: looked for after every
 job and, while idle, every ``RECONCILE_REDIS_CHECK_SECONDS``, the longest the worker waits
 on the queues), else every ``RECONCILE_INTERVAL_SECONDS`` for work older than the grace.

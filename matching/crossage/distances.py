@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from django.conf import settings
 
-from matching import ranking
+from matching import csls, ranking
 from matching.crossage.embedding import Embedded
 from matching.crossage.labels import ADULT, YOUNG
 from matching.crossage.pipelines import PIPELINES, centred, unit_rows
@@ -168,15 +168,21 @@ def _pairwise(vectors: list[np.ndarray | None]) -> np.ndarray:
 
 def pipeline_pair_distances(
     names: list[str], models: dict[str, list[np.ndarray | None]], pairs: list[tuple[str, str]],
-    pipeline: str, *, pool: int | None = None,
+    pipeline: str, *, pool: int | None = None, csls_k: int | None = None,
 ) -> np.ndarray:
     """Each pair's distance by one model, or (``fusion``) the fused distance of the second
     photo to the first, z-scored against the first photo's ``pool`` closest other photos of
-    the folder by SFace (NaN when a photo has no face)."""
+    the folder by SFace (NaN when a photo has no face). With ``csls_k``, each model's
+    distances are CSLS distances first, each photo's ``r`` over its ``csls_k`` nearest other
+    photos of the folder (one group: the pairs are of one age)."""
     index = {name: i for i, name in enumerate(names)}
     matrix = _pairwise(models["sface" if pipeline == "fusion" else pipeline])
+    if csls_k:
+        matrix = csls.csls_pairwise(matrix, csls_k)
     if pipeline == "fusion":
         dlib = _pairwise(models["dlib_chip"])
+        if csls_k:
+            dlib = csls.csls_pairwise(dlib, csls_k)
         size = pool or settings.MATCH_FUSION_POOL
         fused = np.full(matrix.shape, np.nan)
         for row in range(len(names)):
@@ -210,21 +216,27 @@ def threshold_pipelines(
     names: list[str], models: dict[str, list[np.ndarray | None]],
     pairs: list[tuple[str, str]], same: np.ndarray,
 ) -> list[dict]:
-    """One row per pipeline, plain and centred (the folder's photos are one group here: the
-    pairs are of the same age): best accuracy and the threshold it starts at."""
+    """One row per pipeline, plain, centred (the folder's photos are one group here: the
+    pairs are of the same age) and centred with CSLS: best accuracy and the threshold it
+    starts at."""
     centred_models = {
         name: centred(vectors, [ADULT] * len(vectors)) for name, vectors in models.items()
     }
     rows = []
     for pipeline, description in PIPELINES:
         needed = ("sface", "dlib_chip") if pipeline == "fusion" else (pipeline,)
-        for is_centred, source in ((False, models), (True, centred_models)):
-            row: dict = {"pipeline": pipeline, "centred": is_centred, "description": description}
+        for is_centred, with_csls, source in ((False, False, models),
+                                              (True, False, centred_models),
+                                              (True, True, centred_models)):
+            row: dict = {"pipeline": pipeline, "centred": is_centred, "csls": with_csls,
+                         "description": description}
             if not all(name in source for name in needed):
                 row.update(accuracy=None, threshold=None,
                            note="not computable with this face engine")
             else:
-                distances = pipeline_pair_distances(names, source, pairs, pipeline)
+                distances = pipeline_pair_distances(
+                    names, source, pairs, pipeline,
+                    csls_k=settings.MATCH_CSLS_K if with_csls else None)
                 row["accuracy"], row["threshold"] = best_threshold(distances, same)
             rows.append(row)
     return rows

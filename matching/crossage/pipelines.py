@@ -1,11 +1,11 @@
-"""One row per pipeline: each model, and their fusion, plain and centred."""
+"""One row per pipeline: each model, and their fusion, plain, centred and centred with CSLS."""
 
 from __future__ import annotations
 
 import numpy as np
 from django.conf import settings
 
-from matching import ranking
+from matching import csls, ranking
 from matching.crossage.labels import ADULT, YOUNG, LabelledPhoto
 from matching.crossage.ranks import summarise
 
@@ -49,11 +49,15 @@ def pipeline_ranks(
     pipeline: str,
     *,
     pool: int | None = None,
+    csls_k: int | None = None,
 ) -> list[int]:
     """The true person's rank for each young photo (alone) among the adult people, each person
     at their closest adult photo: by one model's distance, or (``fusion``) by the fused
     distance, z-scored against the query's ``pool`` (``MATCH_FUSION_POOL``) closest adult
-    photos by SFace, as matching does."""
+    photos by SFace, as matching does. With ``csls_k``, each model's distances are CSLS
+    distances first (``matching.csls``): a young photo's ``r`` over its ``csls_k`` nearest
+    adult photos here, an adult photo's over its nearest young photos, as the portal takes
+    each face's ``r`` from its own faces of the other side."""
     main = models["sface" if pipeline == "fusion" else pipeline]
     young = [i for i, p in enumerate(photos) if p.group == YOUNG and main[i] is not None]
     adults = [j for j, p in enumerate(photos) if p.group == ADULT and main[j] is not None]
@@ -64,6 +68,8 @@ def pipeline_ranks(
     person_of = np.array([people.index(photos[j].identity) for j in adults])
     starts = np.flatnonzero(np.r_[True, person_of[1:] != person_of[:-1]])
     values = 1.0 - unit_rows([main[i] for i in young]) @ unit_rows([main[j] for j in adults]).T
+    if csls_k:
+        values = csls.csls_distance_matrix(values, csls_k)
     if pipeline == "fusion":
         dlib = models["dlib_chip"]
         size = pool or settings.MATCH_FUSION_POOL
@@ -74,6 +80,8 @@ def pipeline_ranks(
             block = 1.0 - unit_rows([dlib[young[k]] for k in have_y]) @ unit_rows(
                 [dlib[adults[k]] for k in have_a]).T
             dlib_matrix[np.ix_(have_y, have_a)] = block
+        if csls_k:
+            dlib_matrix = csls.csls_distance_matrix(dlib_matrix, csls_k)
         fused = np.empty(values.shape)
         for row in range(values.shape[0]):
             nearest = np.argsort(values[row], kind="stable")[:size]
@@ -96,17 +104,23 @@ def pipeline_ranks(
 def evaluate_pipelines(
     photos: list[LabelledPhoto], models: dict[str, list[np.ndarray | None]]
 ) -> list[dict]:
-    """One row per pipeline, plain and centred (each age group's own mean from these photos)."""
+    """One row per pipeline, plain, centred (each age group's own mean from these photos) and
+    centred with CSLS (``MATCH_CSLS_K``; each photo's ``r`` from these photos too)."""
     groups = [p.group for p in photos]
     centred_models = {name: centred(vectors, groups) for name, vectors in models.items()}
     rows = []
     for pipeline, description in PIPELINES:
         needed = ("sface", "dlib_chip") if pipeline == "fusion" else (pipeline,)
-        for is_centred, source in ((False, models), (True, centred_models)):
-            row = {"pipeline": pipeline, "centred": is_centred, "description": description}
+        for is_centred, with_csls, source in ((False, False, models),
+                                              (True, False, centred_models),
+                                              (True, True, centred_models)):
+            row = {"pipeline": pipeline, "centred": is_centred, "csls": with_csls,
+                   "description": description}
             if not all(name in source for name in needed):
                 row.update(summarise([]), note="not computable with this face engine")
             else:
-                row.update(summarise(pipeline_ranks(photos, source, pipeline)))
+                row.update(summarise(pipeline_ranks(
+                    photos, source, pipeline,
+                    csls_k=settings.MATCH_CSLS_K if with_csls else None)))
             rows.append(row)
     return rows

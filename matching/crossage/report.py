@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
 
 def format_report(report: dict) -> str:
     """The report as plain text: the rank table, then the distances."""
@@ -73,35 +75,44 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _row_name(row: dict) -> str:
+    """``sface``, ``sface centred``, ``sface centred +CSLS``."""
+    return (row["pipeline"] + (" centred" if row["centred"] else "")
+            + (" +CSLS" if row.get("csls") else ""))
+
+
 def format_pipelines(rows: list[dict]) -> str:
     """The pipelines' table as plain text."""
     def pct(value: float | None) -> str:
         return "-" if value is None else f"{100 * value:5.1f}%"
 
-    lines = [f"{'pipeline':<24} {'queries':>7} {'rank-1':>7} {'rank-10':>7} {'rank-50':>7} "
+    lines = [f"{'pipeline':<28} {'queries':>7} {'rank-1':>7} {'rank-10':>7} {'rank-50':>7} "
              f"{'median':>7}"]
     for row in rows:
-        name = row["pipeline"] + (" centred" if row["centred"] else "")
+        name = _row_name(row)
         if row.get("note"):
-            lines.append(f"{name:<24} {row['note']}")
+            lines.append(f"{name:<28} {row['note']}")
             continue
         median = "-" if row["median_rank"] is None else f"{row['median_rank']:g}"
-        lines.append(f"{name:<24} {row['queries']:>7} {pct(row['rank1']):>7} "
+        lines.append(f"{name:<28} {row['queries']:>7} {pct(row['rank1']):>7} "
                      f"{pct(row['rank10']):>7} {pct(row['rank50']):>7} {median:>7}")
     lines.append("(each young photo alone against every adult person; centred: each age "
-                 "group's embeddings minus that group's mean in this folder, normalised)")
+                 "group's embeddings minus that group's mean in this folder, normalised; "
+                 f"+CSLS: hubness reduction, each photo's r over its {settings.MATCH_CSLS_K} "
+                 "nearest photos of the other group in this folder)")
     return "\n".join(lines)
 
 
 def format_threshold_pipelines(rows: list[dict]) -> str:
-    lines = [f"{'pipeline':<24} {'best accuracy':>13} {'from threshold':>15}"]
+    lines = [f"{'pipeline':<28} {'best accuracy':>13} {'from threshold':>15}"]
     for row in rows:
-        name = row["pipeline"] + (" centred" if row["centred"] else "")
+        name = _row_name(row)
         if row.get("note"):
-            lines.append(f"{name:<24} {row['note']}")
+            lines.append(f"{name:<28} {row['note']}")
         else:
             threshold = "-" if row["threshold"] is None else f"{row['threshold']:.4f}"
-            lines.append(f"{name:<24} {100 * row['accuracy']:12.2f}% {threshold:>15}")
+            lines.append(f"{name:<28} {100 * row['accuracy']:12.2f}% {threshold:>15}")
     lines.append("(fusion: z-scores, not a cosine distance; centred: minus the mean of the "
-                 "folder's photos, normalised)")
+                 "folder's photos, normalised; +CSLS: a CSLS distance, each photo's r over "
+                 f"its {settings.MATCH_CSLS_K} nearest other photos of the folder)")
     return "\n".join(lines)

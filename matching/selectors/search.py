@@ -211,6 +211,17 @@ def dlib_embeddings(face_ids: Iterable[int]) -> dict[int, np.ndarray]:
     return {face_id: np.asarray(vector, dtype=np.float64) for face_id, vector in rows}
 
 
+def csls_r_of(face_ids: Iterable[int], *, model_version: str, centring_version: int
+              ) -> dict[int, float]:
+    """Face id → its hubness ``r`` (CSLS, ``matching.csls``), for those of ``face_ids``
+    whose ``r`` was taken under ``model_version`` and ``centring_version``: an ``r`` of
+    another version (the face re-centred since) is never read."""
+    return dict(Face.objects.filter(
+        pk__in=list(face_ids), csls_r__isnull=False, csls_model_version=model_version,
+        csls_centring_version=centring_version,
+    ).values_list("id", "csls_r"))
+
+
 def fusion_pool(
     *, embedding: Sequence[float] | np.ndarray, facts: PersonFacts, model_version: str,
     centring_version: int | None = None,

@@ -15,7 +15,8 @@ The flow, module by module:
 - ``review``: claim, release, decide; ``dna``: DNA tests and reunions;
 - ``estimates``: Reunion's age-progressed estimates; ``reconcile``: lost work queued again;
 - ``calibration``: the outcome calibration refitted from decisions and DNA results;
-- ``centring``: the age groups' mean embeddings, and faces re-centred on them.
+- ``centring``: the age groups' mean embeddings, and faces re-centred on them;
+- ``csls``: each face's hubness ``r`` (CSLS), taken by its match job and the upkeep.
 """
 
 from matching.services.calibration import (
@@ -35,6 +36,12 @@ from matching.services.centring import (
     centring_update,
     faces_recentre,
     faces_waiting_for_recentre,
+)
+from matching.services.csls import (
+    csls_update,
+    face_csls_take,
+    faces_csls_refresh,
+    faces_waiting_for_csls,
 )
 from matching.services.dna import (
     case_mark_reunited,
@@ -72,18 +79,22 @@ __all__ = [
     "case_report_found",
     "centring_apply",
     "centring_update",
+    "csls_update",
     "dna_guidance_save",
     "dna_test_record_result",
     "dna_test_record_samples",
     "dna_test_request",
+    "face_csls_take",
     "face_embed",
     "face_match",
     "face_pick",
     "face_reembed",
     "face_schedule_matching",
+    "faces_csls_refresh",
     "faces_recentre",
     "faces_refresh_facts",
     "faces_rematch_all",
+    "faces_waiting_for_csls",
     "faces_waiting_for_recentre",
     "match_message_post",
     "outcome_calibrations_refit",

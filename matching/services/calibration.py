@@ -1,7 +1,7 @@
 """Refitting the outcome calibration: how often candidates like one were the person.
 
 The fit itself is ``matching.outcomes``; this stores it, once per face model
-version whose labelled candidates changed, with its size and date. Refitted by
+version and centring whose labelled candidates changed, with its size and date. Refitted by
 ``matching.jobs.refit_outcome_calibrations`` after each DNA result, by the workers'
 maintenance every ``OUTCOME_REFIT_HOURS`` (decisions accumulate between DNA results),
 and by ``manage.py calibrate_outcomes``.
@@ -24,30 +24,39 @@ REFIT_CLOCK_KEY = "matching:outcome-calibration:refit-clock"
 
 
 def outcome_calibrations_refit(
-    *, actor: User | None, model_version: str | None = None
+    *, actor: User | None, model_version: str | None = None,
+    centring_version: int | None = None,
 ) -> list[OutcomeCalibration]:
-    """Fits each face model version (or the one given) again; returns the rows written.
+    """Fits each (face model version, centring) with candidates again, or those of the
+    model version and centring given; returns the rows written.
 
     A version whose labelled data did not change keeps its fit (no new row); one
-    with no label ever stays uncalibrated, as a new face model starts.
+    with no label ever stays uncalibrated, as a new face model or centring starts:
+    distances centred on other means read on another scale, so no fit is carried over.
     """
-    versions = [model_version] if model_version is not None else statistics.model_versions()
+    versions = [
+        version for version in statistics.versions()
+        if model_version in (None, version.model_version)
+        and centring_version in (None, version.centring_version)
+    ]
     written = []
     with transaction.atomic():
         for version in versions:
-            samples = statistics.labelled_outcomes(model_version=version)
-            latest = statistics.calibration_latest(model_version=version)
+            key = {"model_version": version.model_version,
+                   "centring_version": version.centring_version}
+            samples = statistics.labelled_outcomes(**key)
+            latest = statistics.calibration_latest(**key)
             digest = outcomes.fingerprint(samples)
             if (latest is None and not samples) or (latest and latest.fingerprint == digest):
                 continue
             row = OutcomeCalibration.objects.create(
-                model_version=version, labels=len(samples),
+                **key, labels=len(samples),
                 positives=sum(1 for sample in samples if sample.is_person),
                 bands=[fit.as_json() for fit in outcomes.fit_bands(samples)],
                 fingerprint=digest,
             )
             audit_record(actor=actor, action="outcome_calibration.fitted", obj=row, detail={
-                "model_version": version, "labels": row.labels, "positives": row.positives,
+                **key, "labels": row.labels, "positives": row.positives,
             })
             written.append(row)
     return written

@@ -42,18 +42,20 @@ def candidate_record(
     age_gap_years: float | None,
     model_version: str,
     score: float,
+    centring_version: int = 0,
 ) -> Candidate:
     """Creates the candidate for (case, seeker posting), or updates its scores.
 
     One row per pair (unique constraint); the row is locked while updated, so
     two workers matching the two sides of one pair at once end with one row
     holding the closest pair. A new candidate is audited and calls
-    ``on_candidate_created`` (only volunteers hear of it).
+    ``on_candidate_created`` (only volunteers hear of it). ``model_version`` and
+    ``centring_version`` say what the distance was measured under (its calibration's key).
     """
     values = {
         "best_distance": distance, "score": score, "case_face_id": case_face_id,
         "seeker_face_id": seeker_face_id, "age_gap_years": age_gap_years,
-        "model_version": model_version,
+        "model_version": model_version, "centring_version": centring_version,
     }
     with transaction.atomic():
         candidate, created = Candidate.objects.select_for_update().get_or_create(

@@ -6,7 +6,8 @@ candidate per (case, seeker posting) that is within the loose distance for its
 age gap and in the top few of either person (``matching.ranking``). Only faces
 of the current pipeline version are compared (``Face.model_version``); a person
 with a face still of another version waits for ``manage.py reindex``, which
-queues their matching again.
+queues their matching again. Each match job also stores its face's hubness ``r``
+(``matching.services.csls``); with ``MATCH_CSLS`` on, people are ranked by CSLS.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.db import transaction
 
 from families.audit import audit_record
 from families.models import MissingChildCase, Photo, User
-from matching import ranking
+from matching import csls, ranking
 from matching.faces import current_model_version
 from matching.models import Candidate, Face, MatchJob, Side
 from matching.selectors.faces import faces_of_people, faces_of_person, owners_waiting_for_reindex
@@ -27,12 +28,14 @@ from matching.selectors.search import (
     Neighbour,
     PersonFacts,
     centring_current,
+    csls_r_of,
     dlib_embeddings,
     faces_nearest,
     fusion_pool,
     other_side,
 )
 from matching.services.candidates import candidate_record
+from matching.services.csls import face_csls_take
 from matching.services.match_jobs import (
     face_schedule_matching,
     job_done,
@@ -158,6 +161,59 @@ def _fused_rank_among(
     return 1 + sum(1 for value in best.values() if value < mine)
 
 
+def _csls_distances(
+    my_faces: dict[int, tuple[np.ndarray, float | None]],
+    their_faces: dict[int, dict[int, tuple[np.ndarray, float | None]]],
+    model_version: str,
+    centring_version: int,
+) -> dict[int, float]:
+    """Each other person's CSLS distance: their photo pair closest under CSLS
+    (``matching.csls``), every face's stored ``r`` of these versions (a face without one
+    gets the others' mean)."""
+    ids = set(my_faces) | {face_id for faces in their_faces.values() for face_id in faces}
+    r = csls.r_filled(csls_r_of(ids, model_version=model_version,
+                                centring_version=centring_version), ids)
+    result = {}
+    for other, faces in their_faces.items():
+        pair = csls.closest_pair_csls(my_faces, faces, r)
+        if pair is not None:
+            result[other] = pair.csls
+    return result
+
+
+def _csls_rank_among(
+    person_faces: dict[int, tuple[np.ndarray, float | None]],
+    facts: PersonFacts,
+    my_faces: dict[int, tuple[np.ndarray, float | None]],
+    *,
+    exclude_owner: int,
+    params: ranking.RankingParameters,
+    model_version: str,
+    centring_version: int,
+) -> int:
+    """``_rank_among`` under CSLS: the rank ``exclude_owner`` (whose faces are ``my_faces``)
+    has among the people each of ``person_faces``' searches finds (its top
+    ``MATCH_SEARCH_LIMIT`` within the loosest distance), by CSLS distance."""
+    best: dict[int, float] = {}
+    mine = float("inf")
+    for face_id, (embedding, _age) in person_faces.items():
+        found = faces_nearest(
+            embedding=embedding, facts=facts, max_distance=params.distance_max,
+            model_version=model_version, centring_version=centring_version,
+        )
+        ids = {face_id, *my_faces, *(n.face_id for n in found)}
+        r = csls.r_filled(csls_r_of(ids, model_version=model_version,
+                                    centring_version=centring_version), ids)
+        for neighbour in found:
+            if neighbour.owner_id != exclude_owner:
+                value = csls.csls_distance(neighbour.distance, r[face_id], r[neighbour.face_id])
+                best[neighbour.owner_id] = min(best.get(neighbour.owner_id, value), value)
+        for my_id, (my_embedding, _my_age) in my_faces.items():
+            mine = min(mine, csls.csls_distance(
+                ranking.cosine_distance(embedding, my_embedding), r[face_id], r[my_id]))
+    return 1 + sum(1 for value in best.values() if value < mine)
+
+
 def face_match(*, match_job_id: int, face_id: int) -> list[int]:
     """Matches one face against the other side and records the candidates.
 
@@ -190,12 +246,7 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
     params = ranking.RankingParameters.from_settings(
         centred=centring is not None and centring.centres_any
     )
-    if face.model_version != version or face.centring_version != centring_version or (
-        owners_waiting_for_reindex(
-            side=side, owner_ids=[owner_id], model_version=version,
-            centring_version=centring_version,
-        )
-    ):
+    if face.model_version != version or face.centring_version != centring_version:
         # Distances between versions mean nothing: reindexing (or re-centring) the faces
         # queues this again.
         logger.info("face %s: waits for reindex to %s, centring %s", face.pk, version,
@@ -210,6 +261,17 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
         embedding=face.embedding, facts=my_facts, max_distance=params.distance_max,
         model_version=version, centring_version=centring_version,
     )
+    # The face's hubness r (CSLS), from the search it has just run.
+    face_csls_take(face, model_version=version, centring_version=centring_version,
+                   neighbours=neighbours)
+    if owners_waiting_for_reindex(
+        side=side, owner_ids=[owner_id], model_version=version,
+        centring_version=centring_version,
+    ):
+        logger.info("face %s: waits for reindex to %s, centring %s", face.pk, version,
+                    centring_version)
+        job_done(job)
+        return []
     # People with a face still of another version wait too: their reindex matches them.
     near = {n.owner_id for n in neighbours}
     waiting = owners_waiting_for_reindex(
@@ -251,10 +313,16 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
         _fused_pairs(my_faces, their_faces, my_facts, version, centring_version) if fusion
         else {}
     )
-    my_distances = (
-        {other: pair.fused for other, pair in fused.items()} if fusion
-        else {other: pair.distance for other, pair in pairs.items()}
-    )
+    # With hubness reduction on (and fusion off), people are ranked by their photo pair
+    # closest under CSLS; the loose distance of their closest pair still decides who may be
+    # one, and the candidate records that pair (CSLS changes the order, not the rule).
+    use_csls = settings.MATCH_CSLS and not fusion
+    if fusion:
+        my_distances = {other: pair.fused for other, pair in fused.items()}
+    elif use_csls:
+        my_distances = _csls_distances(my_faces, their_faces, version, centring_version)
+    else:
+        my_distances = {other: pair.distance for other, pair in pairs.items()}
 
     decisions: list[tuple[int, ranking.PairDistance]] = []
     for other in touched:
@@ -269,7 +337,13 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
         rank_for_them = None
         if rank_for_me > params.top_k:
             other_face_any = Face.objects.get(pk=pair.face_b)
-            if fusion:
+            if use_csls:
+                rank_for_them = _csls_rank_among(
+                    their_faces[other], _facts_of(other_face_any, side), my_faces,
+                    exclude_owner=owner_id, params=params, model_version=version,
+                    centring_version=centring_version,
+                )
+            elif fusion:
                 rank_for_them = _fused_rank_among(
                     their_faces[other], _facts_of(other_face_any, side), my_faces,
                     exclude_owner=owner_id, model_version=version,
@@ -313,7 +387,8 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
                 case_id=case_id, seeker_posting_id=seeker_id,
                 distance=chosen_pair.distance, case_face_id=case_face,
                 seeker_face_id=seeker_face, age_gap_years=chosen_pair.age_gap_years,
-                model_version=face.model_version, score=score,
+                model_version=face.model_version, centring_version=face.centring_version,
+                score=score,
             )
             ids.append(candidate.pk)
         job_done(job)

@@ -21,7 +21,7 @@ from matching import queueing, ranking
 from matching.faces import current_model_version
 from matching.models import Candidate, Side
 from matching.selectors.faces import faces_of_person
-from matching.selectors.search import ranking_parameters
+from matching.selectors.search import centring_version_current, ranking_parameters
 from matching.services.candidates import on_candidate_created
 
 Source = Candidate.Source
@@ -88,6 +88,7 @@ def candidate_propose(
                 case_face_id=pair.face_a if pair else None,
                 seeker_face_id=pair.face_b if pair else None,
                 model_version=current_model_version() if pair else "",
+                centring_version=centring_version_current() if pair else 0,
             )
         # Said to nobody but the volunteers: the person proposing must not learn what exists.
         entry = audit_record(

@@ -12,24 +12,26 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from matching import candidate_rules, outcomes, ranking, statistics
+from matching import candidate_rules, outcomes, statistics
 from matching.views.common import volunteer_required
 
 
 @volunteer_required
 @require_GET
 def outcomes_report(request: HttpRequest) -> HttpResponse:
-    versions = statistics.model_versions(viewer=request.user)
-    version = request.GET.get("model_version")
-    if version not in versions:
-        version = versions[0] if versions else None
-    calibration = (statistics.calibration_for(model_version=version, viewer=request.user)
-                   if version is not None else None)
-    report = None
+    # One (face model version, centring) at a time: each has its own calibration.
+    versions = statistics.versions(viewer=request.user)
+    chosen = request.GET.get("version")
+    version = next((item for item in versions if item.key == chosen),
+                   versions[0] if versions else None)
+    calibration = report = None
     if version is not None:
+        key = {"model_version": version.model_version,
+               "centring_version": version.centring_version}
+        calibration = statistics.calibration_for(**key, viewer=request.user)
         report = candidate_rules.rules_report(
-            statistics.candidate_outcomes(model_version=version, viewer=request.user),
-            ranking.RankingParameters.from_settings(),
+            statistics.candidate_outcomes(**key, viewer=request.user),
+            statistics.ranking_parameters_of(version.centring_version),
         )
     return render(request, "matching/outcomes.html", {
         "versions": versions,

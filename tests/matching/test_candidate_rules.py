@@ -96,7 +96,7 @@ def test_the_report_command_prints_each_band_and_rule(recorded, capsys, settings
     settings.MATCH_DISTANCE_MAX, settings.MATCH_TOP_K = 0.14, 5
     call_command("candidate_rules_report")
     out = capsys.readouterr().out
-    assert (f"Face model {MODEL}. In force: MATCH_DISTANCE_BASE=0.09 "
+    assert (f"Face model {MODEL}, centring 0. In force: MATCH_DISTANCE_BASE=0.09 "
             "MATCH_DISTANCE_PER_YEAR=0.002 MATCH_DISTANCE_MAX=0.14 MATCH_TOP_K=5. "
             "Candidates without a label yet: 1.") in out
     assert "age gap 5-10 years: 4 the person, 4 not" in out

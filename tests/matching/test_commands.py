@@ -47,7 +47,9 @@ def test_calibrate_threshold_prints_rates_across_thresholds(faces_dir, tmp_path)
     assert lines["0.550"] == ["1.0000", "0.0000", "0.0000"]
 
 
-def test_calibrate_threshold_prints_one_row_per_pipeline_plain_and_centred(faces_dir, tmp_path):
+def test_calibrate_threshold_prints_one_row_per_pipeline_plain_centred_and_with_csls(
+    faces_dir, tmp_path
+):
     pairs = _pairs_file(tmp_path / "pairs.csv", [
         ["img1.jpg", "img2.jpg", "yes"], ["img3.jpg", "img12.jpg", "yes"],
         ["img8.jpg", "img9.jpg", "yes"], ["img1.jpg", "img3.jpg", "no"],
@@ -59,11 +61,11 @@ def test_calibrate_threshold_prints_one_row_per_pipeline_plain_and_centred(faces
     for line in out.getvalue().splitlines():
         words = line.split()
         if words and words[0] in ("dlib_deepface", "dlib_chip", "sface", "fusion"):
-            name = words[0] + (" centred" if words[1] == "centred" else "")
-            rows[name] = words[2:] if words[1] == "centred" else words[1:]
+            suffix = [word for word in words[1:3] if word in ("centred", "+CSLS")]
+            rows[" ".join([words[0], *suffix])] = words[1 + len(suffix):]
     assert list(rows) == [
         f"{name}{suffix}" for name in ("dlib_deepface", "dlib_chip", "sface", "fusion")
-        for suffix in ("", " centred")
+        for suffix in ("", " centred", " centred +CSLS")
     ]
     # Same-age photos of different people: SFace, Dlib's chip and their fusion separate them.
     for name in ("dlib_chip", "sface", "fusion"):

@@ -27,7 +27,7 @@ from scipy.optimize import isotonic_regression
 
 from families.models import AuditEntry, CaseStatus, MissingChildCase, SeekerPosting, Sex
 from matching import outcomes, services, statistics
-from matching.models import Candidate, DnaTest, OutcomeCalibration, Review
+from matching.models import Candidate, Centring, DnaTest, OutcomeCalibration, Review
 from matching.services.calibration import REFIT_CLOCK_KEY
 from reunion.worker import PortalWorker
 from tests import builders
@@ -134,7 +134,8 @@ class Rows:
         self.used = 0
 
     def candidate(self, *, distance: float, gap: float | None, outcome: str,
-                  model_version: str = MODEL, status: str | None = None) -> Candidate:
+                  model_version: str = MODEL, status: str | None = None,
+                  centring_version: int = 0) -> Candidate:
         """``outcome``: confirm, reject, dna_match, dna_no_match, needs_info, poor_photo, none."""
         case, posting = self.cases[self.used], self.postings[self.used]
         self.used += 1
@@ -143,7 +144,7 @@ class Rows:
                     "poor_photo": "rejected", "none": "pending"}
         candidate = Candidate.objects.create(
             case=case, seeker_posting=posting, best_distance=distance, score=0.5,
-            age_gap_years=gap, model_version=model_version,
+            age_gap_years=gap, model_version=model_version, centring_version=centring_version,
             status=status or statuses[outcome],
         )
         reviews = {
@@ -199,7 +200,7 @@ def test_the_fit_recovers_set_chances_from_a_few_hundred_decisions(make_user, vo
     fitted = services.outcome_calibrations_refit(actor=volunteer)
 
     assert sorted(row.model_version for row in fitted) == ["another-model", MODEL]
-    calibration = statistics.calibration_latest(model_version=MODEL)
+    calibration = statistics.calibration_latest(model_version=MODEL, centring_version=0)
     labels = 2 * 4 * PER_BIN
     people = sum(round(share * PER_BIN) for bins in STRUCTURE.values() for *_, share in bins)
     assert (calibration.labels, calibration.positives) == (labels, people)
@@ -218,7 +219,8 @@ def test_the_fit_recovers_set_chances_from_a_few_hundred_decisions(make_user, vo
     # Written once, with its size and date, and audited; unchanged data writes nothing.
     entry = AuditEntry.objects.get(action="outcome_calibration.fitted",
                                    object_id=str(calibration.pk))
-    assert entry.detail == {"model_version": MODEL, "labels": labels, "positives": people}
+    assert entry.detail == {"model_version": MODEL, "centring_version": 0, "labels": labels,
+                            "positives": people}
     assert services.outcome_calibrations_refit(actor=None) == []
     rows.candidate(distance=0.03, gap=25.0, outcome="reject")
     again = services.outcome_calibrations_refit(actor=None)
@@ -277,6 +279,49 @@ def test_the_review_page_says_how_often_candidates_like_this_were_the_person(
     assert "based on 5 reviews" in _review_page(volunteer, cross_age)
     # In Chinese too (last: the volunteer's language is remembered).
     assert "在以往的审核中，像这样的候选匹配" in _review_page(volunteer, near, "zh-hans")
+
+
+@pytest.mark.django_db
+def test_a_new_centring_starts_its_calibration_afresh(make_user, volunteer, settings):
+    """Centring is part of the embedding's version: distances centred on new means read on
+    another scale, so candidates found under a new centring never get the old one's fit."""
+    settings.OUTCOME_MIN_LABELS_PER_BAND = 5
+    rows = Rows(make_user(), volunteer, size=30)
+    for index in range(10):
+        rows.candidate(distance=0.02 + index * 0.01, gap=2.0,
+                       outcome="confirm" if index < 5 else "reject")
+    centring = Centring.objects.create(model_version=MODEL, means={}, counts={})
+    plain = rows.candidate(distance=0.03, gap=2.0, outcome="none")
+    centred = rows.candidate(distance=0.03, gap=2.0, outcome="none",
+                             centring_version=centring.pk)
+
+    fitted = services.outcome_calibrations_refit(actor=None)
+    assert [(row.model_version, row.centring_version, row.labels) for row in fitted] == [
+        (MODEL, 0, 10)]
+    assert "based on 10 reviews" in _review_page(volunteer, plain)
+    assert ("No past reviews of candidates with this age gap and face model yet"
+            in _review_page(volunteer, centred))
+
+    # The new centring's decisions make its own fit; the old centring's stays as it was.
+    for index in range(6):
+        rows.candidate(distance=0.02 + index * 0.01, gap=2.0,
+                       outcome="confirm" if index < 3 else "reject",
+                       centring_version=centring.pk)
+    fitted = services.outcome_calibrations_refit(actor=None)
+    assert [(row.model_version, row.centring_version, row.labels) for row in fitted] == [
+        (MODEL, centring.pk, 6)]
+    assert statistics.calibration_latest(model_version=MODEL, centring_version=0).labels == 10
+    assert "based on 6 reviews" in _review_page(volunteer, centred)
+    assert "based on 10 reviews" in _review_page(volunteer, plain)
+
+    # The outcomes page offers each (model version, centring) with its own figures.
+    client = Client()
+    client.force_login(volunteer)
+    page = client.get(reverse("matching:outcomes")).content.decode()
+    assert f'value="{MODEL}#0"' in page and f'value="{MODEL}#{centring.pk}"' in page
+    for key, labels in ((f"{MODEL}#0", 10), (f"{MODEL}#{centring.pk}", 6)):
+        page = client.get(reverse("matching:outcomes"), {"version": key}).content.decode()
+        assert f"from {labels} labelled candidates" in page, key
 
 
 #: What changes between two renderings of one page without telling anything: tokens.
@@ -405,7 +450,7 @@ def test_calibrate_outcomes_command_refits_and_prints(make_user, volunteer, sett
     rows.candidate(distance=0.05, gap=12.0, outcome="confirm")
     call_command("calibrate_outcomes")
     out = capsys.readouterr().out
-    assert f"Face model {MODEL}: 6 labelled candidates, 4 the person; fitted" in out
+    assert f"Face model {MODEL}, centring 0: 6 labelled candidates, 4 the person; fitted" in out
     assert "(fitted now). Minimum per band: 4." in out
     lines = {line.split()[0]: line for line in out.splitlines()[2:]}
     # 0-5: the three nearest were the person, the two further not.

@@ -1,7 +1,7 @@
 """``manage.py calibrate_outcomes``: fit again how often candidates were the person.
 
 The workers refit after each DNA result and every ``OUTCOME_REFIT_HOURS``; this
-does it now and prints, per face model version and age-gap band, the number of
+does it now and prints, per face model version and centring and per age-gap band, the number of
 labelled candidates and the fitted chance at a few face distances
 (``matching.outcomes``; docs/REVIEW.md, "Learning from outcomes").
 """
@@ -21,20 +21,30 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--model-version", default=None,
                             help="Only this face model version (default: every one).")
+        parser.add_argument("--centring-version", type=int, default=None,
+                            help="Only this centring (default: every one).")
 
     def handle(self, *args: object, **options: object) -> None:
-        version = options["model_version"]
-        written = {row.model_version for row in
-                   outcome_calibrations_refit(actor=None, model_version=version)}
-        versions = [version] if version else statistics.model_versions()
+        model_version = options["model_version"]
+        centring_version = options["centring_version"]
+        written = {(row.model_version, row.centring_version) for row in
+                   outcome_calibrations_refit(actor=None, model_version=model_version,
+                                              centring_version=centring_version)}
+        versions = [
+            version for version in statistics.versions()
+            if model_version in (None, version.model_version)
+            and centring_version in (None, version.centring_version)
+        ]
         if not versions:
             self.stdout.write("No candidates yet: nothing to calibrate.")
         for item in versions:
-            calibration = statistics.calibration_latest(model_version=item)
+            key = (item.model_version, item.centring_version)
+            calibration = statistics.calibration_latest(
+                model_version=item.model_version, centring_version=item.centring_version)
             if calibration is None:
                 self.stdout.write(f"Face model {item}: no labelled candidates, uncalibrated.")
                 continue
-            state = "fitted now" if item in written else "unchanged"
+            state = "fitted now" if key in written else "unchanged"
             self.stdout.write(
                 f"Face model {item}: {calibration.labels} labelled candidates, "
                 f"{calibration.positives} the person; fitted "

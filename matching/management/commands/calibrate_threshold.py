@@ -9,8 +9,8 @@ rejected). The same-age threshold (``MATCH_SAME_AGE_THRESHOLD``) and the
 candidate distances (``MATCH_DISTANCE_*``) are chosen from this table; see
 docs/MATCHING.md. Embeddings are cached by photo and model version as
 ``evaluate_crossage`` caches them (``--cache-dir``, ``--no-cache``). Then one row per
-pipeline (Dlib through DeepFace as before, Dlib on its chip, SFace, their fusion), plain
-and centred, with its best accuracy (``--no-pipelines`` skips it).
+pipeline (Dlib through DeepFace as before, Dlib on its chip, SFace, their fusion), plain,
+centred and centred with CSLS, with its best accuracy (``--no-pipelines`` skips it).
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-pipelines", action="store_true",
             help="Skip the table of one row per pipeline (Dlib through DeepFace, Dlib chip, "
-                 "SFace, fusion; plain and centred).",
+                 "SFace, fusion; plain, centred and centred with CSLS).",
         )
         add_cache_arguments(parser)
 

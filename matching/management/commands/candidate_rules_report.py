@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from matching import candidate_rules, ranking, statistics
+from matching import candidate_rules, statistics
 
 
 def describe(rule: candidate_rules.Rule) -> str:
@@ -29,18 +29,27 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--model-version", default=None,
                             help="Face model version (default: the most recently active).")
+        parser.add_argument("--centring-version", type=int, default=None,
+                            help="Centring (default: the model version's most recently "
+                                 "active).")
 
     def handle(self, *args: object, **options: object) -> None:
-        versions = statistics.model_versions()
-        version = options["model_version"] or (versions[0] if versions else None)
-        if version is None:
+        wanted = options["model_version"]
+        centring = options["centring_version"]
+        versions = statistics.versions()
+        if not versions:
             self.stdout.write("No candidates yet: nothing to compare.")
             return
-        if version not in versions:
-            raise CommandError(f"No candidates of face model {version}.")
-        params = ranking.RankingParameters.from_settings()
+        matching = [item for item in versions if wanted in (None, item.model_version)
+                    and centring in (None, item.centring_version)]
+        if not matching:
+            raise CommandError(f"No candidates of face model {wanted}, centring {centring}.")
+        version = matching[0]
+        params = statistics.ranking_parameters_of(version.centring_version)
         report = candidate_rules.rules_report(
-            statistics.candidate_outcomes(model_version=version), params
+            statistics.candidate_outcomes(model_version=version.model_version,
+                                          centring_version=version.centring_version),
+            params,
         )
         self.stdout.write(
             f"Face model {version}. In force: MATCH_DISTANCE_BASE={params.distance_base:g} "

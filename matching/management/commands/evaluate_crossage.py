@@ -5,8 +5,9 @@ code the workers run; prints rank-1/10/50 and the median rank of the true
 person for plain matching and each improvement (``matching.crossage``), and
 the pair distances by age gap that the ranking's age-gap parameters are
 calibrated from; then one row per pipeline (Dlib through DeepFace as before, Dlib on
-its chip, SFace, their fusion), each plain and centred on the folder's own age-group
-means (``--no-pipelines`` skips it).
+its chip, SFace, their fusion), each plain, centred on the folder's own age-group
+means, and centred with hubness reduction (CSLS, each photo's r from the folder's
+photos of the other group) (``--no-pipelines`` skips it).
 
 Embeddings are cached by photo (sha256 of the bytes) and model version under the data
 folder's ``cache/embeddings`` (``--cache-dir``), so a rerun with other ranking parameters
@@ -56,7 +57,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-pipelines", action="store_true",
             help="Skip the table of one row per pipeline (Dlib through DeepFace, Dlib chip, "
-                 "SFace, fusion; plain and centred).",
+                 "SFace, fusion; plain, centred and centred with CSLS).",
         )
         add_cache_arguments(parser)
         for name, help_text in (

@@ -88,7 +88,9 @@ def test_the_command_prints_its_table_and_writes_it_as_json(
     assert f"written {out_json}" in printed
 
 
-def test_one_row_per_pipeline_plain_and_centred(tmp_path, faces_dir, identities, capsys):
+def test_one_row_per_pipeline_plain_centred_and_centred_with_csls(
+    tmp_path, faces_dir, identities, capsys
+):
     folder = labelled_folder(tmp_path, faces_dir, identities, per_person=2)
     out_json = tmp_path / "report.json"
     call_command("evaluate_crossage", faces=folder, labels=folder / "labels.csv", json=out_json,
@@ -96,12 +98,14 @@ def test_one_row_per_pipeline_plain_and_centred(tmp_path, faces_dir, identities,
     printed = capsys.readouterr().out
     rows = json.loads(out_json.read_text())["pipelines"]
     names = ["dlib_deepface", "dlib_chip", "sface", "fusion"]
-    assert [(row["pipeline"], row["centred"]) for row in rows] == [
-        (name, centred) for name in names for centred in (False, True)
+    assert [(row["pipeline"], row["centred"], row["csls"]) for row in rows] == [
+        (name, centred, csls) for name in names
+        for centred, csls in ((False, False), (True, False), (True, True))
     ]
     people = len(set(identities.values()))
     for row in rows:
-        name = row["pipeline"] + (" centred" if row["centred"] else "")
+        name = (row["pipeline"] + (" centred" if row["centred"] else "")
+                + (" +CSLS" if row["csls"] else ""))
         assert f"\n{name} " in printed
         # Same-age photos: every model finds the person first (almost) always.
         assert row["queries"] == people, row
