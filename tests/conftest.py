@@ -87,6 +87,33 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def flush_by_delete() -> Iterator[None]:
+    """A transactional test's database is emptied with DELETE, not TRUNCATE.
+
+    PostgreSQL's TRUNCATE makes every table's files anew: 0.3 s for the portal's tables
+    however few rows they hold, after each of hundreds of transactional tests; DELETE of the
+    few rows a test wrote takes 0.01 s. The foreign keys Django makes are deferred, so
+    the order does not matter inside flush's transaction. A flush that resets sequences
+    keeps Django's own SQL.
+    """
+    operations = type(connection.ops)
+    truncate = operations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or not tables:
+            return truncate(self, style, tables, reset_sequences=reset_sequences,
+                            allow_cascade=allow_cascade)
+        return ["SET CONSTRAINTS ALL DEFERRED;"] + [
+            f"{style.SQL_KEYWORD('DELETE FROM')} {style.SQL_FIELD(self.quote_name(table))};"
+            for table in tables
+        ]
+
+    operations.sql_flush = sql_flush
+    yield
+    operations.sql_flush = truncate
+
+
+@pytest.fixture(scope="session", autouse=True)
 def fast_password_hashing() -> Iterator[None]:
     """Test users' passwords are hashed with MD5, as Django advises for tests: a
     full-strength hash takes about half a second and the suite makes hundreds of users.
