@@ -50,6 +50,20 @@ def seeker_posting(*, seeker, **fields) -> SeekerPosting:
     return family_services.seeker_posting_create(actor=seeker, fields={**POSTING_FIELDS, **fields})
 
 
+def seeker_postings_of_people(
+    *, make_user, photo_bytes, identities: dict[str, str], photos: dict[str, str]
+) -> dict[str, SeekerPosting]:
+    """One seeker posting per person of ``photos`` (shared photo file → person), each with
+    that photo at 35, by person."""
+    postings = {}
+    for name, person in photos.items():
+        assert identities[name] == person
+        posting = seeker_posting(seeker=make_user())
+        photo(data=photo_bytes(name), posting=posting, age_in_photo=35)
+        postings[person] = posting
+    return postings
+
+
 def photo(
     *, data: bytes, case: MissingChildCase | None = None, posting: SeekerPosting | None = None,
     actor=None, **extra,

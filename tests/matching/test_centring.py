@@ -42,13 +42,8 @@ def unit(vector) -> np.ndarray:
 
 
 def add_seekers(make_user, photo_bytes, identities, names=SEEKERS) -> dict[str, object]:
-    postings = {}
-    for name, person in names.items():
-        assert identities[name] == person
-        posting = builders.seeker_posting(seeker=make_user())
-        builders.photo(data=photo_bytes(name), posting=posting, age_in_photo=35)
-        postings[person] = posting
-    return postings
+    return builders.seeker_postings_of_people(make_user=make_user, photo_bytes=photo_bytes,
+                                              identities=identities, photos=names)
 
 
 def small_groups(settings, size: int = 3) -> None:

@@ -127,13 +127,8 @@ SEEKERS = {"img2.jpg": "person01", "img3.jpg": "person02", "img8.jpg": "person03
 
 
 def add_seekers(make_user, photo_bytes, identities, names=SEEKERS) -> dict[str, object]:
-    postings = {}
-    for name, person in names.items():
-        assert identities[name] == person
-        posting = builders.seeker_posting(seeker=make_user())
-        builders.photo(data=photo_bytes(name), posting=posting, age_in_photo=35)
-        postings[person] = posting
-    return postings
+    return builders.seeker_postings_of_people(make_user=make_user, photo_bytes=photo_bytes,
+                                              identities=identities, photos=names)
 
 
 def distance(a, b) -> float:
