@@ -10,7 +10,7 @@ from django.conf import settings
 from matching import csls, ranking
 from matching.crossage.embedding import Embedded
 from matching.crossage.labels import ADULT, YOUNG
-from matching.crossage.pipelines import PIPELINES, centred, unit_rows
+from matching.crossage.pipelines import centred, pipeline_variants, unit_rows
 from matching.crossage.ranks import AgeCodes
 
 #: Distances reported as acceptance rates (SFace: the same-age threshold, the candidates'
@@ -223,20 +223,13 @@ def threshold_pipelines(
         name: centred(vectors, [ADULT] * len(vectors)) for name, vectors in models.items()
     }
     rows = []
-    for pipeline, description in PIPELINES:
-        needed = ("sface", "dlib_chip") if pipeline == "fusion" else (pipeline,)
-        for is_centred, with_csls, source in ((False, False, models),
-                                              (True, False, centred_models),
-                                              (True, True, centred_models)):
-            row: dict = {"pipeline": pipeline, "centred": is_centred, "csls": with_csls,
-                         "description": description}
-            if not all(name in source for name in needed):
-                row.update(accuracy=None, threshold=None,
-                           note="not computable with this face engine")
-            else:
-                distances = pipeline_pair_distances(
-                    names, source, pairs, pipeline,
-                    csls_k=settings.MATCH_CSLS_K if with_csls else None)
-                row["accuracy"], row["threshold"] = best_threshold(distances, same)
-            rows.append(row)
+    for head, source, csls_k in pipeline_variants(models, centred_models):
+        row: dict = dict(head)
+        if source is None:
+            row.update(accuracy=None, threshold=None, note="not computable with this face engine")
+        else:
+            distances = pipeline_pair_distances(names, source, pairs, head["pipeline"],
+                                                csls_k=csls_k)
+            row["accuracy"], row["threshold"] = best_threshold(distances, same)
+        rows.append(row)
     return rows

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from django.conf import settings
 
@@ -101,6 +103,22 @@ def pipeline_ranks(
     return ranks
 
 
+def pipeline_variants(
+    models: dict[str, list[np.ndarray | None]], centred_models: dict[str, list[np.ndarray | None]]
+) -> Iterator[tuple[dict, dict[str, list[np.ndarray | None]], int | None]]:
+    """Each pipeline plain, centred and centred with CSLS: the row's head, the embeddings it
+    uses (``None`` when this face engine has not the models it needs) and CSLS's k."""
+    for pipeline, description in PIPELINES:
+        needed = ("sface", "dlib_chip") if pipeline == "fusion" else (pipeline,)
+        for is_centred, with_csls, source in ((False, False, models),
+                                              (True, False, centred_models),
+                                              (True, True, centred_models)):
+            head = {"pipeline": pipeline, "centred": is_centred, "csls": with_csls,
+                    "description": description}
+            usable = source if all(name in source for name in needed) else None
+            yield head, usable, settings.MATCH_CSLS_K if with_csls else None
+
+
 def evaluate_pipelines(
     photos: list[LabelledPhoto], models: dict[str, list[np.ndarray | None]]
 ) -> list[dict]:
@@ -109,18 +127,11 @@ def evaluate_pipelines(
     groups = [p.group for p in photos]
     centred_models = {name: centred(vectors, groups) for name, vectors in models.items()}
     rows = []
-    for pipeline, description in PIPELINES:
-        needed = ("sface", "dlib_chip") if pipeline == "fusion" else (pipeline,)
-        for is_centred, with_csls, source in ((False, False, models),
-                                              (True, False, centred_models),
-                                              (True, True, centred_models)):
-            row = {"pipeline": pipeline, "centred": is_centred, "csls": with_csls,
-                   "description": description}
-            if not all(name in source for name in needed):
-                row.update(summarise([]), note="not computable with this face engine")
-            else:
-                row.update(summarise(pipeline_ranks(
-                    photos, source, pipeline,
-                    csls_k=settings.MATCH_CSLS_K if with_csls else None)))
-            rows.append(row)
+    for head, source, csls_k in pipeline_variants(models, centred_models):
+        row = dict(head)
+        if source is None:
+            row.update(summarise([]), note="not computable with this face engine")
+        else:
+            row.update(summarise(pipeline_ranks(photos, source, head["pipeline"], csls_k=csls_k)))
+        rows.append(row)
     return rows
