@@ -25,6 +25,7 @@ from families.models import CaseStatus, MissingChildCase, SeekerPosting, User
 from families.places import label as province_label
 from matching import outcomes, ranking
 from matching.models import Candidate, Centring, DnaTest, OutcomeCalibration, Review
+from matching.selectors.search import ranking_parameters_under
 
 #: Candidates still waiting for a volunteer.
 OPEN_STATUSES = (
@@ -123,11 +124,10 @@ def versions(*, viewer: User | None = None) -> list[Version]:
 
 
 def ranking_parameters_of(centring_version: int) -> ranking.RankingParameters:
-    """The candidate rules candidates of a centring were found by: the centred ones when
-    it centres an age group (``ranking.RankingParameters.from_settings``)."""
+    """The candidate rules the candidates of a centring were found by
+    (``selectors.search.ranking_parameters_under``)."""
     centring = Centring.objects.filter(pk=centring_version).first() if centring_version else None
-    return ranking.RankingParameters.from_settings(
-        centred=centring is not None and centring.centres_any)
+    return ranking_parameters_under(centring)
 
 
 # --- The calibration a candidate gets ----------------------------------------------

@@ -144,12 +144,17 @@ def centring_version_current(model_version: str | None = None) -> int:
     return centring.pk if centring is not None else 0
 
 
-def ranking_parameters(model_version: str | None = None) -> ranking.RankingParameters:
-    """The candidate rules for the distances of the current centring (centred or plain)."""
-    centring = centring_current(model_version)
+def ranking_parameters_under(centring: Centring | None) -> ranking.RankingParameters:
+    """The candidate rules for distances measured under ``centring``: the centred ones when
+    it centres an age group, else the plain ones."""
     return ranking.RankingParameters.from_settings(
         centred=centring is not None and centring.centres_any
     )
+
+
+def ranking_parameters(model_version: str | None = None) -> ranking.RankingParameters:
+    """The candidate rules for the distances of the current centring (centred or plain)."""
+    return ranking_parameters_under(centring_current(model_version))
 
 
 def faces_nearest(
