@@ -15,6 +15,7 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 from reunion.embedded_postgres import PGDATA_FOLDER
 
@@ -223,6 +224,10 @@ USE_TZ = True
 # --- Files -----------------------------------------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "reunion.static_files.AppDirectoriesFinder",  # without the bundles no page uses
+]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 # Photos are never served from MEDIA_URL: every photo goes through a view
 # that checks who is asking (a leaked photo can endanger a child).
@@ -238,6 +243,10 @@ STORAGES = {
         )
     },
 }
+# Pages name static files by their hashed names alone ({% static %}): the unhashed copies
+# are not kept (nor compressed); source maps are for a developer's browser, not compressed.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=20 * 1024 * 1024)
