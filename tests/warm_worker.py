@@ -40,6 +40,9 @@ from reunion.worker import PortalWorker
 START_SECONDS = 300
 #: How long a test's last job may keep the worker busy after the test.
 SETTLE_SECONDS = 300
+#: How often the idle worker looks up from the queues (``RECONCILE_REDIS_CHECK_SECONDS``,
+#: 15 by default): shorter, so a test of what it notices waits less.
+CHECK_SECONDS = 5
 #: The folder of the gate (``open``: take jobs) and of the worker's ``paused`` flag.
 GATE_ENV = "REUNION_TEST_WORKER_GATE"
 
@@ -158,7 +161,8 @@ def _shared_worker(
     (gate / "open").touch()  # open for its start-up (its registration), closed after
     log = folder / "worker.log"
     with django_db_blocker.unblock():
-        env = {**worker_environment(media_root), GATE_ENV: str(gate)}
+        env = {**worker_environment(media_root), GATE_ENV: str(gate),
+               "RECONCILE_REDIS_CHECK_SECONDS": str(CHECK_SECONDS)}
     redis = django_rq.get_connection("face")
     with open(log, "w") as output:
         process = subprocess.Popen(

@@ -13,6 +13,7 @@ queues their matching again. Each match job also stores its face's hubness ``r``
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 from django.conf import settings
@@ -124,41 +125,74 @@ def _fused_pairs(
     return {other: pair for other, pair in fused.items() if pair is not None}
 
 
-def _fused_rank_among(
+#: What ranks one of a person's faces against others: the faces its search finds (the
+#: pool) and the distance of a face of the pool (its id, its SFace distance) under the
+#: re-ranking.
+Distance = Callable[[int, float], float]
+PoolScorer = Callable[[int, np.ndarray], tuple[list[Neighbour], Distance]]
+
+
+def _rank_in_pools(
     person_faces: dict[int, tuple[np.ndarray, float | None]],
-    facts: PersonFacts,
     my_faces: dict[int, tuple[np.ndarray, float | None]],
     *,
     exclude_owner: int,
-    model_version: str,
-    centring_version: int,
+    scorer: PoolScorer,
 ) -> int:
-    """``_rank_among`` under fusion: the rank ``exclude_owner`` (whose faces are ``my_faces``)
-    has among the people in the fusion pools of ``person_faces``, by fused distance."""
+    """``_rank_among`` under a re-ranking (fusion or CSLS): the rank ``exclude_owner``
+    (whose faces are ``my_faces``) has among the people in the pools of ``person_faces``,
+    each person by their face closest under ``scorer``'s distance."""
     best: dict[int, float] = {}
     mine = float("inf")
     for face_id, (embedding, _age) in person_faces.items():
-        pool = fusion_pool(embedding=embedding, facts=facts,
-                           model_version=model_version,
+        pool, distance = scorer(face_id, embedding)
+        for neighbour in pool:
+            if neighbour.owner_id != exclude_owner:
+                value = distance(neighbour.face_id, neighbour.distance)
+                best[neighbour.owner_id] = min(best.get(neighbour.owner_id, value), value)
+        for my_id, (my_embedding, _my_age) in my_faces.items():
+            mine = min(mine, distance(my_id, ranking.cosine_distance(embedding, my_embedding)))
+    return 1 + sum(1 for value in best.values() if value < mine)
+
+
+def _fusion_scorer(facts: PersonFacts, my_faces: dict[int, tuple[np.ndarray, float | None]],
+                   *, model_version: str, centring_version: int) -> PoolScorer:
+    """A face's fusion pool and fused distances, z-scored against that pool."""
+    def score(face_id: int, embedding: np.ndarray) -> tuple[list[Neighbour], Distance]:
+        pool = fusion_pool(embedding=embedding, facts=facts, model_version=model_version,
                            centring_version=centring_version)
         dlib = dlib_embeddings({face_id, *my_faces, *(n.face_id for n in pool)})
         stats = _pool_stats_of(face_id, pool, dlib)
         query_dlib = dlib.get(face_id)
 
-        def fused(other_id: int, sface: float, query_dlib=query_dlib, dlib=dlib, stats=stats):
+        def fused(other_id: int, sface: float) -> float:
             dlib_distance = (
                 ranking.cosine_distance(query_dlib, dlib[other_id])
                 if query_dlib is not None and other_id in dlib else None
             )
             return ranking.fused_distance(sface, dlib_distance, stats)
 
-        for neighbour in pool:
-            if neighbour.owner_id != exclude_owner:
-                value = fused(neighbour.face_id, neighbour.distance)
-                best[neighbour.owner_id] = min(best.get(neighbour.owner_id, value), value)
-        for my_id, (my_embedding, _my_age) in my_faces.items():
-            mine = min(mine, fused(my_id, ranking.cosine_distance(embedding, my_embedding)))
-    return 1 + sum(1 for value in best.values() if value < mine)
+        return pool, fused
+
+    return score
+
+
+def _csls_scorer(facts: PersonFacts, my_faces: dict[int, tuple[np.ndarray, float | None]],
+                 *, params: ranking.RankingParameters, model_version: str,
+                 centring_version: int) -> PoolScorer:
+    """A face's search (its top ``MATCH_SEARCH_LIMIT`` within the loosest distance) and CSLS
+    distances with every face's stored ``r``."""
+    def score(face_id: int, embedding: np.ndarray) -> tuple[list[Neighbour], Distance]:
+        found = faces_nearest(
+            embedding=embedding, facts=facts, max_distance=params.distance_max,
+            model_version=model_version, centring_version=centring_version,
+        )
+        ids = {face_id, *my_faces, *(n.face_id for n in found)}
+        r = csls.r_filled(csls_r_of(ids, model_version=model_version,
+                                    centring_version=centring_version), ids)
+        return found, lambda other_id, sface: csls.csls_distance(sface, r[face_id], r[other_id])
+
+    return score
 
 
 def _csls_distances(
@@ -179,39 +213,6 @@ def _csls_distances(
         if pair is not None:
             result[other] = pair.csls
     return result
-
-
-def _csls_rank_among(
-    person_faces: dict[int, tuple[np.ndarray, float | None]],
-    facts: PersonFacts,
-    my_faces: dict[int, tuple[np.ndarray, float | None]],
-    *,
-    exclude_owner: int,
-    params: ranking.RankingParameters,
-    model_version: str,
-    centring_version: int,
-) -> int:
-    """``_rank_among`` under CSLS: the rank ``exclude_owner`` (whose faces are ``my_faces``)
-    has among the people each of ``person_faces``' searches finds (its top
-    ``MATCH_SEARCH_LIMIT`` within the loosest distance), by CSLS distance."""
-    best: dict[int, float] = {}
-    mine = float("inf")
-    for face_id, (embedding, _age) in person_faces.items():
-        found = faces_nearest(
-            embedding=embedding, facts=facts, max_distance=params.distance_max,
-            model_version=model_version, centring_version=centring_version,
-        )
-        ids = {face_id, *my_faces, *(n.face_id for n in found)}
-        r = csls.r_filled(csls_r_of(ids, model_version=model_version,
-                                    centring_version=centring_version), ids)
-        for neighbour in found:
-            if neighbour.owner_id != exclude_owner:
-                value = csls.csls_distance(neighbour.distance, r[face_id], r[neighbour.face_id])
-                best[neighbour.owner_id] = min(best.get(neighbour.owner_id, value), value)
-        for my_id, (my_embedding, _my_age) in my_faces.items():
-            mine = min(mine, csls.csls_distance(
-                ranking.cosine_distance(embedding, my_embedding), r[face_id], r[my_id]))
-    return 1 + sum(1 for value in best.values() if value < mine)
 
 
 def face_match(*, match_job_id: int, face_id: int) -> list[int]:
@@ -337,18 +338,16 @@ def _face_match(job: MatchJob, face_id: int) -> list[int]:
         rank_for_them = None
         if rank_for_me > params.top_k:
             other_face_any = Face.objects.get(pk=pair.face_b)
-            if use_csls:
-                rank_for_them = _csls_rank_among(
-                    their_faces[other], _facts_of(other_face_any, side), my_faces,
-                    exclude_owner=owner_id, params=params, model_version=version,
-                    centring_version=centring_version,
+            if use_csls or fusion:
+                other_facts = _facts_of(other_face_any, side)
+                scorer = (
+                    _fusion_scorer(other_facts, my_faces, model_version=version,
+                                   centring_version=centring_version) if fusion
+                    else _csls_scorer(other_facts, my_faces, params=params,
+                                      model_version=version, centring_version=centring_version)
                 )
-            elif fusion:
-                rank_for_them = _fused_rank_among(
-                    their_faces[other], _facts_of(other_face_any, side), my_faces,
-                    exclude_owner=owner_id, model_version=version,
-                    centring_version=centring_version,
-                )
+                rank_for_them = _rank_in_pools(their_faces[other], my_faces,
+                                               exclude_owner=owner_id, scorer=scorer)
             else:
                 rank_for_them = _rank_among(
                     their_faces[other], _facts_of(other_face_any, side), pair.distance,

@@ -21,6 +21,7 @@ from matching.services import reconcile_pending
 from matching.services.reconcile import REDIS_KEPT_MARKER
 from tests import builders
 from tests.waiting import lock_row, someone_waits_for_a_lock, wait_for
+from tests.warm_worker import CHECK_SECONDS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -138,16 +139,17 @@ def _workers_idle(redis) -> bool:
 
 
 def test_an_idle_worker_notices_redis_emptied_within_its_check_interval(
-    settings, redis_queues, warm_worker
+    redis_queues, warm_worker
 ):
     """An idle worker blocked on the queues looks again at least every
-    RECONCILE_REDIS_CHECK_SECONDS, so an emptied Redis is noticed (the marker comes back)."""
+    RECONCILE_REDIS_CHECK_SECONDS (the shared worker's ``CHECK_SECONDS``), so an emptied
+    Redis is noticed (the marker comes back)."""
     redis = django_rq.get_connection("face")
     wait_for(lambda: redis.exists(REDIS_KEPT_MARKER) and _workers_idle(redis), timeout=240,
              what="the worker to finish its start-up and wait on the queues")
     redis.flushdb()
     emptied = time.monotonic()
     wait_for(lambda: redis.exists(REDIS_KEPT_MARKER),
-             timeout=settings.RECONCILE_REDIS_CHECK_SECONDS + 15,
+             timeout=CHECK_SECONDS + 15,
              what="the idle worker to notice Redis was emptied")
     print(f"noticed {time.monotonic() - emptied:.1f} s after Redis was emptied")
