@@ -20,12 +20,15 @@ evaluated folder's young × adult similarities (``csls_matrix``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from matching import ranking
+
+#: A number, or an array of them (the matrix's rows and columns broadcast).
+FloatOrArray = float | np.ndarray
 
 #: Issue 23's measurement used the 10 nearest.
 DEFAULT_K = 10
@@ -54,8 +57,9 @@ def r_changed_by(distance: float, kth: float | None) -> bool:
     return kth is None or distance < kth
 
 
-def csls_score(similarity: float, r_query: float, r_face: float) -> float:
-    """``2 · cos − r_query − r_face``: higher is closer."""
+def csls_score(similarity: FloatOrArray, r_query: FloatOrArray, r_face: FloatOrArray
+               ) -> FloatOrArray:
+    """``2 · cos − r_query − r_face``: higher is closer (numbers, or arrays that broadcast)."""
     return 2.0 * similarity - r_query - r_face
 
 
@@ -72,17 +76,6 @@ def r_filled(r: Mapping[int, float], face_ids: Iterable[int]) -> dict[int, float
     known = [r[face_id] for face_id in ids if face_id in r]
     neutral = float(np.mean(known)) if known else 0.0
     return {face_id: r.get(face_id, neutral) for face_id in ids}
-
-
-def rerank(
-    neighbours: Sequence[tuple[int, float]], r_query: float, r_faces: Mapping[int, float]
-) -> list[tuple[int, float]]:
-    """A query's neighbours ``(face id, distance)`` as ``(face id, CSLS distance)``, closest
-    first (ties by face id); ``r_faces`` as ``r_filled`` completes it."""
-    filled = r_filled(r_faces, [face_id for face_id, _distance in neighbours])
-    scored = [(face_id, csls_distance(distance, r_query, filled[face_id]))
-              for face_id, distance in neighbours]
-    return sorted(scored, key=lambda item: (item[1], item[0]))
 
 
 def r_of_rows(similarities: np.ndarray, k: int = DEFAULT_K) -> np.ndarray:
@@ -106,7 +99,7 @@ def csls_matrix(similarities: np.ndarray, k: int = DEFAULT_K) -> np.ndarray:
     matrix = np.asarray(similarities, dtype=np.float64)
     r_query = r_of_rows(matrix, k)
     r_gallery = r_of_rows(matrix.T, k)
-    return 2.0 * matrix - r_query[:, None] - r_gallery[None, :]
+    return csls_score(matrix, r_query[:, None], r_gallery[None, :])
 
 
 def csls_distance_matrix(distances: np.ndarray, k: int = DEFAULT_K) -> np.ndarray:

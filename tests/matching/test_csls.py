@@ -34,21 +34,23 @@ def test_the_score_and_its_distance_give_one_order():
 
 
 def test_a_hub_falls_behind_a_face_a_little_further_away():
-    # Face 1 is nearer but near everyone (r 0.6); face 2 a little further, near nobody.
-    neighbours = [(1, 0.30), (2, 0.35), (3, 0.60)]
-    ranked = csls.rerank(neighbours, 0.4, {1: 0.6, 2: 0.2, 3: 0.1})
-    assert [face for face, _d in ranked] == [2, 1, 3]
-    assert ranked[0][1] == pytest.approx(0.35 + (0.4 + 0.2) / 2)
-    assert ranked[1][1] == pytest.approx(0.30 + (0.4 + 0.6) / 2)
+    # Face 1 is nearer (0.30) but near everyone (r 0.6); face 2 a little further (0.35),
+    # near nobody (r 0.2); the query's own r is 0.4.
+    hub, other = csls.csls_distance(0.30, 0.4, 0.6), csls.csls_distance(0.35, 0.4, 0.2)
+    assert other < hub
+    assert other == pytest.approx(0.35 + (0.4 + 0.2) / 2)
+    assert hub == pytest.approx(0.30 + (0.4 + 0.6) / 2)
 
 
 def test_a_face_without_r_is_neither_favoured_nor_held_back():
     filled = csls.r_filled({1: 0.6, 2: 0.2}, [1, 2, 3])
     assert filled == {1: 0.6, 2: 0.2, 3: pytest.approx(0.4)}
     assert csls.r_filled({}, [5, 6]) == {5: 0.0, 6: 0.0}
-    # Without any r the order is the distances'.
-    assert csls.rerank([(2, 0.3), (1, 0.3), (3, 0.1)], 0.5, {}) == [
-        (3, pytest.approx(0.35)), (1, pytest.approx(0.55)), (2, pytest.approx(0.55))]
+    # Without any r the order is the distances': every face moves by the same amount.
+    r = csls.r_filled({}, [1, 2, 3])
+    moved = {face: csls.csls_distance(d, 0.5, r[face]) - d
+             for face, d in ((1, 0.3), (2, 0.3), (3, 0.1))}
+    assert moved == {1: pytest.approx(0.25), 2: pytest.approx(0.25), 3: pytest.approx(0.25)}
 
 
 def test_the_matrix_takes_each_sides_r_from_the_other_side():
