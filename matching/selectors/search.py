@@ -107,16 +107,21 @@ def _width_branch(low: int, high: int | None) -> str:
 #: covering indexes alone; the closest ``_RERANK`` × limit are compared again in full
 #: precision and the closest ``limit`` kept (at 1,000,000 faces: 15 ms median, the same
 #: faces as a full-precision brute force in every query measured; docs/BENCHMARKS.md).
+#: The full-precision distances are taken (``scored``) before they are ordered: an ordered
+#: ``LIMIT`` over the join could be planned as a scan of the HNSW index, which returns only
+#: the ``hnsw.ef_search`` nearest faces of every side and version and so misses faces.
 _RERANK = 2
 _EXACT_TEMPLATE = """
 WITH rough AS MATERIALIZED (
     SELECT found.id FROM ({branches}) AS found
     ORDER BY found.rough, found.id
     LIMIT %(rerank)s
-), nearest AS MATERIALIZED (
+), scored AS MATERIALIZED (
     SELECT face.id, face.photo_id, face.embedding <=> %(query)s::vector AS distance
     FROM rough JOIN matching_face AS face ON face.id = rough.id
-    ORDER BY distance, face.id
+), nearest AS MATERIALIZED (
+    SELECT scored.id, scored.photo_id, scored.distance FROM scored
+    ORDER BY scored.distance, scored.id
     LIMIT %(limit)s
 )
 SELECT nearest.id, COALESCE(photo.case_id, photo.seeker_posting_id), nearest.distance

@@ -89,9 +89,8 @@ def test_the_exact_search_finds_what_a_brute_force_finds(many_faces, settings):
     assert checked > 200
 
 
-def test_every_width_class_is_read_from_its_covering_index(many_faces):
-    """With sequential and bitmap scans off, the plan must still be index-only scans of the
-    four ``face_search_w*`` indexes: the branches' predicates are the indexes' own."""
+def exact_plan(*switched_off: str) -> str:
+    """The exact search's plan with the planner's ``switched_off`` methods off."""
     params = {
         "query": vector_literal(np.ones(128) / np.sqrt(128)), "side": Side.SEEKER,
         "sexes": [Sex.FEMALE, Sex.UNKNOWN], "born_min": 1970, "born_max": 1975,
@@ -99,10 +98,25 @@ def test_every_width_class_is_read_from_its_covering_index(many_faces):
         "centring_version": 0,
     }
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        for method in switched_off:
+            cursor.execute(f"SET LOCAL enable_{method} = off")
         cursor.execute("EXPLAIN (COSTS OFF) " + _EXACT_SQL, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_every_width_class_is_read_from_its_covering_index(many_faces):
+    """With sequential and bitmap scans off, the plan must still be index-only scans of the
+    four ``face_search_w*`` indexes: the branches' predicates are the indexes' own."""
+    plan = exact_plan("seqscan", "bitmapscan")
     names = [f"face_search_w{low}_{high}" for low, high in SEARCH_WIDTH_CLASSES]
     for name in [*names, "face_search_wide"]:
         assert f"Index Only Scan using {name} " in plan, plan
+
+
+def test_the_exact_search_never_reads_the_approximate_index(many_faces):
+    """Even where sorting looks dear to the planner, the full-precision step is not planned
+    as a scan of the HNSW index (which yields only its ``ef_search`` nearest faces of every
+    side and version, and so would miss faces the facts allow)."""
+    for switched_off in (("sort",), ("sort", "seqscan"), ("sort", "seqscan", "incremental_sort")):
+        plan = exact_plan(*switched_off)
+        assert "face_embedding_hnsw" not in plan, plan
