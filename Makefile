@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 export DEBUG ?= true
 # Tests use their own Redis database so they never touch the portal's queues.
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# Test processes (pytest-xdist), a file each at a time; each takes the Redis database below
+# the previous one's (15, 14, ...). TEST_PROCESSES=0 runs every test in this process.
+TEST_PROCESSES ?= 2
 # What the system must provide; installed with apt-get as root, else one command to run.
 SYSTEM_PACKAGES := PYTHON=$(PYTHON) scripts/system-packages
 
@@ -46,7 +49,7 @@ test:
 	$(MAKE) install-dev browser-deps
 	$(VENV)/bin/ruff check .
 	REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py makemigrations --check --dry-run
-	REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
+	REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 # Sample cases and seeker postings with real photos, matched by the running portal's worker
 # (start `make run` first); prints where a volunteer logs in to review the candidate.

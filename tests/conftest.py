@@ -31,6 +31,8 @@ FACES_DIR = Path(os.environ.get("REUNION_FACES_DIR", BASE_DIR.parent / "shared" 
 ALL_QUEUES = settings.WORKER_QUEUES
 #: The portal's own password hashers (full-strength PBKDF2 first), as configured.
 PROJECT_PASSWORD_HASHERS = list(settings.PASSWORD_HASHERS)
+#: The packaged Redis this run started (``None`` when one already answered).
+EMBEDDED_REDIS = pytest.StashKey[object]()
 
 
 @pytest.fixture(scope="session")
@@ -52,13 +54,21 @@ def photo_bytes(faces_dir: Path) -> Callable[[str], bytes]:
     return lambda name: (faces_dir / name).read_bytes()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def redis_server() -> Iterator[None]:
-    """On a machine with no Redis at REDIS_URL, the packaged one serves this test run."""
+def pytest_configure(config: pytest.Config) -> None:
+    """On a machine with no Redis at REDIS_URL, the packaged one serves this test run:
+    started by the process that runs pytest (before any test process of a parallel run
+    starts) and stopped by it after the last."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    assert settings.configured
+    if hasattr(config, "workerinput"):  # a test process of a parallel run
+        return
     from reunion import embedded_redis
 
-    server = embedded_redis.start(settings.REDIS_URL)
-    yield
+    config.stash[EMBEDDED_REDIS] = embedded_redis.start(settings.REDIS_URL)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(EMBEDDED_REDIS, None)
     if server is not None:
         server.stop()
 
@@ -280,11 +290,6 @@ def make_candidate(make_people) -> Callable[..., object]:
         return builders.candidate(case=case, posting=posting, score=score)
 
     return make
-
-
-def pytest_configure(config) -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    assert settings.configured
 
 
 #: Fixtures that make a test slow: a worker (and the face model) in a process of its own
