@@ -89,10 +89,28 @@ def face_model_answers_once() -> Iterator[CacheStats]:
         yield stats
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A test process of a parallel run hands its counts to the process that runs pytest."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["face_model_calls"] = [
+            (stats.misses, stats.hits) for stats in FACE_CACHE_STATS
+        ]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """pytest-xdist: a test process ended; its face model counts join this process's."""
+    for misses, hits in getattr(node, "workeroutput", {}).get("face_model_calls", []):
+        FACE_CACHE_STATS.append(CacheStats(misses=misses, hits=hits))
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
-    for stats in FACE_CACHE_STATS:
+    if FACE_CACHE_STATS:
+        misses = sum(stats.misses for stats in FACE_CACHE_STATS)
+        hits = sum(stats.hits for stats in FACE_CACHE_STATS)
         terminalreporter.write_line(
-            f"face model calls: {stats.misses} run, {stats.hits} answered from memory"
+            f"face model calls: {misses} run, {hits} answered from memory"
         )
 
 
