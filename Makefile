@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export DEBUG ?= true
 # Tests use their own Redis database so they never touch the portal's queues.
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
-# Test processes (pytest-xdist), a file each at a time; each takes the Redis database below
+# Test processes (pytest-xdist), each taking a test file at a time and the Redis database below
 # the previous one's (15, 14, ...). TEST_PROCESSES=0 runs every test in this process.
 TEST_PROCESSES ?= 2
 # What the system must provide; installed with apt-get as root, else one command to run.
